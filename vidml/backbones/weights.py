@@ -1,0 +1,68 @@
+"""Saving and loading the small models vidml ships in ``vidml/weights/``, each with a model card.
+
+A model file ``NAME.pt`` is a ``torch.save`` dict ``{"kind": str, "config": dict, "state_dict": ...,
+"card": dict}``; the card (data, exact command, measured metrics) is also written beside it as
+``NAME.md`` for people. ``load_checkpoint`` checks the file exists and is a vidml checkpoint and raises
+:class:`vidml.errors.MissingModel` with a one-line fix otherwise.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+
+from vidml.errors import MissingModel
+
+WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
+
+
+def shipped(name: str) -> Path:
+    """Path of a model shipped with vidml, e.g. ``shipped("reid_pets")`` -> vidml/weights/reid_pets.pt."""
+    return WEIGHTS_DIR / (name if name.endswith(".pt") else f"{name}.pt")
+
+
+def sha256(path: str | os.PathLike) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def save_checkpoint(path: str | os.PathLike, kind: str, config: dict, model: torch.nn.Module, card: dict) -> Path:
+    """Write ``model``'s weights + config + card atomically to ``path`` and the card as markdown beside it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"kind": kind, "config": config, "state_dict": model.state_dict(), "card": card}
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    torch.save(payload, tmp)
+    os.replace(tmp, path)
+    lines = [f"# {path.stem} ({kind})", "", f"sha256: `{sha256(path)}`", ""]
+    for key, value in card.items():
+        if isinstance(value, (dict, list)):
+            value = "\n```json\n" + json.dumps(value, indent=2) + "\n```"
+        lines.append(f"- **{key}**: {value}")
+    lines.append(f"- **config**: `{json.dumps(config)}`")
+    path.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    return path
+
+
+def load_checkpoint(path: str | os.PathLike, kind: str | None = None) -> dict:
+    """Load a checkpoint written by :func:`save_checkpoint`; ``kind`` if given must match."""
+    path = Path(path)
+    if not path.is_file():
+        raise MissingModel(f"{path}: model weights not found; train them (see vidml train --help) or pass --weights")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception:
+        raise MissingModel(f"{path}: not a readable vidml checkpoint; retrain or re-copy it") from None
+    if not isinstance(payload, dict) or "state_dict" not in payload:
+        raise MissingModel(f"{path}: not a vidml checkpoint (no state_dict); pass a file written by vidml train")
+    if kind is not None and payload.get("kind") != kind:
+        raise MissingModel(f"{path}: holds a {payload.get('kind')!r} model, expected {kind!r}")
+    return payload
