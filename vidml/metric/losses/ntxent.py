@@ -1,0 +1,43 @@
+"""NT-Xent / InfoNCE loss (Chen et al. 2020, SimCLR), as PML ``NTXentLoss``: labels define the positives.
+
+With cosine similarities ``S`` and temperature ``T``, for each positive pair ``(i, j)`` and the
+negatives ``Q_i`` of its anchor:
+
+    l_ij = -log( exp(S_ij / T) / (exp(S_ij / T) + sum_{k in Q_i} exp(S_ik / T)) )
+
+averaged over positive pairs (default ``T = 0.07``). An indices tuple restricts both sets.
+"""
+from __future__ import annotations
+
+import torch
+
+from vidml.metric.distances import cosine_similarity
+from vidml.metric.losses import zero_loss
+from vidml.metric.miners import label_masks, pair_counts, to_pairs
+
+
+class NTXentLoss(torch.nn.Module):
+    """``loss(embeddings (N, D), labels (N,), indices_tuple=None) -> scalar``."""
+
+    def __init__(self, temperature: float = 0.07):
+        super().__init__()
+        self.temperature = float(temperature)
+
+    def forward(self, embeddings: torch.Tensor, labels: torch.Tensor, indices_tuple=None) -> torch.Tensor:
+        if indices_tuple is None:
+            same, diff = label_masks(labels)
+            a1, p = torch.where(same)
+            neg_count = diff.to(embeddings.dtype)
+        else:
+            a1, p, a2, n = to_pairs(indices_tuple, labels)
+            if len(a2) == 0:
+                return zero_loss(embeddings)
+            neg_count = pair_counts(a2, n, (len(labels), len(labels)), embeddings.dtype, embeddings.device)
+        if len(a1) == 0 or not bool((neg_count > 0).any()):
+            return zero_loss(embeddings)
+        s = cosine_similarity(embeddings) / self.temperature
+        low = torch.finfo(s.dtype).min
+        # log sum_k count_ik exp(S_ik / T) over each anchor's negatives (lowest value when none)
+        neg_lse = torch.logsumexp((s + neg_count.clamp_min(1).log()).masked_fill(neg_count <= 0, low), 1)
+        pos = s[a1, p]
+        return (torch.logaddexp(pos, neg_lse[a1]) - pos).mean()
