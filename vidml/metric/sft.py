@@ -55,12 +55,15 @@ def class_centres(embeddings: torch.Tensor, labels: torch.Tensor) -> tuple[torch
     return classes, F.normalize(sums, dim=1, eps=_EPS)
 
 
-def sft_augment(embeddings: torch.Tensor, labels: torch.Tensor,
-                generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def sft_augment(embeddings: torch.Tensor, labels: torch.Tensor, generator: torch.Generator | None = None,
+                detach: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
     """One synthetic embedding per input: rotate each sample from its class centre to a random other class's.
 
-    Returns (synthetic (N, D), their labels (N,)). Gradients flow through ``embeddings`` (centres are
-    detached). With a single class in the batch there is nothing to transfer: returns empty tensors.
+    Returns (synthetic (N, D), their labels (N,)). With ``detach`` (default) the synthetic samples are
+    constants -- pure feature augmentation: real samples learn from them, no gradient flows back through
+    the rotation (on the faces benchmark back-propagating through it hurt). With ``detach=False``
+    gradients flow through ``embeddings`` (centres are always constants). With a single class in the
+    batch there is nothing to transfer: returns empty tensors.
     """
     classes, centres = class_centres(embeddings.detach(), labels)
     c = len(classes)
@@ -70,5 +73,5 @@ def sft_augment(embeddings: torch.Tensor, labels: torch.Tensor,
     # a uniformly random *other* class: own + offset (1..c-1) mod c
     offset = torch.randint(1, c, (len(labels),), generator=generator, device=labels.device)
     target = (own + offset) % c
-    synthetic = rotate(embeddings, centres[own], centres[target])
+    synthetic = rotate(embeddings.detach() if detach else embeddings, centres[own], centres[target])
     return synthetic, classes[target]

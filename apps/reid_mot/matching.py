@@ -1,0 +1,49 @@
+"""Costs, gating and Hungarian assignment between tracks (rows) and detections (columns).
+
+* ``iou_cost``          1 - IoU(track box, detection box)
+* ``gate``              sets cost to +inf where the squared Mahalanobis distance of the detection to the
+                        track's Kalman prediction exceeds the chi-square 95% quantile (4 dof: 9.4877)
+* ``linear_assignment`` Hungarian (scipy.optimize.linear_sum_assignment) on the cost; pairs whose cost
+                        is above ``max_cost`` are dropped. Returns matches, unmatched rows, unmatched cols.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+from scipy.stats import chi2
+
+from vidml.boxes import iou_xywh
+
+#: chi-square 0.95 quantiles by degrees of freedom (deep_sort's table); 4 dof for (cx, cy, a, h)
+CHI2_95 = {k: float(chi2.ppf(0.95, k)) for k in range(1, 10)}
+INF = 1e5
+
+
+def iou_cost(track_boxes: np.ndarray, det_boxes: np.ndarray) -> np.ndarray:
+    """(T, D) matrix of 1 - IoU between xywh boxes."""
+    if len(track_boxes) == 0 or len(det_boxes) == 0:
+        return np.zeros((len(track_boxes), len(det_boxes)))
+    return 1.0 - iou_xywh(track_boxes, det_boxes)
+
+
+def mahalanobis_gate(tracks: Sequence, det_boxes: np.ndarray, dof: int = 4) -> np.ndarray:
+    """(T, D) boolean: True where detection j lies inside track i's 95% gate."""
+    if len(tracks) == 0 or len(det_boxes) == 0:
+        return np.zeros((len(tracks), len(det_boxes)), bool)
+    return np.stack([t.kalman.gating_distance(det_boxes) <= CHI2_95[dof] for t in tracks])
+
+
+def linear_assignment(cost: np.ndarray, max_cost: float) -> tuple[list[tuple[int, int]], list[int], list[int]]:
+    """Hungarian assignment of ``cost`` (T, D); pairs costing more than ``max_cost`` stay unmatched."""
+    T, D = cost.shape
+    if T == 0 or D == 0:
+        return [], list(range(T)), list(range(D))
+    c = np.where(np.isfinite(cost), cost, INF)
+    c = np.minimum(c, max_cost + 1e-5)
+    rows, cols = linear_sum_assignment(c)
+    matches = [(int(r), int(k)) for r, k in zip(rows, cols) if cost[r, k] <= max_cost]
+    mr = {r for r, _ in matches}
+    mc = {k for _, k in matches}
+    return matches, [r for r in range(T) if r not in mr], [k for k in range(D) if k not in mc]

@@ -1,0 +1,41 @@
+"""``vidml video-index LIBRARY_DIR [--index lib.vidx] [--fps 2]``: hash a video library into an index."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from apps.video_search.library import index_library
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("library", help="folder of videos (mp4, avi, mkv, webm, gif, ...), searched recursively")
+    parser.add_argument("--index", default="lib.vidx", help="index folder to create or update (default lib.vidx)")
+    parser.add_argument("--fps", type=float, default=2.0, help="frames hashed per second of video (default 2)")
+    parser.add_argument("--weights", default=None, help="HashingNet checkpoint (default: shipped vidml/weights/hash64.pt)")
+    parser.add_argument("--no-faces", action="store_true", help="skip the face stage (faster)")
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
+    parser.add_argument("--seed", type=int, default=0, help="seed (indexing is deterministic; kept for uniformity)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from vidml.errors import BadInput
+    from vidml.train import set_seed
+
+    if args.fps <= 0:
+        raise BadInput(f"--fps must be > 0, not {args.fps}")
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
+    set_seed(args.seed)
+    rep = index_library(args.library, args.index, fps=args.fps, weights=args.weights, faces=not args.no_faces,
+                        quiet=args.quiet)
+    rate = rep.sampled_frames / rep.seconds if rep.seconds > 0 else 0.0
+    print(f"indexed {len(rep.added)} video(s) ({rep.sampled_frames} frames, {rate:.0f} frames/s), "
+          f"{len(rep.unchanged)} unchanged, {len(rep.failed)} failed -> {args.index}")
+    if rep.failed:
+        print("skipped (cannot decode):", file=sys.stderr)
+        for path, reason in rep.failed:
+            print(f"  {reason}", file=sys.stderr)
+    return 0

@@ -1,0 +1,73 @@
+"""Decode a video once (decord, strided, batched) and hash its sampled frames.
+
+Sampling: a video of ``fps_v`` frames/s sampled at ``fps`` codes/s keeps every ``stride = max(1,
+round(fps_v / fps))``-th frame; frame ``i`` is at ``t = i / fps_v`` seconds. A *hasher* is anything with
+``bits`` and ``codes(frames_uint8_rgb) -> (N, bits/8) uint8`` (the HashingNet, or the pHash baseline).
+
+``on_batch(frames, times)`` (optional) sees every decoded batch of sampled frames, e.g. the face stage.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Protocol
+
+import numpy as np
+
+from vidml.video import FrameReader
+
+
+class Hasher(Protocol):
+    bits: int
+
+    def codes(self, frames: np.ndarray) -> np.ndarray: ...
+
+
+@dataclass
+class HashedVideo:
+    """Codes and times of one video's sampled frames, and the facts the index keeps about the file."""
+
+    path: str
+    fps: float
+    frames: int
+    duration: float
+    codes: np.ndarray
+    times: np.ndarray
+    size: tuple[int, int] = (0, 0)
+    extra: list = field(default_factory=list)
+
+    def entry(self) -> dict:
+        st = Path(self.path).stat()
+        return {"path": str(Path(self.path).resolve()), "size": st.st_size, "mtime": st.st_mtime, "fps": self.fps,
+                "frames": self.frames, "duration": self.duration, "width": self.size[0], "height": self.size[1],
+                "codes": int(len(self.codes))}
+
+
+def stride_for(video_fps: float, fps: float) -> int:
+    """Frames to step so that about ``fps`` frames per second are kept."""
+    return max(1, int(round(video_fps / fps))) if fps > 0 else 1
+
+
+def hash_video(path: str | Path, hasher: Hasher, fps: float = 2.0, batch_size: int = 64,
+               on_batch: Callable[[np.ndarray, np.ndarray], list] | None = None,
+               progress: Callable[[int], None] | None = None, reader: FrameReader | None = None) -> HashedVideo:
+    """Decode ``path`` once at ``fps`` samples/s and hash every sampled frame (raises VideoError if undecodable).
+
+    ``progress(n)`` is called with the number of source frames covered by each batch.
+    """
+    reader = reader or FrameReader(path)
+    stride = stride_for(reader.fps, fps)
+    codes, times, extra = [], [], []
+    for idx, frames in reader.batches(stride=stride, batch_size=batch_size):
+        t = idx.astype(np.float64) / reader.fps
+        codes.append(hasher.codes(frames))
+        times.append(t)
+        if on_batch is not None:
+            extra.extend(on_batch(frames, t) or [])
+        if progress is not None:
+            progress(len(idx) * stride)
+    nb = hasher.bits // 8
+    return HashedVideo(path=str(path), fps=reader.fps, frames=len(reader), duration=len(reader) / reader.fps,
+                       codes=np.concatenate(codes) if codes else np.zeros((0, nb), np.uint8),
+                       times=np.concatenate(times).astype(np.float32) if times else np.zeros(0, np.float32),
+                       size=reader.size, extra=extra)

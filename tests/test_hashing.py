@@ -1,0 +1,79 @@
+"""HashingNet codes and the hashing losses (DeepBit quantization / bit balance, temporal consistency)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import DATA, needs_data
+from vidml.backbones.hashing import HashingNet, load_hashing_net
+from vidml.backbones.weights import shipped
+from vidml.metric.distances import hamming, pack_bits
+from vidml.metric.losses.hashing import BitBalanceLoss, HashingLoss, QuantizationLoss, TemporalConsistencyLoss
+
+
+@pytest.mark.parametrize("bits", [32, 64, 128, 256])
+def test_codes_are_signs_of_the_bit_layer_packed(bits):
+    torch.manual_seed(0)
+    net = HashingNet(bits=bits).eval()
+    frames = np.random.default_rng(0).integers(0, 256, (5, 40, 50, 3), dtype=np.uint8)
+    codes = net.codes(frames)
+    assert codes.shape == (5, bits // 8) and codes.dtype == np.uint8
+    with torch.no_grad():
+        from vidml.backbones.embed import to_tensor
+        pre = net.pre_codes(to_tensor(net.prepare(frames))).numpy()
+    np.testing.assert_array_equal(codes, pack_bits(pre > 0))
+    relaxed = net(to_tensor(net.prepare(frames)))
+    assert float(relaxed.abs().max()) < 1.0  # tanh relaxation while training
+
+
+def test_bad_bit_count_is_refused():
+    with pytest.raises(ValueError):
+        HashingNet(bits=48)
+
+
+def test_quantization_and_balance_losses_known_values():
+    q, bal = QuantizationLoss(), BitBalanceLoss()
+    ones = torch.tensor([[1.0, -1.0], [-1.0, 1.0]])
+    assert float(q(ones)) == 0.0 and float(bal(ones)) == 0.0
+    half = torch.full((2, 2), 0.5)
+    assert float(q(half)) == pytest.approx(0.25)      # (|0.5| - 1)^2
+    assert float(bal(half)) == pytest.approx(0.25)    # every bit's batch mean is 0.5
+    assert float(HashingLoss(1.0, 1.0)(half)) == pytest.approx(0.5)
+
+
+def test_temporal_consistency_is_scaled_squared_distance():
+    t = TemporalConsistencyLoss()
+    a = torch.tensor([[1.0, 1.0, -1.0, -1.0]])
+    assert float(t(a, a)) == 0.0
+    b = torch.tensor([[1.0, 1.0, -1.0, 1.0]])       # one bit flipped: ||a-b||^2 = 4, / 4 bits
+    assert float(t(a, b)) == pytest.approx(1.0)
+    with pytest.raises(ValueError):
+        t(a, torch.zeros(2, 4))
+
+
+def test_losses_train_codes_apart_and_to_binary():
+    torch.manual_seed(0)
+    x = torch.randn(16, 8, requires_grad=True)
+    loss_fn = HashingLoss(1.0, 1.0)
+    start = float(loss_fn(torch.tanh(x)))
+    opt = torch.optim.SGD([x], lr=1.0)
+    for _ in range(100):
+        opt.zero_grad(); loss_fn(torch.tanh(x)).backward(); opt.step()
+    assert float(loss_fn(torch.tanh(x))) < 0.5 * start
+
+
+@needs_data
+def test_codes_stable_for_the_same_frame_decoded_twice():
+    from vidml.video import FrameReader
+
+    net, card = load_hashing_net(shipped("hash64"))
+    path = DATA / "videos" / "megamind_720x528.avi"
+    a = FrameReader(path).get_batch([0, 50, 100, 200])
+    idx, b = next(FrameReader(path).batches(stride=50, batch_size=5))
+    assert list(idx[:5]) == [0, 50, 100, 150, 200]
+    ca, cb = net.codes(a), net.codes(b[[0, 1, 2, 4]])
+    np.testing.assert_array_equal(ca, cb)
+    # different frames of the same shot are not all one code (the net is not collapsed)
+    assert hamming(ca, ca).max() > 0
+    assert "metrics" in card and "command" in card

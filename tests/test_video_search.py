@@ -1,0 +1,107 @@
+"""video-index / video-search end to end on real videos: a transformed sub-clip is found at the right
+place, a clip from no library video is "no match", re-indexing adds only new videos, bad files are skipped."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+from conftest import DATA, needs_data
+from vidml.cli import main
+
+pytestmark = needs_data
+LIB = ["megamind_720x528.avi", "pysot_bag.avi", "car_traffic_small.mp4"]
+
+
+def _write_clip(src, dst, start_s, length_s, transforms, seed=0):
+    from apps.video_search.augment import make_transform
+    from vidml.video import FrameReader, FrameWriter
+
+    r = FrameReader(src)
+    rng = np.random.default_rng(seed)
+    fns = [make_transform(t, rng, (r.size[1], r.size[0])) for t in transforms]
+    a = r.index_at(start_s)
+    with FrameWriter(dst, r.fps) as w:
+        for _, batch in r.batches(start=a, stop=a + int(length_s * r.fps), batch_size=32):
+            for f in batch:
+                for fn in fns:
+                    f = fn(f)
+                w.write(f)
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):
+    root = tmp_path_factory.mktemp("vs")
+    lib = root / "lib"
+    lib.mkdir()
+    for name in LIB[:2]:
+        os.symlink(DATA / "videos" / name, lib / name)
+    (lib / "broken.mp4").write_bytes(b"this is not a video")
+    index = root / "lib.vidx"
+    assert main(["video-index", str(lib), "--index", str(index), "--quiet", "--no-faces"]) == 0
+    return root, lib, index
+
+
+def test_reindex_adds_only_new_videos_and_skips_broken(library, capsys):
+    root, lib, index = library
+    from vidml.index import Index
+
+    idx = Index(index)
+    assert sorted(os.path.basename(v["path"]) for v in idx.videos) == sorted(LIB[:2])
+    assert [os.path.basename(f["path"]) for f in idx.manifest["failed"]] == ["broken.mp4"]
+    os.symlink(DATA / "videos" / LIB[2], lib / LIB[2])
+    capsys.readouterr()
+    assert main(["video-index", str(lib), "--index", str(index), "--quiet", "--no-faces"]) == 0
+    out = capsys.readouterr()
+    assert "indexed 1 video(s)" in out.out and "2 unchanged" in out.out and "broken.mp4" in out.err
+    assert len(Index(index).videos) == 3
+
+
+@pytest.mark.parametrize("transforms,start", [(["crop", "overlay"], 3.0), (["flip", "colour"], 5.5)])
+def test_transformed_subclip_is_found_at_its_start_time(library, capsys, transforms, start):
+    root, lib, index = library
+    clip = root / f"query_{'_'.join(transforms)}.mp4"
+    _write_clip(DATA / "videos" / "megamind_720x528.avi", clip, start, 4.0, transforms)
+    capsys.readouterr()
+    assert main(["video-search", "--query", str(clip), "--index", str(index), "--json"]) == 0
+    hits = json.loads(capsys.readouterr().out)["matches"]
+    assert hits and os.path.basename(hits[0]["video"]) == "megamind_720x528.avi"
+    assert abs(hits[0]["offset"] - start) <= 1.0
+    assert hits[0]["video_start"] >= start - 1.0 and hits[0]["video_end"] <= start + 4.0 + 1.0
+    assert all(h["score"] <= hits[0]["score"] for h in hits)
+
+
+def test_clip_from_no_library_video_says_no_match(library, capsys):
+    root, lib, index = library
+    clip = root / "distractor.mp4"
+    _write_clip(DATA / "faces" / "face_recognition_examples" / "short_hamilton_clip.mp4", clip, 1.0, 5.0, ["jpeg"])
+    capsys.readouterr()
+    assert main(["video-search", "--query", str(clip), "--index", str(index)]) == 0
+    assert capsys.readouterr().out.startswith("no match")
+
+
+def test_user_errors_are_one_line_exit_2(library, tmp_path, capsys):
+    root, lib, index = library
+    assert main(["video-search", "--query", str(tmp_path / "missing.mp4"), "--index", str(index)]) == 2
+    assert main(["video-search", "--query", str(lib / "broken.mp4"), "--index", str(index)]) == 2
+    assert main(["video-search", "--query", "x.mp4", "--index", str(tmp_path / "nope.vidx")]) == 2
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["video-index", str(empty), "--index", str(tmp_path / "e.vidx"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 4 and all(line.startswith("vidml: error:") for line in err)
+
+
+def test_face_flag_without_face_search_is_a_clear_error(library, capsys):
+    pytest.importorskip("torch")
+    try:
+        import apps.video_search.face_search  # noqa: F401
+        pytest.skip("face search is built; its own tests cover --face")
+    except ImportError:
+        pass
+    root, lib, index = library
+    assert main(["video-search", "--face", "x.jpg", "--index", str(index)]) == 2
+    assert "face search not built yet" in capsys.readouterr().err

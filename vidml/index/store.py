@@ -1,0 +1,141 @@
+"""The on-disk index: a folder ``NAME.vidx/`` of append-only code segments and one manifest.
+
+Layout::
+
+    lib.vidx/
+      manifest.json        {"format": "vidml-index", "version": 1, "bits": 64, "hasher": {...},
+                            "videos": [VideoEntry...], "next_segment": 3, "failed": [...]}
+      seg-000001.npz       codes (N, bits/8) uint8, times (N,) float32 [s], faces_json (str)
+      seg-000002.npz       ...
+
+A video entry (JSON) holds ``path, size, mtime, fps, frames, duration, segment, rows: [a, b), faces: [a, b)``:
+its frame codes are rows ``a..b-1`` of its segment, its face records items ``a..b-1`` of the segment's
+``faces_json`` list.
+
+Writing is append-only and crash-safe: a save writes a *new* segment (temp file, fsync, rename) and then
+the manifest (temp file, fsync, rename). The manifest is the commit point: a run killed at any moment
+leaves the previous manifest, which references only complete segments, so the old index still loads; a
+segment the manifest does not name is an orphan of an interrupted run and is deleted by the next save.
+Refreshing a changed video drops its entry from the manifest (its old rows become dead weight in their
+segment until a compaction rewrites it).
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from vidml.errors import BadInput, OutputError
+
+FORMAT = "vidml-index"
+VERSION = 1
+MANIFEST = "manifest.json"
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temp file in the same folder, fsync, rename."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as err:
+        raise OutputError(f"{path.parent}: cannot write the index here ({err.strerror}); choose another --index") from None
+    try:
+        os.chmod(tmp, 0o666 & ~_UMASK)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+def read_manifest(folder: Path) -> dict | None:
+    """The manifest of the index at ``folder``, or None when there is no index there yet."""
+    folder = Path(folder)
+    if not folder.exists():
+        return None
+    if not folder.is_dir():
+        raise BadInput(f"{folder}: exists and is not a vidml index folder; pass another --index path")
+    mpath = folder / MANIFEST
+    if not mpath.exists():
+        if any(folder.iterdir()) and not all(p.name.startswith((".", "seg-")) for p in folder.iterdir()):
+            raise BadInput(f"{folder}: folder holds other files and no index manifest; pass another --index path")
+        return None
+    try:
+        manifest = json.loads(mpath.read_text())
+    except (OSError, ValueError):
+        raise BadInput(f"{mpath}: index manifest is unreadable or damaged; re-run vidml video-index into a new --index") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise BadInput(f"{mpath}: not a vidml index manifest; pass another --index path")
+    if int(manifest.get("version", 0)) > VERSION:
+        raise BadInput(f"{folder}: index format v{manifest.get('version')} is newer than this vidml reads (v{VERSION}); "
+                       "upgrade vidml or re-index into a new --index")
+    return manifest
+
+
+def write_manifest(folder: Path, manifest: dict) -> None:
+    """Commit ``manifest`` atomically (the commit point of every save)."""
+    manifest = dict(manifest, format=FORMAT, version=VERSION)
+    atomic_write_bytes(Path(folder) / MANIFEST, (json.dumps(manifest, indent=1) + "\n").encode())
+
+
+def write_segment(folder: Path, name: str, codes: np.ndarray, times: np.ndarray, faces: list[dict]) -> None:
+    """Write one segment ``name`` (codes, times, face records as JSON) atomically."""
+    buf = io.BytesIO()
+    np.savez(buf, codes=np.ascontiguousarray(codes, np.uint8), times=np.asarray(times, np.float32),
+             faces_json=np.array(json.dumps(faces, default=_jsonable)))
+    atomic_write_bytes(Path(folder) / name, buf.getvalue())
+
+
+def read_segment(folder: Path, name: str) -> tuple[np.ndarray, np.ndarray, list[dict]]:
+    """(codes, times, face records) of a segment; face ``code`` fields come back as uint8 arrays."""
+    path = Path(folder) / name
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            codes, times, faces = z["codes"], z["times"], json.loads(str(z["faces_json"]))
+    except (OSError, ValueError, KeyError):
+        raise BadInput(f"{path}: index segment is missing or damaged; re-index into a new --index") from None
+    for rec in faces:
+        if isinstance(rec.get("code"), dict) and "uint8_hex" in rec["code"]:
+            rec["code"] = np.frombuffer(bytes.fromhex(rec["code"]["uint8_hex"]), np.uint8).copy()
+    return codes, times, faces
+
+
+def remove_orphans(folder: Path, manifest: dict) -> None:
+    """Delete segments and temp files that the committed manifest does not reference."""
+    used = {v["segment"] for v in manifest.get("videos", [])}
+    for p in Path(folder).iterdir():
+        if (p.name.startswith("seg-") and p.name not in used) or (p.name.startswith(".") and p.name.endswith(".tmp")):
+            p.unlink(missing_ok=True)
+
+
+def _jsonable(value):
+    """JSON fallback: uint8 arrays (face codes) -> {"uint8_hex": ...}; other arrays / numbers -> lists / floats."""
+    if isinstance(value, np.ndarray):
+        if value.dtype == np.uint8:
+            return {"uint8_hex": value.tobytes().hex()}
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"cannot store {type(value).__name__} in an index face record")
