@@ -41,6 +41,7 @@ def save_checkpoint(path: str | os.PathLike, kind: str, config: dict, model: tor
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(fd)
     torch.save(payload, tmp)
+    os.chmod(tmp, 0o644)  # mkstemp makes 0600; shipped weights must be readable by everyone
     os.replace(tmp, path)
     lines = [f"# {path.stem} ({kind})", "", f"sha256: `{sha256(path)}`", ""]
     for key, value in card.items():
