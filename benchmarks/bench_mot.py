@@ -11,7 +11,7 @@ One run, one table (TrackEval metrics, same det/det.txt for every tracker):
 fps: ``assoc`` = Tracker.update without the appearance forward; ``e2e`` = decode frames (only trackers
 that use appearance need them) + crops + forward + association, per frame of the sequence.
 
-    .venv/bin/python benchmarks/bench_mot.py [--seq ../shared/data/mot/PETS09-S2L1-dev] [--threads 2]
+    .venv/bin/python benchmarks/bench_mot.py [--seq ../shared/data/mot/PETS09-S2L1-dev] [--threads 1]
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seq", default=str(REPO / ".." / "shared" / "data" / "mot" / "PETS09-S2L1-dev"))
     parser.add_argument("--weights", default=None, help="ReID checkpoint (default: shipped reid_small16)")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
 
     import torch

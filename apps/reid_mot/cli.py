@@ -31,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="appearance features: trained ReID net (default), HSV histogram, or off (= --mode sort)")
     parser.add_argument("--weights", help="ReID checkpoint (default: the shipped vidml/weights/reid_small16.pt)")
     parser.add_argument("--det", help="detections file instead of SEQ/det/det.txt")
-    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: small batches; more threads only add contention)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quiet", action="store_true")
 

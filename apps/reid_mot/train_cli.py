@@ -4,9 +4,9 @@ Data (see reid_data.py): self-supervised tracklets linked from the *detections* 
 (no gt read) and labelled gt crops of ``--gt-seq`` sequences (which must not be sequences you then score).
 Each step draws a group of labels that are certainly different people (tracklets alive in one frame, or
 the gt ids of one sequence), ``P`` labels x ``K`` augmented crops (flip, brightness/contrast, +-3 px shift),
-and minimises the triplet margin loss over the hard triplets of the batch (``vidml.metric``):
+and minimises the triplet margin loss over the triplets of the batch (all, or those a --miner picks) (``vidml.metric``):
 
-    L = mean_{(a,p,n) hard} [ ||f_a - f_p|| - ||f_a - f_n|| + margin ]_+
+    L = mean_{(a,p,n), l > 0} [ ||f_a - f_p|| - ||f_a - f_n|| + margin ]_+
 
 The checkpoint (kind ``reid``) stores the EmbeddingNet config plus ``crop_hw``, and a card with the data,
 the exact command and the measured metrics.
@@ -35,6 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--P", type=int, default=8, help="labels per batch")
     parser.add_argument("--K", type=int, default=4, help="crops per label")
     parser.add_argument("--margin", type=float, default=0.2)
+    parser.add_argument("--miner", default="none", help="triplet miner: none (all triplets of the batch), hard, semihard")
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
@@ -117,13 +118,13 @@ def run(args: argparse.Namespace) -> int:
 
     net = EmbeddingNet(dim=args.dim, trunk=args.trunk)
     loss_fn = get_loss("triplet", margin=args.margin)
-    miner = get_miner("hard", margin=args.margin)
+    miner = None if args.miner == "none" else get_miner(args.miner, margin=args.margin)
 
     def step(batch):
         x, y = batch
         emb = net(to_tensor(x))
         y = torch.from_numpy(y)
-        return loss_fn(emb, y, miner(emb.detach(), y))
+        return loss_fn(emb, y, None if miner is None else miner(emb.detach(), y))
 
     t0 = time.time()
     net.train()
@@ -140,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
                      "gt_crops_of": [str(s) for s in args.gt_seq], "crops": int(len(crops)),
                      "labels": int(len(np.unique(labels)))},
             "command": "vidml train reid " + " ".join(shlex.quote(a) for a in sys.argv[3:]) if len(sys.argv) > 3 else "",
-            "loss": f"triplet margin {args.margin}, hard miner, P={args.P} K={args.K}, {args.steps} steps, lr {args.lr}",
+            "loss": f"triplet margin {args.margin}, miner {args.miner}, P={args.P} K={args.K}, {args.steps} steps, lr {args.lr}",
             "metrics": metrics}
     save_checkpoint(args.out, "reid", config, net, card)
     print(f"saved {args.out}: {metrics}")
