@@ -110,6 +110,18 @@ def test_gradients_equal_pml(name):
         torch.testing.assert_close(p_ours, p_theirs, atol=1e-6, rtol=1e-4)
 
 
+@pytest.mark.parametrize("kw", [{"margin": 0.2, "swap": True}, {"margin": 0.1, "smooth_loss": True}])
+def test_triplet_variants_equal_pml(kw):
+    x, y = _batch(8)
+    for tuples in (None, SemiHardMiner(margin=0.3)(x, y)):
+        xa, xb = x.clone().requires_grad_(), x.clone().requires_grad_()
+        ours, theirs = get_loss("triplet", **kw)(xa, y, tuples), pml_losses.TripletMarginLoss(**kw)(xb, y, tuples)
+        assert ours.item() == pytest.approx(theirs.item(), abs=1e-6)
+        ours.backward()
+        theirs.backward()
+        torch.testing.assert_close(xa.grad, xb.grad, atol=1e-6, rtol=1e-4)
+
+
 def test_ddml_hand_computed():
     # two points of class 0 at distance 1, one of class 1 at distance 2 and sqrt(5) from them
     x = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0]])

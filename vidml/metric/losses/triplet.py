@@ -6,7 +6,8 @@ For triplets ``(a, p, n)`` and Euclidean distances ``d`` of L2-normalized embedd
 
 With ``swap`` the anchor-negative distance is ``min(d_an, d_pn)`` (Balntas et al. 2016).
 Reduced by the mean over triplets with ``l > 0`` (PML's AvgNonZeroReducer). Without an indices tuple
-every triplet of the batch is used.
+every triplet of the batch is used, computed densely per anchor over its (padded) positives and all
+candidate negatives, an (N, max positives, N) tensor, without listing triplet indices.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import torch.nn.functional as F
 
 from vidml.metric.distances import euclidean
 from vidml.metric.losses import avg_nonzero, zero_loss
-from vidml.metric.miners import to_triplets
+from vidml.metric.miners import label_masks, to_triplets
 
 
 class TripletMarginLoss(torch.nn.Module):
@@ -26,7 +27,31 @@ class TripletMarginLoss(torch.nn.Module):
         super().__init__()
         self.margin, self.swap, self.smooth_loss, self.normalize = float(margin), swap, smooth_loss, normalize
 
+    def _loss(self, violation: torch.Tensor) -> torch.Tensor:
+        return F.softplus(violation) if self.smooth_loss else F.relu(violation)
+
+    def _all_triplets(self, embeddings: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        same, diff = label_masks(labels)
+        n_pos = same.sum(1)
+        p_max = int(n_pos.max()) if len(labels) else 0
+        if p_max == 0 or not bool(diff.any()):
+            return zero_loss(embeddings)
+        x = F.normalize(embeddings, dim=1) if self.normalize else embeddings
+        d = euclidean(x)
+        # each anchor's positives first (stable order), padded to the largest positive count
+        pos_idx = torch.argsort((~same).to(torch.uint8), dim=1, stable=True)[:, :p_max]  # (N, P)
+        valid_pos = torch.arange(p_max, device=labels.device)[None, :] < n_pos[:, None]
+        d_ap = d.gather(1, pos_idx)  # (N, P)
+        d_an = d[:, None, :]  # (N, 1, N)
+        if self.swap:
+            d_an = torch.minimum(d_an, d[pos_idx])  # d[p, n]: (N, P, N)
+        mask = valid_pos[:, :, None] & diff[:, None, :]
+        loss = self._loss(d_ap[:, :, None] - d_an + self.margin) * mask
+        return loss.sum() / ((loss > 0) & mask).sum().clamp_min(1).to(loss.dtype)
+
     def forward(self, embeddings: torch.Tensor, labels: torch.Tensor, indices_tuple=None) -> torch.Tensor:
+        if indices_tuple is None:
+            return self._all_triplets(embeddings, labels)
         a, p, n = to_triplets(indices_tuple, labels)
         if len(a) == 0:
             return zero_loss(embeddings)
@@ -35,6 +60,4 @@ class TripletMarginLoss(torch.nn.Module):
         an = d[a, n]
         if self.swap:
             an = torch.minimum(an, d[p, n])
-        violation = d[a, p] - an + self.margin
-        loss = F.softplus(violation) if self.smooth_loss else F.relu(violation)
-        return avg_nonzero(loss)
+        return avg_nonzero(self._loss(d[a, p] - an + self.margin))
