@@ -17,6 +17,7 @@ place on :meth:`FrameWriter.close`, so an interrupted run never leaves half a vi
 from __future__ import annotations
 
 import configparser
+import contextlib
 import os
 import re
 import tempfile
@@ -101,15 +102,16 @@ class FrameReader:
         import decord  # local import: decord is slow to import and not needed for image folders
 
         try:
-            self._vr = decord.VideoReader(str(self.path), ctx=decord.cpu(0), num_threads=num_threads)
-            self._len = len(self._vr)
-            if self._len == 0:
-                raise VideoError(f"{self.path}: video has no frames; re-encode it")
-            height, width = self._vr[0].shape[:2]
+            with _native_log_captured() as log:
+                self._vr = decord.VideoReader(str(self.path), ctx=decord.cpu(0), num_threads=num_threads)
+                self._len = len(self._vr)
+                if self._len == 0:
+                    raise VideoError(f"{self.path}: video has no frames; re-encode it")
+                height, width = self._vr[0].shape[:2]
         except VideoError:
             raise
         except Exception as err:  # decord raises DECORDError / RuntimeError with FFmpeg's words
-            raise VideoError(f"{self.path}: cannot decode as video ({_first_line(err)}); "
+            raise VideoError(f"{self.path}: cannot decode as video ({_decode_reason(err, log)}); "
                              "is it a complete video file? try re-encoding it with ffmpeg") from None
         self._vr.seek(0)
         self._width, self._height = int(width), int(height)
@@ -149,6 +151,11 @@ class FrameReader:
         """(width, height) in pixels."""
         return self._width, self._height
 
+    @property
+    def files(self) -> list[Path] | None:
+        """The frame image paths in order for an image folder, ``None`` for a video file."""
+        return None if self._files is None else list(self._files)
+
     def time_of(self, index: int) -> float:
         """Presentation time of frame ``index`` in seconds, ``index / fps``."""
         return index / self._fps
@@ -186,9 +193,10 @@ class FrameReader:
         if self._files is not None:
             return np.stack([self._read_image(i) for i in indices]) if indices else np.zeros((0, self._height, self._width, 3), np.uint8)
         try:
-            return self._vr.get_batch(indices).asnumpy()
+            with _native_log_captured() as log:
+                return self._vr.get_batch(indices).asnumpy()
         except Exception as err:
-            raise VideoError(f"{self.path}: decoding failed near frame {indices[0]} ({_first_line(err)}); "
+            raise VideoError(f"{self.path}: decoding failed near frame {indices[0]} ({_decode_reason(err, log)}); "
                              "the file may be truncated; try re-encoding it") from None
 
     def batches(self, stride: int = 1, batch_size: int = 32, start: int = 0,
@@ -221,6 +229,41 @@ class FrameReader:
 def _first_line(err: BaseException) -> str:
     text = str(err).strip().splitlines()
     return text[0][:160] if text else type(err).__name__
+
+
+_FFMPEG_LOG = re.compile(r"^\[[^\]]+ @ 0x[0-9a-fA-F]+\]\s*(.+)$")  # "[mov,mp4,... @ 0x55..] moov atom not found"
+_NATIVE_PREFIX = re.compile(r"^\[\d\d:\d\d:\d\d\] \S+:\d+: (Error: |ERROR |Check failed: )?")  # decord's C++ LOG
+
+
+@contextlib.contextmanager
+def _native_log_captured() -> Iterator[list[str]]:
+    """Point file descriptor 2 at a temp file while decord/FFmpeg run, so their C-level log lines never reach
+    the user's terminal (a user error must print one line); yields a list that receives those lines on exit,
+    for :func:`_decode_reason` to quote."""
+    lines: list[str] = []
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr at all: nothing to protect
+        yield lines
+        return
+    with tempfile.TemporaryFile() as tmp:
+        os.dup2(tmp.fileno(), 2)
+        try:
+            yield lines
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            tmp.seek(0)
+            lines.extend(tmp.read().decode(errors="replace").splitlines())
+
+
+def _decode_reason(err: BaseException, log: list[str]) -> str:
+    """FFmpeg's own words for a decoding failure (first FFmpeg log line), else decord's message sans prefix."""
+    for line in log:
+        m = _FFMPEG_LOG.match(line.strip())
+        if m:
+            return m.group(1)[:160]
+    return _NATIVE_PREFIX.sub("", _first_line(err))
 
 
 class FrameWriter:

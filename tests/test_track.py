@@ -1,0 +1,74 @@
+"""The particle-filter tracker (apps.track) and `vidml track`: real frames, known answers, user errors."""
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from tests.conftest import DATA, SAMPLES, needs_data
+from vidml.boxes import affine_to_xywh, iou_pairs_xywh, warp_patches, xywh_to_affine
+from vidml.cli import main
+
+
+def test_affine_round_trip_and_patch_crop():
+    box = np.array([[10.0, 20.0, 32.0, 16.0], [0.0, 0.0, 64.0, 32.0]])
+    assert np.allclose(affine_to_xywh(xywh_to_affine(box)), box)
+    image = np.arange(100 * 120, dtype=np.float32).reshape(100, 120)
+    patches = warp_patches(image, xywh_to_affine(box[:1]), (32, 16))
+    # a box of exactly the patch size samples the pixels themselves
+    assert patches.shape == (1, 16, 32)
+    assert np.allclose(patches[0], image[20:36, 10:42])
+
+
+@needs_data
+def test_tracker_follows_dudek_face():
+    from apps.track.sequences import otb_sequences
+    from apps.track.ope import make_tracker, run_sequence, score_from
+
+    seq = [s for s in otb_sequences(DATA / "sot") if s.name == "Dudek20"][0]
+    boxes, _ = run_sequence(make_tracker("vidml", seed=0), seq)
+    iou = iou_pairs_xywh(*score_from(boxes, seq.gt))
+    assert np.mean(iou > 0.5) >= 0.8, iou
+
+
+def test_api_like_opencv_on_juice_frames():
+    from apps.track.tracker import Tracker
+    from vidml.video import FrameReader
+
+    reader = FrameReader(SAMPLES / "juice")
+    previous = np.array([74, 67, 38, 86.0])
+    tracker = Tracker(seed=0).init(reader[0], previous)
+    for i in range(1, 6):
+        box, conf = tracker.update(reader[i])
+        assert box.shape == (4,) and 0.0 <= conf <= 1.0
+        # the carton moves a few pixels a frame and keeps its size: consecutive boxes overlap well
+        assert iou_pairs_xywh(box[None], previous[None])[0] > 0.5
+        assert 0.8 < np.sqrt(box[2] * box[3] / (38 * 86)) < 1.25
+        previous = box
+
+
+@pytest.mark.parametrize("init, words", [("900,67,38,86", "outside"), ("74,67,0,86", "zero"), ("74,67,38", "four numbers")])
+def test_bad_init_is_one_line_exit_2(init, words, capsys):
+    assert main(["track", str(SAMPLES / "juice"), "--init", init, "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and words in err[0]
+
+
+def test_cli_writes_otb_and_json(tmp_path):
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for name in sorted(os.listdir(SAMPLES / "juice"))[:8]:
+        (frames / name).symlink_to(SAMPLES / "juice" / name)
+    out = tmp_path / "boxes.txt"
+    assert main(["track", str(frames), "--init", "74,67,38,86", "--out", str(out), "--quiet",
+                 "--render", str(tmp_path / "t.mp4")]) == 0
+    rows = np.loadtxt(out, delimiter=",")
+    assert rows.shape == (8, 4) and np.allclose(rows[0], [74, 67, 38, 86])
+    assert (tmp_path / "t.mp4").stat().st_size > 1000
+    js = tmp_path / "boxes.json"
+    assert main(["track", str(frames), "--init", "74,67,38,86", "--out", str(js), "--format", "json", "--quiet"]) == 0
+    data = json.loads(js.read_text())
+    assert len(data["frames"]) == 8 and all(0 <= f["confidence"] <= 1 for f in data["frames"])
+    assert np.allclose([f["box"] for f in data["frames"]], rows, atol=0.01)
