@@ -54,7 +54,7 @@ def contrib_python(venv_dir: Path) -> Path:
 
 def frame_files(seq, tmp: Path) -> list[str]:
     """Paths of the sequence's frames (image folders as they are; other sources written out as PNG)."""
-    files = getattr(seq.reader, "_files", None)
+    files = seq.reader.files
     if files is not None:
         return [str(files[seq.start + i]) for i in range(len(seq))]
     out = []

@@ -15,7 +15,7 @@ How dlib's landmarks map onto them (see :func:`five_points`):
 * 5-point predictor: points 2,3 are the image-left eye's corners, 0,1 the image-right eye's, 4 the
   bottom of the nose (iBUG 33, *not* the tip). Eye centre = mean of the two corners; the nose-bottom is
   matched to :data:`NOSE_BOTTOM`, the template position of iBUG point 33 (measured: mean of point 33
-  after aligning the 43 faces of dlib's landmark test set on their 5 true points, see
+  after aligning the 25 faces of dlib's landmark test set on their 5 true points, see
   benchmarks/bench_faces.py); no mouth corners, so the fit uses 3 points.
 
 The similarity transform ``dst ~ s R src + t`` minimising ``sum_i ||dst_i - (s R src_i + t)||^2`` is
@@ -32,7 +32,7 @@ ARCFACE_TEMPLATE = np.array([[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 7
                              [41.5493, 92.3655], [70.7299, 92.2041]], dtype=np.float64)
 ARCFACE_SIZE = 112
 # Template position (112x112 frame) of the bottom of the nose (iBUG 33), for the 5-point predictor.
-NOSE_BOTTOM = np.array([56.0, 80.2], dtype=np.float64)
+NOSE_BOTTOM = np.array([55.54, 79.50], dtype=np.float64)
 
 
 def umeyama(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
