@@ -56,11 +56,11 @@ def test_losses_train_codes_apart_and_to_binary():
     torch.manual_seed(0)
     x = torch.randn(16, 8, requires_grad=True)
     loss_fn = HashingLoss(1.0, 1.0)
-    start = float(loss_fn(torch.tanh(x)))
+    start = float(loss_fn(torch.tanh(x)).detach())
     opt = torch.optim.SGD([x], lr=1.0)
     for _ in range(100):
         opt.zero_grad(); loss_fn(torch.tanh(x)).backward(); opt.step()
-    assert float(loss_fn(torch.tanh(x))) < 0.5 * start
+    assert float(loss_fn(torch.tanh(x)).detach()) < 0.5 * start
 
 
 @needs_data
