@@ -323,6 +323,23 @@ class FrameWriter:
             self.abort()
 
 
+def check_output_path(path: str | os.PathLike, what: str = "output") -> Path:
+    """Raise OutputError now, before any work, unless ``path`` can be created: its folder exists and is writable.
+
+    Long commands call this on every output path first, so a mistyped folder fails in a second, not
+    after the whole run.
+    """
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise OutputError(f"{folder}: {what} folder does not exist (or is a file); create it or choose another path")
+    if not os.access(folder, os.W_OK):
+        raise OutputError(f"{folder}: {what} folder is not writable; choose another path")
+    if path.is_dir() and what != "index":
+        raise OutputError(f"{path}: is a folder; give a file name for the {what}")
+    return path
+
+
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     """Write ``text`` to ``path`` via a temp file in the same folder and an atomic rename."""
     path = Path(path)

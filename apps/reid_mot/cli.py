@@ -33,6 +33,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--det", help="detections file instead of SEQ/det/det.txt")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: small batches; more threads only add contention)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="with --all: sequences tracked in parallel on a local Dask cluster of N processes (default 1: serial)")
+    parser.add_argument("--scheduler", default=None,
+                        help="with --all: address of an existing Dask scheduler (tcp://HOST:8786) to run the sequences on")
     parser.add_argument("--quiet", action="store_true")
 
 
@@ -61,8 +65,11 @@ def track_one(seq_dir, args, out_path: Path, render: str | None = None) -> dict:
     from apps.reid_mot.runner import format_rows, run_sequence
     from apps.reid_mot.sequence import Sequence
     from vidml.train import show_progress
-    from vidml.video import FrameWriter, atomic_write_text
+    from vidml.video import FrameWriter, atomic_write_text, check_output_path
 
+    check_output_path(out_path, "results")
+    if render:
+        check_output_path(render, "--render")
     seq = Sequence(seq_dir, args.det)
     tracker = build_tracker(args.mode, args.appearance, args.weights)
     bar = (lambda it: tqdm(it, desc=seq.name, unit="frame", disable=not show_progress(args.quiet), leave=False))
@@ -82,6 +89,18 @@ def track_one(seq_dir, args, out_path: Path, render: str | None = None) -> dict:
     return row
 
 
+def _track_task(task: tuple) -> dict | str:
+    """One sequence of ``--all`` (a Dask task): its table row, or the one-line reason it was skipped."""
+    import torch
+
+    seq_dir, args, out_path = task
+    torch.set_num_threads(max(1, args.threads))
+    try:
+        return track_one(seq_dir, args, out_path)
+    except BadInput as err:
+        return str(err)
+
+
 def run(args: argparse.Namespace) -> int:
     import torch
 
@@ -96,12 +115,17 @@ def run(args: argparse.Namespace) -> int:
             raise BadInput("--render works on one sequence; drop --all or --render")
         out_dir = Path(args.out or "reid-mot-results")
         out_dir.mkdir(parents=True, exist_ok=True)
+        from vidml.parallel import map_tasks
+
+        tasks = [(seq_dir, args, out_dir / f"{seq_dir.name}.txt") for seq_dir in find_sequences(args.path)]
         rows = []
-        for seq_dir in find_sequences(args.path):
-            try:
-                rows.append(track_one(seq_dir, args, out_dir / f"{seq_dir.name}.txt"))
-            except BadInput as err:
-                print(f"vidml: skipped {seq_dir}: {err}", file=sys.stderr)
+        for seq_dir, result in zip([t[0] for t in tasks], map_tasks(_track_task, tasks, workers=args.workers,
+                                                                     scheduler=args.scheduler, desc="sequences",
+                                                                     quiet=args.quiet)):
+            if isinstance(result, str):
+                print(f"vidml: skipped {seq_dir}: {result}", file=sys.stderr)
+            else:
+                rows.append(result)
         if not rows:
             raise BadInput(f"{args.path}: no sequence could be tracked (see the messages above)")
         print(format_table(rows, COLUMNS if args.eval else ["sequence", "frames", "fps", "assoc fps"]))

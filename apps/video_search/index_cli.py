@@ -15,6 +15,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-faces", action="store_true", help="skip the face stage (faster)")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
     parser.add_argument("--seed", type=int, default=0, help="seed (indexing is deterministic; kept for uniformity)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="videos hashed in parallel on a local Dask cluster of N processes (default 1: serial)")
+    parser.add_argument("--scheduler", default=None,
+                        help="address of an existing Dask scheduler (tcp://HOST:8786); videos must be readable there")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -30,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     set_seed(args.seed)
     rep = index_library(args.library, args.index, fps=args.fps, weights=args.weights, faces=not args.no_faces,
-                        quiet=args.quiet)
+                        quiet=args.quiet, workers=args.workers, scheduler=args.scheduler)
     rate = rep.sampled_frames / rep.seconds if rep.seconds > 0 else 0.0
     print(f"indexed {len(rep.added)} video(s) ({rep.sampled_frames} frames, {rate:.0f} frames/s), "
           f"{len(rep.unchanged)} unchanged, {len(rep.failed)} failed -> {args.index}")

@@ -71,13 +71,62 @@ class IndexReport:
     seconds: float = 0.0
 
 
+_WORKER_HASHERS: dict[str, tuple] = {}
+
+
+def _worker_hasher(weights: str | None):
+    """The hasher of a Dask worker process, loaded once per process and weights file."""
+    key = str(weights)
+    if key not in _WORKER_HASHERS:
+        import torch
+
+        torch.set_num_threads(1)  # one single-threaded worker process per core
+        _WORKER_HASHERS[key] = load_hasher(weights)
+    return _WORKER_HASHERS[key][0]
+
+
+def hash_one(task: tuple, hasher=None, progress=None) -> tuple:
+    """Hash one video (a task of the Dask map): ``("ok", entry, codes, times, faces)`` or ``("failed", path, why)``.
+
+    ``task = (path, weights, fps, faces)``. In a worker the hasher is loaded from ``weights``; in-process
+    callers pass their ``hasher``. Paths must be visible to the workers (same machine or shared storage).
+    """
+    path, weights, fps, faces = task
+    hasher = hasher or _worker_hasher(weights)
+    face_fn = _face_stage() if faces else None
+    on_batch = None
+    if face_fn is not None:
+        vid = str(Path(path).resolve())
+        on_batch = lambda frames, times: face_fn(frames, times, vid)  # noqa: E731
+    try:
+        from vidml.video import FrameReader
+
+        reader = FrameReader(path)
+        hv = hash_video(path, hasher, fps=fps, on_batch=on_batch, progress=progress, reader=reader)
+    except VideoError as err:
+        return ("failed", str(path), str(err))
+    if len(hv.codes) == 0:
+        return ("failed", str(path), f"{path}: no frames could be sampled")
+    return ("ok", hv.entry(), hv.codes, hv.times, hv.extra)
+
+
 def index_library(folder: str | Path, index_path: str | Path, fps: float = 2.0, weights: str | Path | None = None,
                   faces: bool = True, quiet: bool = False, commit_every: float = 120.0, hasher=None,
-                  hasher_info: dict | None = None) -> IndexReport:
-    """Hash the videos of ``folder`` into the index at ``index_path`` (created if absent); see module doc."""
+                  hasher_info: dict | None = None, workers: int = 1, scheduler: str | None = None) -> IndexReport:
+    """Hash the videos of ``folder`` into the index at ``index_path`` (created if absent); see module doc.
+
+    ``workers > 1`` hashes one video per task on a local Dask cluster (``scheduler``: an existing one);
+    the client merges results into the index in the order of the video list, so the index is the same
+    as a serial run's.
+    """
     videos = find_videos(folder)
     if not videos:
         raise BadInput(f"{folder}: no video files found (looked for {', '.join(sorted(VIDEO_SUFFIXES))})")
+    existed = (Path(index_path) / "manifest.json").exists()
+    if not existed:
+        from vidml.video import check_output_path
+
+        check_output_path(index_path, "index")
     if hasher is None:
         hasher, hasher_info = load_hasher(weights)
     index = Index(index_path, bits=hasher.bits, hasher=hasher_info)
@@ -85,47 +134,52 @@ def index_library(folder: str | Path, index_path: str | Path, fps: float = 2.0, 
         raise BadInput(f"{index_path}: index was built at --fps {index.manifest['fps']:g}, not {fps:g}; "
                        "use the same --fps or a new --index")
     index.manifest["fps"] = fps
-    face_fn = _face_stage() if faces else None
     report = IndexReport()
     todo = []
     for p in videos:
         (report.unchanged if index.is_current(p) else todo).append(p)
     report.unchanged = [str(p) for p in report.unchanged]
     progress = show_progress(quiet)
-    overall = tqdm(total=len(todo), desc="videos", unit="video", disable=not progress, position=0, dynamic_ncols=True)
-    t0 = last_commit = time.time()
-    try:
-        for p in todo:
-            on_batch = None
-            if face_fn is not None:
-                vid = str(p.resolve())
-                on_batch = lambda frames, times, _vid=vid: face_fn(frames, times, _vid)  # noqa: E731
-            try:
-                from vidml.video import FrameReader
+    t0 = time.time()
+    state = {"last_commit": t0}
 
-                reader = FrameReader(p)
-                bar = tqdm(total=len(reader), desc=p.name[:30], unit="frame", leave=False, position=1,
-                           disable=not progress, dynamic_ncols=True)
-                hv = hash_video(p, hasher, fps=fps, on_batch=on_batch, progress=bar.update, reader=reader)
-                bar.close()
-            except VideoError as err:
-                report.failed.append((str(p), str(err)))
-                overall.update(1)
-                continue
-            if len(hv.codes) == 0:
-                report.failed.append((str(p), f"{p}: no frames could be sampled"))
-                overall.update(1)
-                continue
-            index.add(hv.entry(), hv.codes, hv.times, faces=hv.extra)
-            report.added.append(str(p))
-            report.sampled_frames += len(hv.codes)
-            overall.update(1)
-            if time.time() - last_commit > commit_every:
-                index.save(failed=[{"path": a, "reason": b} for a, b in report.failed])
-                last_commit = time.time()
-    finally:
-        overall.close()
-        report.seconds = time.time() - t0
-        if report.added or report.failed or not (Path(index_path) / "manifest.json").exists():
+    def merge(result: tuple) -> None:
+        if result[0] == "failed":
+            report.failed.append((result[1], result[2]))
+            return
+        _, entry, codes, times, extra = result
+        index.add(entry, codes, times, faces=extra)
+        report.added.append(entry["path"])
+        report.sampled_frames += len(codes)
+        if time.time() - state["last_commit"] > commit_every:
             index.save(failed=[{"path": a, "reason": b} for a, b in report.failed])
+            state["last_commit"] = time.time()
+
+    tasks = [(str(p), str(weights) if weights else None, fps, faces) for p in todo]
+    try:
+        if workers <= 1 and scheduler is None:
+            overall = tqdm(total=len(todo), desc="videos", unit="video", disable=not progress, position=0,
+                           dynamic_ncols=True)
+            for task in tasks:
+                bar = tqdm(desc=Path(task[0]).name[:30], unit="frame", leave=False, position=1,
+                           disable=not progress, dynamic_ncols=True)
+                merge(hash_one(task, hasher=hasher, progress=bar.update))
+                bar.close()
+                overall.update(1)
+            overall.close()
+        else:
+            from vidml.parallel import map_tasks
+
+            # results are merged in list order once all are back, so the index equals a serial run's
+            results = map_tasks(hash_one, tasks, workers=workers, scheduler=scheduler, desc="videos", quiet=quiet)
+            for result in results:
+                merge(result)
+    finally:
+        report.seconds = time.time() - t0
+        nothing_decoded = not existed and not report.added and report.failed and len(report.failed) == len(todo)
+        if not nothing_decoded and (report.added or report.failed or not existed):
+            index.save(failed=[{"path": a, "reason": b} for a, b in report.failed])
+    if nothing_decoded:
+        raise BadInput(f"{folder}: none of its {len(todo)} video(s) could be decoded (first: {report.failed[0][1]}); "
+                       "no index written")
     return report

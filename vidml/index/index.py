@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vidml.errors import BadInput
+from vidml.errors import BadInput, OutputError
 from vidml.index import store
 from vidml.index.search import HammingSearcher
 
@@ -107,7 +107,10 @@ class Index:
 
     def save(self, failed: list[dict] | None = None) -> None:
         """Commit: write staged videos as one new segment, then the manifest (atomic; see vidml.index.store)."""
-        self.path.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise OutputError(f"{self.path}: cannot create the index folder ({err.strerror}); choose another --index") from None
         if self._pending:
             name = f"seg-{int(self.manifest['next_segment']):06d}.npz"
             self.manifest["next_segment"] = int(self.manifest["next_segment"]) + 1
