@@ -67,6 +67,7 @@ class IndexReport:
     added: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
     sampled_frames: int = 0
     seconds: float = 0.0
 
@@ -112,7 +113,8 @@ def hash_one(task: tuple, hasher=None, progress=None) -> tuple:
 
 def index_library(folder: str | Path, index_path: str | Path, fps: float = 2.0, weights: str | Path | None = None,
                   faces: bool = True, quiet: bool = False, commit_every: float = 120.0, hasher=None,
-                  hasher_info: dict | None = None, workers: int = 1, scheduler: str | None = None) -> IndexReport:
+                  hasher_info: dict | None = None, workers: int = 1, scheduler: str | None = None,
+                  prune: bool = False) -> IndexReport:
     """Hash the videos of ``folder`` into the index at ``index_path`` (created if absent); see module doc.
 
     ``workers > 1`` hashes one video per task on a local Dask cluster (``scheduler``: an existing one);
@@ -135,6 +137,12 @@ def index_library(folder: str | Path, index_path: str | Path, fps: float = 2.0, 
                        "use the same --fps or a new --index")
     index.manifest["fps"] = fps
     report = IndexReport()
+    if prune:  # forget videos under this folder whose files are gone
+        root = str(Path(folder).resolve())
+        for entry in list(index.videos):
+            if entry["path"].startswith(root + "/") and not Path(entry["path"]).exists():
+                index.remove(entry["path"])
+                report.removed.append(entry["path"])
     todo = []
     for p in videos:
         (report.unchanged if index.is_current(p) else todo).append(p)
@@ -177,7 +185,7 @@ def index_library(folder: str | Path, index_path: str | Path, fps: float = 2.0, 
     finally:
         report.seconds = time.time() - t0
         nothing_decoded = not existed and not report.added and report.failed and len(report.failed) == len(todo)
-        if not nothing_decoded and (report.added or report.failed or not existed):
+        if not nothing_decoded and (report.added or report.failed or report.removed or not existed):
             index.save(failed=[{"path": a, "reason": b} for a, b in report.failed])
     if nothing_decoded:
         raise BadInput(f"{folder}: none of its {len(todo)} video(s) could be decoded (first: {report.failed[0][1]}); "

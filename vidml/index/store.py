@@ -122,6 +122,41 @@ def read_segment(folder: Path, name: str) -> tuple[np.ndarray, np.ndarray, list[
     return codes, times, faces
 
 
+def verify(folder: Path) -> tuple[dict, list[str]]:
+    """Check an index folder end to end: (summary, problems). No problems means every video's rows and face
+    records lie inside a readable segment whose codes have ``bits/8`` bytes and whose times are finite."""
+    folder = Path(folder)
+    manifest = read_manifest(folder)
+    if manifest is None:
+        raise BadInput(f"{folder}: no index here; create one with vidml video-index LIBRARY --index {folder}")
+    problems: list[str] = []
+    segments: dict[str, tuple] = {}
+    nbytes = int(manifest.get("bits") or 0) // 8
+    rows = 0
+    for v in manifest.get("videos", []):
+        seg = v.get("segment")
+        if seg not in segments:
+            try:
+                segments[seg] = read_segment(folder, seg)
+            except BadInput as err:
+                segments[seg] = None
+                problems.append(str(err))
+        if segments[seg] is None:
+            continue
+        codes, times, faces = segments[seg]
+        a, b = v.get("rows", [0, 0])
+        fa, fb = v.get("faces", [0, 0])
+        if not (0 <= a <= b <= len(codes)) or not (0 <= fa <= fb <= len(faces)):
+            problems.append(f"{v.get('path')}: rows {a}..{b} / faces {fa}..{fb} outside segment {seg}")
+        if codes.ndim != 2 or codes.shape[1] != nbytes or len(times) != len(codes) or not np.isfinite(times).all():
+            problems.append(f"{seg}: codes {codes.shape} / times {times.shape} do not fit {nbytes * 8}-bit codes")
+        rows += max(0, b - a)
+    orphans = [p.name for p in folder.iterdir() if p.name.startswith("seg-") and p.name not in segments]
+    summary = {"videos": len(manifest.get("videos", [])), "codes": rows, "segments": len(segments),
+               "orphans": orphans, "bits": manifest.get("bits"), "version": manifest.get("version")}
+    return summary, problems
+
+
 def remove_orphans(folder: Path, manifest: dict) -> None:
     """Delete segments and temp files that the committed manifest does not reference."""
     used = {v["segment"] for v in manifest.get("videos", [])}
