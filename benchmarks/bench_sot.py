@@ -86,12 +86,16 @@ def main() -> int:
     ap.add_argument("--contrib-venv", default=str(Path.home() / ".cache" / "vidml" / "bench-contrib-venv"))
     ap.add_argument("--plots", default="", help="folder for success.png / precision.png (pooled over all frames)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--sequences", default="", help="comma-separated substrings: run only matching sequences")
     args = ap.parse_args()
     names = [n.strip().lower() for n in args.trackers.split(",") if n.strip()]
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
     seqs = otb_sequences(args.sot_root) if Path(args.sot_root).is_dir() else []
     seqs += mot_track_sequences(args.mot_seq) if Path(args.mot_seq).is_dir() else []
+    if args.sequences:
+        keys = [k.strip() for k in args.sequences.split(",") if k.strip()]
+        seqs = [s for s in seqs if any(k in s.name for k in keys)]
     if not seqs:
         print("no sequences found (needs ../shared/data)", file=sys.stderr)
         return 2

@@ -72,3 +72,32 @@ def test_cli_writes_otb_and_json(tmp_path):
     data = json.loads(js.read_text())
     assert len(data["frames"]) == 8 and all(0 <= f["confidence"] <= 1 for f in data["frames"])
     assert np.allclose([f["box"] for f in data["frames"]], rows, atol=0.01)
+
+
+def test_colour_histogram_known_answers():
+    from apps.track.colour import bhattacharyya_sq, colour_histograms
+
+    image = np.zeros((40, 80, 3), np.uint8)
+    image[:, :40] = (255, 0, 0)      # left half pure red
+    image[:, 40:] = (0, 0, 255)      # right half pure blue
+    states = xywh_to_affine(np.array([[5.0, 5, 30, 30], [45, 5, 30, 30], [25, 5, 30, 30]]))
+    h = colour_histograms(image, states, size=12, bins=4)
+    assert np.allclose(h.sum(1), 1)
+    red, blue = (3 * 4 + 0) * 4 + 0, 3
+    assert h[0, red] == 1 and h[1, blue] == 1
+    assert 0.3 < h[2, red] < 0.7 and 0.3 < h[2, blue] < 0.7   # straddles the border
+    d = bhattacharyya_sq(h, h[0])
+    assert d[0] < 1e-9 and d[1] > 0.999 and 0.1 < d[2] < 0.9
+
+
+def test_resample_survives_round_off_and_nan():
+    from apps.track.tracker import _resample
+
+    w = np.full(200, 1 / 200) * (1 - 1e-12)            # cumulative sum ends below 1
+    for _ in range(50):
+        idx = _resample(w)
+        assert idx.shape == (200,) and idx.min() >= 0 and idx.max() < 200
+    w = np.zeros(10)
+    w[3] = np.nan
+    w[7] = 1.0
+    assert np.all(_resample(w) == 7)

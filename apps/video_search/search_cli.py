@@ -17,7 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--query", help="query video clip")
     parser.add_argument("--face", help="query face image (face search; built by the face half)")
     parser.add_argument("--pick", type=int, default=None,
-                        help="with --face: which face of a photo with several (1 = largest; the error lists them)")
+                        help="with --face: which face of a photo with several, 0 = leftmost (the error lists them)")
     parser.add_argument("--max-bits", type=int, default=None,
                         help="with --face: largest Hamming distance between face codes that counts as the same person")
     parser.add_argument("--index", default="lib.vidx", help="index folder written by vidml video-index")
