@@ -58,7 +58,7 @@ class TrackerConfig:
     hidden: tuple[int, ...] = (256, 64)
     work_size: float = 48.0         # initial box size sqrt(w h) on the working image (frames shrink, never grow)
     motion: float = 0.12            # centre random-walk std, in box sizes
-    scale_std: float = 0.02         # log-scale std
+    scale_std: float = 0.01         # log-scale std
     aspect_std: float = 0.01        # log-aspect std
     rot_std: float = 0.0            # rotation std (radians); axis-aligned benchmarks leave it 0
     skew_std: float = 0.0
