@@ -62,3 +62,15 @@ def test_reid_mot_all_serial_equals_local_cluster(tmp_path):
         serial = (tmp_path / "out1" / f"{name}.txt").read_text()
         assert serial.count("\n") > 100
         assert serial == (tmp_path / "out2" / f"{name}.txt").read_text()
+
+
+@needs_data
+def test_eval_sot_serial_equals_local_cluster():
+    tables = []
+    for workers in ("1", "2"):
+        out = _cli("eval", "sot", str(DATA / "sot"), "--quiet", "--workers", workers)
+        assert out.returncode == 0, out.stderr
+        # drop the fps column: timing differs, scores must not
+        tables.append([line.rsplit("|", 2)[0] for line in out.stdout.splitlines() if line.startswith("| ")])
+    assert tables[0] == tables[1]
+    assert any(line.startswith("| Dudek20 ") for line in tables[0])

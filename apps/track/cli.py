@@ -24,7 +24,7 @@ from tqdm import tqdm
 from vidml.boxes import check_box_in_frame, parse_box
 from vidml.errors import BadInput
 from vidml.train import set_seed, show_progress
-from vidml.video import FrameReader, FrameWriter, atomic_write_text
+from vidml.video import FrameReader, FrameWriter, atomic_write_text, check_output_path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -57,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
     reader = FrameReader(args.video)
     box = parse_box(args.init)
     check_box_in_frame(box, reader.size, "--init box")
+    if args.out != "-":
+        check_output_path(args.out, "--out")
     from apps.track.tracker import Tracker  # torch import only once the inputs are known to be good
 
     set_seed(args.seed)

@@ -14,10 +14,8 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from vidml.errors import BadInput
-from vidml.train import show_progress
 from vidml.video import atomic_write_text
 
 
@@ -28,20 +26,51 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--plots", default="", metavar="DIR", help="write success.png and precision.png here")
     parser.add_argument("--results", default="", metavar="DIR", help="write SEQ.txt boxes (x,y,w,h per frame) here")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads for torch and OpenCV (default 1)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="sequences evaluated in parallel on a local Dask cluster of N processes (default 1: serial)")
+    parser.add_argument("--scheduler", default=None,
+                        help="address of an existing Dask scheduler (tcp://HOST:8786) to run the sequences on")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quiet", action="store_true")
+
+
+def _sequences(root: Path) -> list:
+    from apps.track.sequences import mot_track_sequences, otb_sequences
+
+    return mot_track_sequences(root) if (root / "gt" / "gt.txt").is_file() else otb_sequences(root)
+
+
+def _eval_task(task: tuple) -> tuple:
+    """One sequence (a Dask task): (name, frames, auc, p20, fps, ious, errors, boxes). The worker rebuilds the
+    sequence from ``root`` and its position, so nothing unpicklable (open readers) crosses processes."""
+    import cv2
+    import torch
+
+    from apps.track.ope import make_tracker, run_sequence, score_from
+    from vidml.eval.sot import evaluate, overlaps_and_errors
+
+    root, position, name, seed, threads = task
+    torch.set_num_threads(threads)
+    cv2.setNumThreads(threads)
+    seq = _sequences(Path(root))[position]
+    tracker = make_tracker(name, seed=seed, **({"threads": threads} if name == "vidml" else {}))
+    boxes, fps = run_sequence(tracker, seq)
+    result = evaluate(*score_from(boxes, seq.gt))
+    iou, err = overlaps_and_errors(*score_from(boxes, seq.gt))
+    return seq.name, len(seq), result.auc, result.p20, fps, iou, err, boxes
 
 
 def run(args: argparse.Namespace) -> int:
     import cv2
     import torch
 
-    from apps.track.ope import make_tracker, run_sequence, score_from
-    from apps.track.sequences import mot_track_sequences, otb_sequences
-    from vidml.eval.sot import curves, evaluate, overlaps_and_errors, plot_curves
+    from apps.track.ope import make_tracker
+    from vidml.eval.sot import curves, plot_curves
+
+    from vidml.parallel import map_tasks
 
     root = Path(args.root)
-    seqs = mot_track_sequences(root) if (root / "gt" / "gt.txt").is_file() else otb_sequences(root)
+    seqs = _sequences(root)
     if not seqs:
         raise BadInput(f"{root}: no sequences found; expected SEQ/img/ + SEQ/groundtruth_rect.txt folders "
                        "or a MOTChallenge folder with gt/gt.txt")
@@ -49,21 +78,20 @@ def run(args: argparse.Namespace) -> int:
     cv2.setNumThreads(args.threads)
     if args.results:
         Path(args.results).mkdir(parents=True, exist_ok=True)
-    if args.tracker == "vidml":  # pay torch's one-time start-up before timing, as for OpenCV's import
+    if args.tracker == "vidml" and args.workers <= 1 and not args.scheduler:
+        # pay torch's one-time start-up before timing, as for OpenCV's import
         make_tracker("vidml").init(np.zeros((64, 64, 3), np.uint8), (16, 16, 24, 24))
+    tasks = [(str(root), i, args.tracker, args.seed, args.threads) for i in range(len(seqs))]
+    done = map_tasks(_eval_task, tasks, workers=args.workers, scheduler=args.scheduler,
+                     desc=f"eval {args.tracker}", quiet=args.quiet)
     rows, ious, errs = [], [], []
-    bar = tqdm(seqs, unit="seq", desc=f"eval {args.tracker}", disable=not show_progress(args.quiet))
-    for seq in bar:
-        tracker = make_tracker(args.tracker, seed=args.seed, **({"threads": args.threads} if args.tracker == "vidml" else {}))
-        boxes, fps = run_sequence(tracker, seq)
-        result = evaluate(*score_from(boxes, seq.gt))
-        iou, err = overlaps_and_errors(*score_from(boxes, seq.gt))
+    for name, n, auc, p20, fps, iou, err, boxes in done:
         ious.append(iou)
         errs.append(err)
-        rows.append((seq.name, len(seq), result.auc, result.p20, fps))
+        rows.append((name, n, auc, p20, fps))
         if args.results:
             text = "".join(",".join(f"{v:.2f}" for v in b) + "\n" for b in boxes)
-            atomic_write_text(Path(args.results) / f"{seq.name.replace('/', '_')}.txt", text)
+            atomic_write_text(Path(args.results) / f"{name.replace('/', '_')}.txt", text)
     pooled = curves(np.concatenate(ious), np.concatenate(errs))
     print(f"| sequence | frames | AUC | P@20 | fps |  ({args.tracker})\n|---|---|---|---|---|")
     for name, n, auc, p20, fps in rows:
