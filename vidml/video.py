@@ -226,6 +226,13 @@ class FrameReader:
         return f"FrameReader({str(self.path)!r}, frames={self._len}, fps={self._fps:.2f}, size={self.size})"
 
 
+def _default_mode() -> int:
+    """Permissions a new file gets from the process umask (mkstemp's temp files are 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def _first_line(err: BaseException) -> str:
     text = str(err).strip().splitlines()
     return text[0][:160] if text else type(err).__name__
@@ -283,6 +290,7 @@ class FrameWriter:
             raise OutputError(f"{folder}: output folder is not writable; choose another --render/--out path")
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=self.path.suffix or ".mp4", dir=folder)
         os.close(fd)
+        os.chmod(tmp, _default_mode())
         self._tmp = Path(tmp)
         self._writer: cv2.VideoWriter | None = None
         self.count = 0
@@ -351,6 +359,7 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     except OSError as err:
         raise OutputError(f"{folder}: cannot write here ({err.strerror}); choose another output path") from None
     try:
+        os.chmod(tmp, _default_mode())
         with os.fdopen(fd, "w") as fh:
             fh.write(text)
         os.replace(tmp, path)
