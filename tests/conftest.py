@@ -9,4 +9,15 @@ REPO = Path(__file__).resolve().parent.parent
 DATA = (REPO / ".." / "shared" / "data").resolve()
 SAMPLES = REPO / "samples"
 
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Tiny tensors: one torch thread avoids oversubscription on shared CI cores (restored afterwards)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 needs_data = pytest.mark.skipif(not DATA.exists(), reason="needs ../shared/data (benchmark data, not shipped with vidml)")

@@ -10,13 +10,7 @@ import torch.nn.functional as F
 from vidml.metric.distances import cosine, cosine_similarity, euclidean, hamming, pack_bits, sq_euclidean, unpack_bits
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: one thread avoids oversubscription on shared CI cores (restored afterwards)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 

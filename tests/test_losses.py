@@ -14,13 +14,7 @@ from vidml.metric.miners import MultiSimilarityMiner, SemiHardMiner
 pml_losses = pytest.importorskip("pytorch_metric_learning.losses", reason="needs pytorch-metric-learning (dev extra)")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: one thread avoids oversubscription on shared CI cores (restored afterwards)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 N, D, C = 48, 16, 6
