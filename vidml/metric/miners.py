@@ -99,6 +99,22 @@ def pair_counts(rows: torch.Tensor, cols: torch.Tensor, shape: tuple[int, int], 
     return out
 
 
+def positives_and_negative_counts(labels: torch.Tensor, indices_tuple, dtype: torch.dtype,
+                                  device=None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Positive pairs ``(a1, p)`` and an (N, N) matrix counting each (anchor, negative) pair.
+
+    Without ``indices_tuple`` every same-label pair is positive and every other-label pair counted once;
+    with one (pairs or triplets) only the mined pairs count, as often as they are listed. Losses that take
+    a log-sum-exp over each anchor's negatives (lifted structure, NT-Xent) weight it by these counts.
+    """
+    if indices_tuple is None:
+        same, diff = label_masks(labels)
+        a1, p = torch.where(same)
+        return a1, p, diff.to(dtype)
+    a1, p, a2, n = to_pairs(indices_tuple, labels)
+    return a1, p, pair_counts(a2, n, (len(labels), len(labels)), dtype, device)
+
+
 # ----------------------------------------------------------------------------- miners
 class TripletMarginMiner:
     """Triplets violating ``margin`` under normalized Euclidean distance.

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 from vidml.metric.distances import euclidean
 from vidml.metric.losses import zero_loss
-from vidml.metric.miners import label_masks, pair_counts, to_pairs
+from vidml.metric.miners import positives_and_negative_counts
 
 
 class LiftedStructureLoss(torch.nn.Module):
@@ -28,13 +28,7 @@ class LiftedStructureLoss(torch.nn.Module):
 
     def forward(self, embeddings: torch.Tensor, labels: torch.Tensor, indices_tuple=None) -> torch.Tensor:
         x = F.normalize(embeddings, dim=1) if self.normalize else embeddings
-        if indices_tuple is None:
-            same, diff = label_masks(labels)
-            a1, p = torch.where(same)
-            neg_count = diff.to(x.dtype)
-        else:
-            a1, p, a2, n = to_pairs(indices_tuple, labels)
-            neg_count = pair_counts(a2, n, (len(labels), len(labels)), x.dtype, x.device)
+        a1, p, neg_count = positives_and_negative_counts(labels, indices_tuple, x.dtype, x.device)
         if len(a1) == 0 or not bool((neg_count > 0).any()):
             return zero_loss(embeddings)
         d = euclidean(x)

@@ -13,7 +13,7 @@ import torch
 
 from vidml.metric.distances import cosine_similarity
 from vidml.metric.losses import zero_loss
-from vidml.metric.miners import label_masks, pair_counts, to_pairs
+from vidml.metric.miners import positives_and_negative_counts
 
 
 class NTXentLoss(torch.nn.Module):
@@ -24,15 +24,7 @@ class NTXentLoss(torch.nn.Module):
         self.temperature = float(temperature)
 
     def forward(self, embeddings: torch.Tensor, labels: torch.Tensor, indices_tuple=None) -> torch.Tensor:
-        if indices_tuple is None:
-            same, diff = label_masks(labels)
-            a1, p = torch.where(same)
-            neg_count = diff.to(embeddings.dtype)
-        else:
-            a1, p, a2, n = to_pairs(indices_tuple, labels)
-            if len(a2) == 0:
-                return zero_loss(embeddings)
-            neg_count = pair_counts(a2, n, (len(labels), len(labels)), embeddings.dtype, embeddings.device)
+        a1, p, neg_count = positives_and_negative_counts(labels, indices_tuple, embeddings.dtype, embeddings.device)
         if len(a1) == 0 or not bool((neg_count > 0).any()):
             return zero_loss(embeddings)
         s = cosine_similarity(embeddings) / self.temperature
