@@ -348,22 +348,51 @@ def check_output_path(path: str | os.PathLike, what: str = "output") -> Path:
     return path
 
 
-def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` to ``path`` via a temp file in the same folder and an atomic rename."""
+def _fsync_dir(folder: Path) -> None:
+    """Flush a folder's entry table so a rename inside it survives a power cut (best effort)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes, what: str = "output",
+                       fix: str = "choose another output path") -> Path:
+    """Write ``data`` to ``path`` through a temp file in the same folder, fsync, rename, fsync the folder.
+
+    A reader sees the old file or the new one, never half of one; an interrupted write leaves at most a
+    hidden ``.NAME.*.tmp`` file. A folder that cannot be written raises OutputError ``... ; {fix}``.
+    """
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise OutputError(f"{folder}: output folder does not exist; create it first")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     except OSError as err:
-        raise OutputError(f"{folder}: cannot write here ({err.strerror}); choose another output path") from None
+        raise OutputError(f"{folder}: cannot write the {what} here ({err.strerror}); {fix}") from None
     try:
         os.chmod(tmp, _default_mode())
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    _fsync_dir(folder)
     return path
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` to ``path`` atomically (see :func:`atomic_write_bytes`)."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise OutputError(f"{folder}: output folder does not exist; create it first")
+    return atomic_write_bytes(path, text.encode())

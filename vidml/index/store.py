@@ -23,51 +23,16 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from vidml.errors import BadInput, OutputError
+from vidml.errors import BadInput
+from vidml.video import atomic_write_bytes
 
 FORMAT = "vidml-index"
 VERSION = 1
 MANIFEST = "manifest.json"
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temp file in the same folder, fsync, rename."""
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as err:
-        raise OutputError(f"{path.parent}: cannot write the index here ({err.strerror}); choose another --index") from None
-    try:
-        os.chmod(tmp, 0o666 & ~_UMASK)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
 
 
 def read_manifest(folder: Path) -> dict | None:
@@ -97,7 +62,8 @@ def read_manifest(folder: Path) -> dict | None:
 def write_manifest(folder: Path, manifest: dict) -> None:
     """Commit ``manifest`` atomically (the commit point of every save)."""
     manifest = dict(manifest, format=FORMAT, version=VERSION)
-    atomic_write_bytes(Path(folder) / MANIFEST, (json.dumps(manifest, indent=1) + "\n").encode())
+    atomic_write_bytes(Path(folder) / MANIFEST, (json.dumps(manifest, indent=1) + "\n").encode(),
+                       what="index", fix="choose another --index")
 
 
 def write_segment(folder: Path, name: str, codes: np.ndarray, times: np.ndarray, faces: list[dict]) -> None:
@@ -105,7 +71,7 @@ def write_segment(folder: Path, name: str, codes: np.ndarray, times: np.ndarray,
     buf = io.BytesIO()
     np.savez(buf, codes=np.ascontiguousarray(codes, np.uint8), times=np.asarray(times, np.float32),
              faces_json=np.array(json.dumps(faces, default=_jsonable)))
-    atomic_write_bytes(Path(folder) / name, buf.getvalue())
+    atomic_write_bytes(Path(folder) / name, buf.getvalue(), what="index", fix="choose another --index")
 
 
 def read_segment(folder: Path, name: str) -> tuple[np.ndarray, np.ndarray, list[dict]]:
