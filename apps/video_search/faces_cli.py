@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from vidml.errors import BadInput, OutputError
@@ -27,11 +25,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _write_png(path: Path, rgb) -> None:
     import cv2
 
+    from vidml.video import atomic_write_bytes
+
     ok, buf = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(buf.tobytes())
-    os.replace(tmp, path)
+    atomic_write_bytes(path, buf.tobytes())
 
 
 def run(args: argparse.Namespace) -> int:

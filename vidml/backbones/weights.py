@@ -10,12 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
+import io
 from pathlib import Path
 
 import torch
 
 from vidml.errors import MissingModel
+from vidml.video import atomic_write_bytes
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 
@@ -38,11 +39,9 @@ def save_checkpoint(path: str | os.PathLike, kind: str, config: dict, model: tor
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"kind": kind, "config": config, "state_dict": model.state_dict(), "card": card}
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    torch.save(payload, tmp)
-    os.chmod(tmp, 0o644)  # mkstemp makes 0600; shipped weights must be readable by everyone
-    os.replace(tmp, path)
+    buf = io.BytesIO()
+    torch.save(payload, buf)
+    atomic_write_bytes(path, buf.getvalue())
     lines = [f"# {path.stem} ({kind})", "", f"sha256: `{sha256(path)}`", ""]
     for key, value in card.items():
         if isinstance(value, (dict, list)):

@@ -110,11 +110,10 @@ def plot_curves(results: dict[str, OPEResult], out_dir: str | Path, title: str =
 
 
 def _save(fig, path: Path) -> Path:
-    import os
-    import tempfile
+    import io
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png", dir=path.parent)
-    os.close(fd)
-    fig.savefig(tmp, dpi=100, bbox_inches="tight")
-    os.replace(tmp, path)
-    return path
+    from vidml.video import atomic_write_bytes
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    return atomic_write_bytes(path, buf.getvalue())
