@@ -7,6 +7,9 @@
 * a folder of numbered images: the OTB layout (``seq/img/0001.jpg``) and the MOTChallenge layout
   (``seq/img1/000001.jpg``); pass the sequence folder or the image folder itself.
 
+Video files are decoded forward only (never by decord's seeks, which return damaged frames from common
+AVIs): strided reading decodes every frame and keeps one in ``stride``; reading backwards rewinds to frame 0.
+
 Frames are numpy ``uint8`` arrays of shape ``(H, W, 3)`` in **RGB** order (OpenCV's ``imread`` gives BGR;
 we convert). Frame ``i`` is shown at time ``i / fps`` seconds. A missing, empty, corrupt or non-video file
 raises :class:`vidml.errors.VideoError`, which the CLI prints as one line with exit status 2.
@@ -114,6 +117,7 @@ class FrameReader:
             raise VideoError(f"{self.path}: cannot decode as video ({_decode_reason(err, log)}); "
                              "is it a complete video file? try re-encoding it with ffmpeg") from None
         self._vr.seek(0)
+        self._pos = 0  # the index of the frame decord's next() returns
         self._width, self._height = int(width), int(height)
         avg = float(self._vr.get_avg_fps() or 0.0)
         self._fps = fps or (avg if avg > 0 else DEFAULT_IMAGE_FPS)
@@ -194,10 +198,39 @@ class FrameReader:
             return np.stack([self._read_image(i) for i in indices]) if indices else np.zeros((0, self._height, self._width, 3), np.uint8)
         try:
             with _native_log_captured() as log:
-                return self._vr.get_batch(indices).asnumpy()
+                return self._decode_forward(indices)
         except Exception as err:
+            self._pos = self._len  # position unknown after a failure: the next read rewinds
             raise VideoError(f"{self.path}: decoding failed near frame {indices[0]} ({_decode_reason(err, log)}); "
                              "the file may be truncated; try re-encoding it") from None
+
+    def _decode_forward(self, indices: list[int]) -> np.ndarray:
+        """Decode ``indices`` by reading the file forward only, never by seeking.
+
+        decord's seeks (``get_batch``, ``seek``, ``seek_accurate``) land on damaged or wrong frames in common
+        MPEG-4/XviD AVIs: in ../shared/data/videos three of five AVIs give frames that match no frame of a
+        sequential decode, and which ones differ changes from run to run with threaded decoding. Reading
+        every frame forward with ``next()`` gives exactly OpenCV's frames, and for the
+        strides used here it costs about what the seeks did. Going back means rewinding to frame 0.
+        """
+        out = np.empty((len(indices), self._height, self._width, 3), np.uint8)
+        last: tuple[int, np.ndarray] | None = None
+        for j in np.argsort(np.asarray(indices), kind="stable"):
+            i = indices[j]
+            if last is not None and last[0] == i:
+                out[j] = last[1]
+                continue
+            if i < self._pos:
+                self._vr.seek(0)  # frame 0 is a keyframe: the one seek that is always exact
+                self._pos = 0
+            while self._pos < i:  # decord's skip_frames seeks too, and lands wrong on the same AVIs
+                self._vr.next()
+                self._pos += 1
+            frame = self._vr.next().asnumpy()
+            self._pos = i + 1
+            out[j] = frame
+            last = (i, frame)
+        return out
 
     def batches(self, stride: int = 1, batch_size: int = 32, start: int = 0,
                 stop: int | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
