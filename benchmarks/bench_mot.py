@@ -2,7 +2,8 @@
 
 One run, one table (TrackEval metrics, same det/det.txt for every tracker):
 
-* ``vidml reid-mot``   -- appearance cascade (trained ReID EmbeddingNet, vidml/weights/reid_small16.pt)
+* ``vidml reid-mot``   -- appearance cascade (trained ReID EmbeddingNet, vidml/weights/reid_small16.pt, with
+                          the cosine gate calibrated in its card)
                           gated by Mahalanobis 95% + IoU stage + low-score stage
 * ``SORT-like``        -- appearance off: Kalman + IoU + Hungarian
 * ``ByteTrack-style``  -- appearance off, two-stage IoU (high-score, then low-score detections)

@@ -36,15 +36,21 @@ def cxcywh_to_xywh(b: np.ndarray) -> np.ndarray:
     return np.concatenate([b[..., :2] - b[..., 2:4] / 2, b[..., 2:4]], axis=-1)
 
 
-def iou_xywh(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU matrix between boxes ``a`` (N, 4) and ``b`` (M, 4) in xywh -> (N, M)."""
+def intersection_xywh(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Intersection areas between boxes ``a`` (N, 4) and ``b`` (M, 4) in xywh -> (N, M)."""
     a = xywh_to_xyxy(np.atleast_2d(a))
     b = xywh_to_xyxy(np.atleast_2d(b))
     lt = np.maximum(a[:, None, :2], b[None, :, :2])
     rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.prod(np.clip(rb - lt, 0, None), axis=-1)
-    area_a = np.prod(np.clip(a[:, 2:] - a[:, :2], 0, None), axis=-1)
-    area_b = np.prod(np.clip(b[:, 2:] - b[:, :2], 0, None), axis=-1)
+    return np.prod(np.clip(rb - lt, 0, None), axis=-1)
+
+
+def iou_xywh(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU matrix between boxes ``a`` (N, 4) and ``b`` (M, 4) in xywh -> (N, M)."""
+    a, b = np.atleast_2d(a), np.atleast_2d(b)
+    inter = intersection_xywh(a, b)
+    area_a = np.clip(a[:, 2], 0, None) * np.clip(a[:, 3], 0, None)
+    area_b = np.clip(b[:, 2], 0, None) * np.clip(b[:, 3], 0, None)
     union = area_a[:, None] + area_b[None, :] - inter
     return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
 

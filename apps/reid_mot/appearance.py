@@ -37,9 +37,10 @@ def crop_boxes(frame: np.ndarray, boxes_xywh: np.ndarray, size_hw: tuple[int, in
 class ReIDEncoder:
     """EmbeddingNet on detection crops. ``encoder(frame, boxes) -> (N, D)`` unit vectors."""
 
-    def __init__(self, net, crop_hw: tuple[int, int] = (64, 32)) -> None:
+    def __init__(self, net, crop_hw: tuple[int, int] = (64, 32), max_cos_dist: float | None = None) -> None:
         self.net = net.eval()
         self.crop_hw = tuple(crop_hw)
+        self.max_cos_dist = max_cos_dist  # the appearance gate calibrated for this net (None: tracker default)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "ReIDEncoder":
@@ -51,7 +52,7 @@ class ReIDEncoder:
         cfg = ckpt["config"]
         net = EmbeddingNet(dim=cfg["dim"], trunk=cfg["trunk"])
         net.load_state_dict(ckpt["state_dict"])
-        return cls(net, tuple(cfg.get("crop_hw", (64, 32))))
+        return cls(net, tuple(cfg.get("crop_hw", (64, 32))), cfg.get("max_cos_dist"))
 
     def __call__(self, frame: np.ndarray, boxes_xywh: np.ndarray) -> np.ndarray:
         if len(boxes_xywh) == 0:

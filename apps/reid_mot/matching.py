@@ -1,8 +1,11 @@
 """Costs, gating and Hungarian assignment between tracks (rows) and detections (columns).
 
 * ``iou_cost``          1 - IoU(track box, detection box)
-* ``gate``              sets cost to +inf where the squared Mahalanobis distance of the detection to the
-                        track's Kalman prediction exceeds the chi-square 95% quantile (4 dof: 9.4877)
+* ``mahalanobis_gate``  True where the squared Mahalanobis distance of the detection to the track's Kalman
+                        prediction is within the chi-square 95% quantile (4 dof: 9.4877)
+* ``mahalanobis_distance`` that squared distance divided by the same quantile, d^2 / chi2_95: a motion
+                        cost that is 1 at the gate's edge and grows with the track's uncertainty
+* ``covered_fraction``  per box, the largest fraction of its area that another box of the same frame covers
 * ``linear_assignment`` Hungarian (scipy.optimize.linear_sum_assignment) on the cost; pairs whose cost
                         is above ``max_cost`` are dropped. Returns matches, unmatched rows, unmatched cols.
 """
@@ -14,7 +17,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 from scipy.stats import chi2
 
-from vidml.boxes import iou_xywh
+from vidml.boxes import intersection_xywh, iou_xywh
 
 #: chi-square 0.95 quantiles by degrees of freedom (deep_sort's table); 4 dof for (cx, cy, a, h)
 CHI2_95 = {k: float(chi2.ppf(0.95, k)) for k in range(1, 10)}
@@ -33,6 +36,23 @@ def mahalanobis_gate(tracks: Sequence, det_boxes: np.ndarray, dof: int = 4) -> n
     if len(tracks) == 0 or len(det_boxes) == 0:
         return np.zeros((len(tracks), len(det_boxes)), bool)
     return np.stack([t.kalman.gating_distance(det_boxes) <= CHI2_95[dof] for t in tracks])
+
+
+def mahalanobis_distance(tracks: Sequence, det_boxes: np.ndarray, dof: int = 4) -> np.ndarray:
+    """(T, D) squared Mahalanobis distance over the chi-square 95% quantile (<= 1 inside the gate)."""
+    if len(tracks) == 0 or len(det_boxes) == 0:
+        return np.zeros((len(tracks), len(det_boxes)))
+    return np.stack([t.kalman.gating_distance(det_boxes) for t in tracks]) / CHI2_95[dof]
+
+
+def covered_fraction(boxes_xywh: np.ndarray) -> np.ndarray:
+    """(N,) for each box, max over the other boxes of area(intersection) / area(box) (0 when alone)."""
+    b = np.asarray(boxes_xywh, np.float64).reshape(-1, 4)
+    if len(b) < 2:
+        return np.zeros(len(b))
+    inter = intersection_xywh(b, b)
+    np.fill_diagonal(inter, 0)
+    return (inter / np.maximum(b[:, 2] * b[:, 3], 1e-12)[:, None]).max(1)
 
 
 def linear_assignment(cost: np.ndarray, max_cost: float) -> tuple[list[tuple[int, int]], list[int], list[int]]:

@@ -54,29 +54,41 @@ def link_tracklets(dets: dict[int, np.ndarray], min_iou: float = 0.5, ambiguous_
     return [t for t in done if len(t) >= min_len]
 
 
-def tracklet_crops(seq_dir: str | Path, size_hw: tuple[int, int], **link_kw):
-    """Crops, labels and per-frame groups from the detections of one sequence (no gt used)."""
+def tracklet_crops(seq_dir: str | Path, size_hw: tuple[int, int], frames: tuple[int, int] | None = None,
+                   return_frames: bool = False, **link_kw):
+    """Crops, labels and per-frame groups from the detections of one sequence (no gt used).
+
+    ``frames = (first, last)`` keeps the detections of those frames only (inclusive); with ``return_frames``
+    the frame number of every crop is returned too, as a fourth array.
+    """
     seq_dir = Path(seq_dir)
-    tracklets = link_tracklets(parse_det_txt(seq_dir / "det" / "det.txt"), **link_kw)
+    dets = parse_det_txt(seq_dir / "det" / "det.txt")
+    if frames is not None:
+        dets = {k: v for k, v in dets.items() if frames[0] <= k <= frames[1]}
+    tracklets = link_tracklets(dets, **link_kw)
     by_frame: dict[int, list[tuple[int, np.ndarray]]] = {}
     for label, t in enumerate(tracklets):
         for k, box in t:
             by_frame.setdefault(k, []).append((label, box))
-    ext = _ini(seq_dir).get("imExt", ".jpg")
-    crops, labels, groups = [], [], []
+    frame_path = _frame_paths(seq_dir)
+    crops, labels, groups, crop_frames = [], [], [], []
     for k, items in sorted(by_frame.items()):
-        img = _read_rgb(seq_dir / _ini(seq_dir).get("imDir", "img1") / f"{k:06d}{ext}")
+        img = _read_rgb(frame_path(k))
         if img is None:
             continue
         crops.append(crop_boxes(img, np.array([b for _, b in items]), size_hw))
         labels += [lab for lab, _ in items]
+        crop_frames += [k] * len(items)
         if len(items) >= 2:
             groups.append(sorted({lab for lab, _ in items}))
-    return _stack(crops, size_hw), np.array(labels, np.int64), groups
+    out = _stack(crops, size_hw), np.array(labels, np.int64), groups
+    return (*out, np.array(crop_frames, np.int64)) if return_frames else out
 
 
-def gt_crops(seq_dir: str | Path, size_hw: tuple[int, int], min_visibility: float = 0.3, label_offset: int = 0):
-    """Crops of gt boxes (flag 1, pedestrian class if given, visibility >= min) in the frames present."""
+def gt_crops(seq_dir: str | Path, size_hw: tuple[int, int], min_visibility: float = 0.3, label_offset: int = 0,
+             return_frames: bool = False):
+    """Crops of gt boxes (flag 1, pedestrian class if given, visibility >= min) in the frames present
+    (with ``return_frames``, also the frame number of every crop as a fourth array)."""
     seq_dir = Path(seq_dir)
     gt = np.loadtxt(seq_dir / "gt" / "gt.txt", delimiter=",", ndmin=2)
     keep = gt[:, 6] != 0
@@ -85,24 +97,32 @@ def gt_crops(seq_dir: str | Path, size_hw: tuple[int, int], min_visibility: floa
     if gt.shape[1] > 8:
         keep &= gt[:, 8] >= min_visibility
     gt = gt[keep & (gt[:, 4] > 4) & (gt[:, 5] > 8)]
-    ext = _ini(seq_dir).get("imExt", ".jpg")
-    crops, labels = [], []
+    frame_path = _frame_paths(seq_dir)
+    crops, labels, crop_frames = [], [], []
     ids = {int(i): n + label_offset for n, i in enumerate(np.unique(gt[:, 1]))}
     for k in np.unique(gt[:, 0]).astype(int):
-        img = _read_rgb(seq_dir / _ini(seq_dir).get("imDir", "img1") / f"{k:06d}{ext}")
+        img = _read_rgb(frame_path(k))
         if img is None:
             continue
         rows = gt[gt[:, 0] == k]
         crops.append(crop_boxes(img, rows[:, 2:6], size_hw))
         labels += [ids[int(i)] for i in rows[:, 1]]
+        crop_frames += [k] * len(rows)
     labels = np.array(labels, np.int64)
-    return _stack(crops, size_hw), labels, [sorted(set(labels.tolist()))] if len(labels) else []
+    out = _stack(crops, size_hw), labels, [sorted(set(labels.tolist()))] if len(labels) else []
+    return (*out, np.array(crop_frames, np.int64)) if return_frames else out
 
 
-def _ini(seq_dir: Path) -> configparser.SectionProxy | dict:
+def _frame_paths(seq_dir: Path):
+    """``k -> path of frame k`` (1-based) from seqinfo.ini's imDir / imExt (img1, .jpg when absent), read once.
+
+    Not :class:`apps.reid_mot.sequence.Sequence`: training reads sequences with frames missing (MOT17-mini
+    keeps a few frames of each), which a sequence to track must not have."""
     cfg = configparser.ConfigParser()
     cfg.read(seq_dir / "seqinfo.ini")
-    return cfg["Sequence"] if "Sequence" in cfg else {}
+    info = cfg["Sequence"] if "Sequence" in cfg else {}
+    image_dir, ext = seq_dir / info.get("imDir", "img1"), info.get("imExt", ".jpg")
+    return lambda k: image_dir / f"{k:06d}{ext}"
 
 
 def _read_rgb(path: Path) -> np.ndarray | None:

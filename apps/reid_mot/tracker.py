@@ -5,22 +5,30 @@ One ``update`` per frame, in numbered steps (DeepSORT's cascade + ByteTrack's lo
 1. predict every track with its Kalman filter;
 2. split detections into high (score >= ``high_thresh``) and low (``low_thresh`` <= score < high);
 3. embed the high detections' crops (one batched forward) when an appearance encoder is given;
-4. stage A (appearance, confirmed tracks, cascade by time since update): cost = ``appearance_cost``
-   (cosine distance to the track's gallery), +inf outside the Mahalanobis 95% gate (``motion_gate``) or
-   below ``min_iou_appearance`` IoU for tracks seen last frame; Hungarian, pairs above ``max_cos_dist``
-   dropped. Without an encoder stage A is skipped;
+4. stage A (appearance, confirmed tracks, cascade by time since update): a pair (track i, detection j) is
+   admissible when its appearance distance a_ij = ``appearance_cost`` (cosine distance to the track's
+   gallery) is at most ``max_cos_dist``, j lies in i's Mahalanobis 95% gate (``motion_gate``) and, for
+   tracks seen last frame, IoU >= ``min_iou_appearance``. Admissible pairs cost (DeepSORT's eq. 5)
+
+       c_ij = w a_ij + (1 - w) m_ij,     m_ij = d^2_Mahalanobis(i, j) / chi2_95   (``motion_distance``)
+
+   with w = ``appearance_weight`` (1: appearance alone, as deep_sort; StrongSORT's 0.98 a + 0.02 d^2 is
+   w ~ 0.84 on this scale), so that two look-alikes in the gate are told apart by where the track should be.
+   Hungarian on c; the rest stay unmatched. Without an encoder stage A is skipped;
 5. stage B (motion): the tracks left (tentative, and confirmed ones not matched in A -- with an encoder only
    those seen in the last frame, as deep_sort) against the high detections left, cost = ``motion_cost``
    (1 - IoU), Hungarian, pairs above ``max_iou_dist`` dropped;
 6. stage C (ByteTrack, ``use_low``): confirmed tracks seen in the last frame and still unmatched against
    the low detections, 1 - IoU, above ``max_low_iou_dist`` dropped;
-7. lifecycle: unmatched tracks are marked missed (tentative -> deleted, confirmed -> lost, lost too long
+7. lifecycle: matched tracks update their Kalman filter and, unless another high detection covers more
+   than ``max_covered`` of the detection's box (its crop then shows someone else too), their appearance
+   gallery; unmatched tracks are marked missed (tentative -> deleted, confirmed -> lost, lost too long
    -> deleted); unmatched high detections with score >= ``new_track_thresh`` start tentative tracks;
 8. return the confirmed tracks matched in this frame.
 
 Detections are ``(N, 5)`` arrays ``x, y, w, h, score`` (pixels). Costs are pluggable callables:
 ``appearance_cost(galleries, features) -> (T, D)``, ``motion_cost(track_boxes, det_boxes) -> (T, D)``,
-``motion_gate(tracks, det_boxes) -> (T, D) bool``.
+``motion_gate(tracks, det_boxes) -> (T, D) bool``, ``motion_distance(tracks, det_boxes) -> (T, D)``.
 """
 from __future__ import annotations
 
@@ -29,7 +37,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from apps.reid_mot.appearance import gallery_cost
-from apps.reid_mot.matching import iou_cost, linear_assignment, mahalanobis_gate
+from apps.reid_mot.matching import covered_fraction, iou_cost, linear_assignment, mahalanobis_distance, mahalanobis_gate
 from apps.reid_mot.track import Track, TrackState
 from vidml.boxes import iou_xywh
 
@@ -39,7 +47,8 @@ class Tracker:
 
     def __init__(self, encoder: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None, *,
                  appearance_cost: Callable = gallery_cost, motion_cost: Callable = iou_cost,
-                 motion_gate: Callable = mahalanobis_gate, high_thresh: float = 0.6, low_thresh: float = 0.1,
+                 motion_gate: Callable = mahalanobis_gate, motion_distance: Callable = mahalanobis_distance,
+                 appearance_weight: float = 1.0, max_covered: float = 1.0, high_thresh: float = 0.6, low_thresh: float = 0.1,
                  new_track_thresh: float | None = None, use_low: bool = True, max_cos_dist: float = 0.3,
                  min_iou_appearance: float = 0.0, max_iou_dist: float = 0.7, max_low_iou_dist: float = 0.5,
                  n_init: int = 3, max_age: int = 30, budget: int = 50, ema: float | None = None) -> None:
@@ -47,6 +56,8 @@ class Tracker:
         self.appearance_cost = appearance_cost
         self.motion_cost = motion_cost
         self.motion_gate = motion_gate
+        self.motion_distance = motion_distance
+        self.appearance_weight, self.max_covered = appearance_weight, max_covered
         self.high_thresh, self.low_thresh = high_thresh, low_thresh
         self.new_track_thresh = high_thresh if new_track_thresh is None else new_track_thresh
         self.use_low = use_low
@@ -107,8 +118,11 @@ class Tracker:
             low_matches, _, _ = self._iou_match(cand, low, list(range(len(low))), self.max_low_iou_dist)
 
         # 7. lifecycle
+        clear = np.ones(len(high), bool)  # crops that show one person only
+        if feats is not None and self.max_covered < 1.0:
+            clear = covered_fraction(high[:, :4]) <= self.max_covered
         for t, j in matches:
-            t.update(high[j, :4], high[j, 4], None if feats is None else feats[j])
+            t.update(high[j, :4], high[j, 4], None if feats is None or not clear[j] else feats[j])
         for t, j in low_matches:
             t.update(low[j, :4], low[j, 4], None)
         updated = {id(t) for t, _ in matches + low_matches}
@@ -128,14 +142,16 @@ class Tracker:
     # ------------------------------------------------------------------------------------------
     def _appearance_match(self, tracks: Sequence[Track], dets: np.ndarray, feats: np.ndarray, det_idx: list[int]):
         boxes = dets[det_idx, :4]
-        cost = self.appearance_cost([t.gallery for t in tracks], feats[det_idx])
-        gate = self.motion_gate(tracks, boxes)
-        cost = np.where(gate, cost, np.inf)
+        app = self.appearance_cost([t.gallery for t in tracks], feats[det_idx])
+        ok = self.motion_gate(tracks, boxes) & (app <= self.max_cos_dist)
         if self.min_iou_appearance > 0:
             iou = iou_xywh(np.array([t.box for t in tracks]), boxes)
             recent = np.array([t.time_since_update == 1 for t in tracks])[:, None]
-            cost = np.where(recent & (iou < self.min_iou_appearance), np.inf, cost)
-        pairs, um_t, um_d = linear_assignment(cost, self.max_cos_dist)
+            ok &= ~(recent & (iou < self.min_iou_appearance))
+        w = self.appearance_weight
+        cost = app if w >= 1 else w * app + (1 - w) * self.motion_distance(tracks, boxes)
+        cost = np.where(ok, cost, np.inf)
+        pairs, um_t, um_d = linear_assignment(cost, max_cost=1e4)
         return [(tracks[r], det_idx[c]) for r, c in pairs], [tracks[r] for r in um_t], [det_idx[c] for c in um_d]
 
     def _iou_match(self, tracks: Sequence[Track], dets: np.ndarray, det_idx: list[int], max_dist: float):
@@ -149,7 +165,8 @@ class Tracker:
 def make_tracker(mode: str, encoder=None, **overrides) -> Tracker:
     """Preset trackers compared in benchmarks/bench_mot.py.
 
-    * ``reid``  -- appearance cascade + IoU + low-score stage (needs ``encoder``)
+    * ``reid``  -- appearance cascade + IoU + low-score stage (needs ``encoder``; an encoder's own
+                   ``max_cos_dist``, calibrated when its weights were trained, replaces the default gate)
     * ``sort``  -- appearance off: Kalman + IoU + Hungarian, every detection high, no low stage
     * ``byte``  -- appearance off, ByteTrack-style two-stage IoU (high, then low-score detections)
     """
@@ -157,6 +174,8 @@ def make_tracker(mode: str, encoder=None, **overrides) -> Tracker:
         if encoder is None:
             raise ValueError("mode 'reid' needs an encoder")
         kw = dict(encoder=encoder)
+        if getattr(encoder, "max_cos_dist", None) is not None:  # calibrated with the weights (train_cli)
+            kw["max_cos_dist"] = float(encoder.max_cos_dist)
     elif mode == "sort":
         kw = dict(encoder=None, high_thresh=0.0, use_low=False)
     elif mode == "byte":
