@@ -33,6 +33,21 @@ def test_tracker_follows_dudek_face():
     assert np.mean(iou > 0.5) >= 0.8, iou
 
 
+@needs_data
+def test_tracker_keeps_walker_when_another_walks_alongside():
+    """PETS09 identity 11 (red and blue jacket) walks beside a woman in a black coat for its first 60
+    frames; a grey-only metric jumps to her by frame 20. The colour cue, scaled by the background's colour
+    distance, keeps the box on the right person."""
+    from apps.track.sequences import mot_track_sequences
+    from apps.track.ope import make_tracker, run_sequence, score_from
+
+    seq = [s for s in mot_track_sequences(DATA / "mot" / "PETS09-S2L1-dev") if s.name.endswith("/id11")][0]
+    seq.gt = seq.gt[:60]
+    boxes, _ = run_sequence(make_tracker("vidml", seed=0), seq)
+    iou = iou_pairs_xywh(*score_from(boxes, seq.gt))
+    assert np.mean(iou > 0.5) >= 0.8, iou
+
+
 def test_api_like_opencv_on_juice_frames():
     from apps.track.tracker import Tracker
     from vidml.video import FrameReader

@@ -34,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("otb", "json"), default="otb",
                         help="otb: x,y,w,h per line; json: boxes with a confidence per frame")
     parser.add_argument("--render", default="", metavar="MP4", help="also write the video with the box drawn")
-    parser.add_argument("--particles", type=int, default=200, help="particles of the filter (default 200)")
+    parser.add_argument("--particles", type=int, default=400, help="particles of the filter (default 400)")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads for torch (default 1)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -53,7 +53,7 @@ def draw(frame: np.ndarray, box: np.ndarray, confidence: float, index: int) -> n
 
 def run(args: argparse.Namespace) -> int:
     if args.particles < 10:
-        raise BadInput(f"--particles {args.particles} is too few; use at least 10 (default 200)")
+        raise BadInput(f"--particles {args.particles} is too few; use at least 10 (default 400)")
     reader = FrameReader(args.video)
     box = parse_box(args.init)
     check_box_in_frame(box, reader.size, "--init box")

@@ -16,10 +16,16 @@ from vidml.boxes import warp_patches
 
 def colour_histograms(rgb: np.ndarray, states: np.ndarray, size: int = 12, bins: int = 4) -> np.ndarray:
     """(H, W, 3) uint8 image, (N, 6) affine states -> (N, bins^3) colour histograms, each summing to 1."""
-    patches = warp_patches(rgb, states, (size, size)).reshape(len(states), -1, 3)
-    q = (patches.astype(np.int64) * bins) // 256  # (N, P, 3) levels in [0, bins)
-    cell = (q[..., 0] * bins + q[..., 1]) * bins + q[..., 2]
-    n, cells = len(states), bins ** 3
+    return patch_histograms(warp_patches(rgb, states, (size, size)), bins)
+
+
+def patch_histograms(patches: np.ndarray, bins: int = 4) -> np.ndarray:
+    """(N, ..., 3) uint8 RGB patches -> (N, bins^3) colour histograms, each summing to 1."""
+    p = patches.reshape(len(patches), -1, 3)
+    # levels in [0, bins): floor(v * bins / 256), in uint8 arithmetic when bins divides 256 (the usual case)
+    q = p // (256 // bins) if 256 % bins == 0 else (p.astype(np.int32) * bins) // 256
+    cell = (q[..., 0].astype(np.int32) * bins + q[..., 1]) * bins + q[..., 2]
+    n, cells = len(patches), bins ** 3
     flat = (cell + np.arange(n)[:, None] * cells).ravel()
     hist = np.bincount(flat, minlength=n * cells).reshape(n, cells).astype(np.float64)
     return hist / hist.sum(axis=1, keepdims=True)

@@ -8,10 +8,12 @@ Per frame (``update``), in the paper's order:
    frame; ``scale_std``, ... for the rest).
 2. **Observe.** All particles are warped to ``patch x patch`` grey patches in one ``cv2.remap``
    (:func:`vidml.boxes.warp_patches`), normalised to zero mean / unit variance, mapped by the tanh MLP ``f``,
-   and weighted ``w_i ∝ exp(-gamma * d^2_i / d^2_neg - colour * d_c^2_i)`` with ``d^2_i = min_k
+   and weighted ``w_i ∝ exp(-gamma * d^2_i / d^2_neg - colour * d_c^2_i / d_c^2_neg)`` with ``d^2_i = min_k
    ||f(y_i) - f(m_k)||^2 / D`` to the templates ``m_k``, ``d^2_neg`` the mean distance of the last negatives
-   (so ``gamma`` is scale free) and ``d_c^2`` the Bhattacharyya distance of the particle's colour histogram
-   to the reference one (:mod:`apps.track.colour`).
+   (so ``gamma`` is scale free), ``d_c^2`` the Bhattacharyya distance of the particle's colour histogram
+   to the reference one (:mod:`apps.track.colour`) and ``d_c^2_neg`` the same for the negatives (a running
+   mean over confident frames), so that ``colour`` is scale free too and both cues weigh alike whether the
+   target stands out from its background in colour or not.
 3. **Estimate.** The weighted mean state of the ``top_k`` best particles, its log-scale damped
    (``s_t = s_{t-1} + scale_lr (s_est - s_{t-1})``); confidence = ``clip(1 - d^2_first / d^2_neg, 0, 1)``
    with ``d^2_first`` the estimate's distance to the FIRST frame's template only (recent templates follow
@@ -42,7 +44,7 @@ import numpy as np
 import torch
 from filterpy.monte_carlo import systematic_resample
 
-from apps.track.colour import bhattacharyya_sq, colour_histograms
+from apps.track.colour import bhattacharyya_sq, colour_histograms, patch_histograms
 from apps.track.objective import online_objective, template_sq_dist
 from apps.track.sampling import negative_states, positive_states
 from vidml.backbones.mlp import MetricMLP
@@ -53,9 +55,9 @@ from vidml.boxes import affine_to_xywh, check_box_in_frame, warp_patches, xywh_t
 class TrackerConfig:
     """Every knob of the tracker, one default for all sequences (no per-sequence tuning)."""
 
-    particles: int = 200
-    patch: int = 24
-    hidden: tuple[int, ...] = (256, 64)
+    particles: int = 400
+    patch: int = 16
+    hidden: tuple[int, ...] = (128, 32)
     work_size: float = 48.0         # initial box size sqrt(w h) on the working image (frames shrink, never grow)
     motion: float = 0.12            # centre random-walk std, in box sizes
     scale_std: float = 0.01         # log-scale std
@@ -69,7 +71,7 @@ class TrackerConfig:
     beta: float = 1e-4
     lr: float = 1e-3
     init_steps: int = 30
-    train_steps: int = 5
+    train_steps: int = 3
     update_every: int = 5
     batch_pos: int = 32
     batch_neg: int = 64
@@ -78,6 +80,7 @@ class TrackerConfig:
     buffer_frames: int = 20         # confident frames kept in the replay buffers (besides the first)
     templates: int = 5
     colour: float = 20.0            # lambda of the colour-histogram log-likelihood (0: grey metric only)
+    colour_bins: int = 4            # levels per RGB channel of the colour histograms
     colour_lr: float = 0.05         # reference histogram q <- (1 - lr) q + lr h(estimate) on confident frames
     lost_search: float = 2.0        # centre std x this while the last frame was not confident (re-detection)
     confident: float = 0.5          # learn only from frames at least this confident
@@ -134,16 +137,34 @@ class Tracker:
         return grey.astype(np.float32)
 
     def _patches(self, image: np.ndarray, states: np.ndarray) -> torch.Tensor:
-        """(N, 6) working-image states -> (N, C patch^2) features: lightness zero mean / unit variance per
-        patch (+4 grey levels in the divisor so flat patches stay near 0), chroma ``(a - 128) / chroma_scale``."""
-        p = warp_patches(image, states, (self.cfg.patch, self.cfg.patch)).reshape(len(states), self.cfg.patch ** 2, -1)
+        """(N, 6) working-image states -> (N, C patch^2) features (see :meth:`_features`)."""
+        return self._features(warp_patches(image, states, (self.cfg.patch, self.cfg.patch)))
+
+    def _features(self, p: np.ndarray) -> torch.Tensor:
+        """(N, patch, patch[, C]) float patches -> (N, C patch^2) features: lightness zero mean / unit variance
+        per patch (+4 grey levels in the divisor so flat patches stay near 0), chroma ``(a - 128) / chroma_scale``."""
+        p = p.reshape(len(p), self.cfg.patch ** 2, -1)
         light = p[:, :, 0]
         light = light - light.mean(axis=1, keepdims=True)
         light /= light.std(axis=1, keepdims=True) + 4.0
         if p.shape[2] == 1:
-            return torch.from_numpy(np.ascontiguousarray(light))
+            return torch.from_numpy(np.ascontiguousarray(light, dtype=np.float32))
         chroma = (p[:, :, 1:] - 128.0) / self.cfg.chroma_scale
         return torch.from_numpy(np.ascontiguousarray(np.concatenate([light, chroma.reshape(len(p), -1)], axis=1)))
+
+    def _observe(self, image: np.ndarray, states: np.ndarray) -> tuple[torch.Tensor, np.ndarray | None]:
+        """Features and colour histograms (None without the colour cue) of the particles ``states``.
+
+        With grey features both come from ONE warp of the RGB frame at ``patch x patch`` (grey = OpenCV's
+        RGB2GRAY of the warped patch), which halves the sampling cost of the particles."""
+        cfg = self.cfg
+        if cfg.colour <= 0:
+            return self._patches(image, states), None
+        if cfg.features != "grey":
+            return self._patches(image, states), self._colour(states)
+        rgb = warp_patches(self.rgb, states, (cfg.patch, cfg.patch))
+        grey = cv2.cvtColor(rgb.reshape(-1, cfg.patch, 3), cv2.COLOR_RGB2GRAY).reshape(len(states), -1)
+        return self._features(grey.astype(np.float32)), patch_histograms(rgb, cfg.colour_bins)
 
     def _to_work(self, box: np.ndarray) -> np.ndarray:
         return np.asarray(box, np.float64) * self.scale
@@ -169,7 +190,9 @@ class Tracker:
         self.velocity = np.zeros(2)
         self.confidence = 1.0
         self.first_template = self._patches(image, self.state[None])
-        self.colour_ref = colour_histograms(self.rgb, self.state[None])[0]
+        self.colour_ref = self._colour(self.state[None])[0]
+        self.dc2_neg = 1.0
+        self._calibrate_colour(negative_states(wbox, 4 * self.cfg.neg_per_frame, self.rng, self.work_size), 1.0)
         self.recent: deque = deque(maxlen=max(self.cfg.templates - 1, 0))
         self.buf = _Buffers()
         self.buf.pos_first = self._patches(image, positive_states(wbox, 4 * self.cfg.pos_per_frame, self.rng))
@@ -195,13 +218,15 @@ class Tracker:
         self.particles[:, 0] = np.clip(self.particles[:, 0], 0, self.work_size[0])
         self.particles[:, 1] = np.clip(self.particles[:, 1], 0, self.work_size[1])
         # 2. observe: d^2 to the nearest template in the learned metric
+        features, hists = self._observe(image, self.particles)
         with torch.no_grad():
-            d2 = template_sq_dist(self.net, self._patches(image, self.particles), self._templates()).numpy()
+            d2 = template_sq_dist(self.net, features, self._templates()).numpy()
         d2n = d2 / max(self.d2_neg, 1e-6)
         logw = -cfg.gamma * (d2n - d2n.min())
-        if cfg.colour > 0:
-            dc2 = bhattacharyya_sq(colour_histograms(self.rgb, self.particles), self.colour_ref)
-            logw -= cfg.colour * (dc2 - dc2.min())
+        if hists is not None:
+            dc2 = bhattacharyya_sq(hists, self.colour_ref)
+            dc2n = dc2 / max(self.dc2_neg, 1e-6)
+            logw -= cfg.colour * (dc2n - dc2n.min())
         weights = np.exp(logw)
         weights /= weights.sum()
         # 3. estimate: weighted mean of the best particles
@@ -223,13 +248,25 @@ class Tracker:
         if confidence >= cfg.confident:
             self._collect(image, box_work)
             if cfg.colour > 0:
-                h = colour_histograms(self.rgb, self.state[None])[0]
+                h = self._colour(self.state[None])[0]
                 self.colour_ref = (1 - cfg.colour_lr) * self.colour_ref + cfg.colour_lr * h
+                self._calibrate_colour(negative_states(box_work, cfg.neg_per_frame, self.rng, self.work_size), cfg.colour_lr)
         if confidence >= cfg.confident and self.frame_index % cfg.update_every == 0 and self.buf.pos:
             self._train(cfg.train_steps)
         return box_work / self.scale, confidence
 
     # -- online learning ------------------------------------------------------------------------------
+    def _colour(self, states: np.ndarray) -> np.ndarray:
+        # sampled like the particles' patches (patch x patch), so that all histograms count the same pixels
+        return colour_histograms(self.rgb, states, size=self.cfg.patch, bins=self.cfg.colour_bins)
+
+    def _calibrate_colour(self, negatives: np.ndarray, rate: float) -> None:
+        """``d_c^2_neg <- (1 - rate) d_c^2_neg + rate * mean_n d_c^2(negative_n)``: the colour distance of the
+        background and parts, which makes ``colour`` scale free like ``gamma``."""
+        if self.cfg.colour > 0:
+            dc2 = float(bhattacharyya_sq(self._colour(negatives), self.colour_ref).mean())
+            self.dc2_neg = (1 - rate) * self.dc2_neg + rate * dc2
+
     def _templates(self) -> torch.Tensor:
         return torch.cat([self.first_template, *self.recent]) if self.recent else self.first_template
 
