@@ -32,6 +32,27 @@ def test_bad_bit_count_is_refused():
         HashingNet(bits=48)
 
 
+def test_image_norm_makes_codes_ignore_brightness_and_contrast():
+    import cv2
+
+    from conftest import SAMPLES
+
+    frame = cv2.imread(str(SAMPLES / "juice" / "frame_000100.jpg"))[:, :, ::-1]
+    dimmed = np.clip(frame.astype(np.float64) * 0.4 + 10, 0, 255).round().astype(np.uint8)   # a dark re-grade
+    flips = {}
+    for norm in ("dataset", "image"):
+        torch.manual_seed(0)
+        net = HashingNet(bits=256, norm=norm).eval()
+        with torch.no_grad():  # spread the pre-codes so that signs do not hinge on the random bias alone
+            net.bit_layer.bias.zero_()
+        flips[norm] = int(hamming(net.codes(frame[None]), net.codes(dimmed[None]))[0, 0])
+    # (x - mean) / std per channel is the same for a*x + b: only uint8 rounding is left
+    assert flips["image"] <= 8 < flips["dataset"]
+    assert HashingNet(norm="image").config["norm"] == "image"
+    with pytest.raises(ValueError):
+        HashingNet(norm="batch")
+
+
 def test_quantization_and_balance_losses_known_values():
     q, bal = QuantizationLoss(), BitBalanceLoss()
     ones = torch.tensor([[1.0, -1.0], [-1.0, 1.0]])

@@ -92,10 +92,11 @@ def test_transformed_subclip_is_placed_at_its_start_time(library, capsys, video,
     assert hits[0]["video_start"] >= start - 1.0 and hits[0]["video_end"] <= start + 4.0 + 1.0
 
 
-@pytest.mark.xfail(strict=True, reason="known shortfall: the learned 64-bit code is crop-invariant enough to give "
-                   "near-static shots (megamind's 1-8 s talking head, the fixed traffic camera) one code for seconds, "
-                   "so a cropped clip's start inside such a shot is ambiguous")
-@pytest.mark.parametrize("video,start", [("megamind_720x528.avi", 3.0), ("car_traffic_small.mp4", 12.0)])
+@pytest.mark.parametrize("video,start", [
+    ("megamind_720x528.avi", 3.0),   # a 1-8 s talking head: placed right since the per-frame normalised hash64
+    pytest.param("car_traffic_small.mp4", 12.0, marks=pytest.mark.xfail(
+        strict=True, reason="known shortfall: the learned 64-bit code is crop-invariant enough to give the fixed "
+        "traffic camera one code for seconds, so a cropped clip's start inside it is ambiguous"))])
 def test_start_of_a_cropped_clip_inside_a_near_static_shot(library, capsys, video, start):
     root, lib, index = library
     if not (lib / video).exists():

@@ -13,7 +13,9 @@ Offsets are binned (``bin_s`` seconds, the library's sampling step). A query fra
 is the weighted fraction of query frames that agree with one placement; a video's score is that of its
 best bin. The placement ``offset`` is the vote-weighted mean of the supporting offsets: query time 0 is at
 ``offset`` seconds in the video; the matched span is ``[offset + q_start, offset + q_end]`` where
-``q_start..q_end`` are the first and last supporting query frames.
+``q_start..q_end`` are the first and last supporting query frames. ``support`` counts the supporting
+query frames at the library's sampling rate (distinct ``bin_s`` bins of query time), the count that
+:mod:`apps.video_search.null_model` tests for significance.
 """
 from __future__ import annotations
 
@@ -35,9 +37,16 @@ class ClipMatch:
     query_start: float
     query_end: float
     frames: int
+    support: int = 0
 
     def as_dict(self) -> dict:
         return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+
+
+def time_bins(times: np.ndarray, bin_s: float) -> np.ndarray:
+    """Index of the library sampling step (``bin_s`` seconds) each time falls in: ``floor(t / bin_s)``
+    (+1e-9 so that a time on a step's edge, up to round-off, counts in that step)."""
+    return np.floor(np.asarray(times, np.float64) / bin_s + 1e-9)
 
 
 def align(query_times: np.ndarray, dist: np.ndarray, rows: np.ndarray, video_of: np.ndarray,
@@ -78,5 +87,6 @@ def align(query_times: np.ndarray, dist: np.ndarray, rows: np.ndarray, video_of:
         tq = query_times[list(support)]
         per_video[vi] = ClipMatch(video=vi, score=float(score), offset=offset,
                                   video_start=max(0.0, offset + float(tq.min())), video_end=offset + float(tq.max()),
-                                  query_start=float(tq.min()), query_end=float(tq.max()), frames=len(support))
+                                  query_start=float(tq.min()), query_end=float(tq.max()), frames=len(support),
+                                  support=int(len(np.unique(time_bins(tq, bin_s)))))
     return sorted(per_video.values(), key=lambda m: -m.score)

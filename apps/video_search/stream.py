@@ -5,12 +5,17 @@ round(fps_v / fps))``-th frame; frame ``i`` is at ``t = i / fps_v`` seconds. A *
 ``bits`` and ``codes(frames_uint8_rgb) -> (N, bits/8) uint8`` (the HashingNet, or the pHash baseline).
 
 ``on_batch(frames, times)`` (optional) sees every decoded batch of sampled frames, e.g. the face stage.
+
+Decoding and hashing overlap: a helper thread decodes batch b + 1 (decord works outside the GIL) while
+the net hashes batch b (torch too), so the two cores of a small machine both work. The frames, their
+order and hence the codes are exactly those of a plain sequential loop.
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Callable, Iterator, Protocol
 
 import numpy as np
 
@@ -48,6 +53,19 @@ def stride_for(video_fps: float, fps: float) -> int:
     return max(1, int(round(video_fps / fps))) if fps > 0 else 1
 
 
+def _prefetched(batches: Iterator) -> Iterator:
+    """The items of ``batches`` in order, the next one produced by a helper thread while the caller works."""
+    end = object()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(next, batches, end)
+        while True:
+            item = pending.result()          # re-raises a decoding error (VideoError) here
+            if item is end:
+                return
+            pending = pool.submit(next, batches, end)
+            yield item
+
+
 def hash_video(path: str | Path, hasher: Hasher, fps: float = 2.0, batch_size: int = 64,
                on_batch: Callable[[np.ndarray, np.ndarray], list] | None = None,
                progress: Callable[[int], None] | None = None, reader: FrameReader | None = None) -> HashedVideo:
@@ -58,7 +76,7 @@ def hash_video(path: str | Path, hasher: Hasher, fps: float = 2.0, batch_size: i
     reader = reader or FrameReader(path)
     stride = stride_for(reader.fps, fps)
     codes, times, extra = [], [], []
-    for idx, frames in reader.batches(stride=stride, batch_size=batch_size):
+    for idx, frames in _prefetched(reader.batches(stride=stride, batch_size=batch_size)):
         t = idx.astype(np.float64) / reader.fps
         codes.append(hasher.codes(frames))
         times.append(t)

@@ -7,7 +7,8 @@
 Codes are packed with :func:`vidml.metric.distances.pack_bits` (big-endian within a byte), so a 64-bit
 code is 8 bytes and Hamming distance is :func:`vidml.metric.distances.hamming`.
 
-Frames of any size are resized (OpenCV INTER_AREA, aspect not kept) to ``size x size`` before the trunk;
+Frames of any size are resized (OpenCV INTER_AREA, aspect not kept) to ``size x size`` and normalised
+(``norm``: the trunk's dataset mean/std, or each frame's own per-channel mean/std) before the trunk;
 the trunk is one of :func:`vidml.backbones.embed.make_trunk` (``small16`` by default: fast on a CPU).
 """
 from __future__ import annotations
@@ -21,22 +22,31 @@ from vidml.backbones.embed import _MEAN, _STD, make_trunk, to_tensor
 from vidml.metric.distances import pack_bits
 
 BIT_CHOICES = (32, 64, 128, 256)
+# "dataset": the ImageNet mean/std of the trunk; "image": per frame and channel, (x - mean) / max(std, floor)
+NORMS = ("dataset", "image")
+IMAGE_STD_FLOOR = 0.02  # ~5 grey levels: a flat (black, blank) frame is not blown up into noise
 
 
 class HashingNet(nn.Module):
     """trunk -> linear bit layer. ``forward`` gives tanh-relaxed codes; :meth:`codes` gives packed bits."""
 
-    def __init__(self, bits: int = 64, trunk: str = "small16", size: int = 64) -> None:
+    def __init__(self, bits: int = 64, trunk: str = "small16", size: int = 64, norm: str = "dataset") -> None:
         super().__init__()
         if bits not in BIT_CHOICES:
             raise ValueError(f"bits must be one of {BIT_CHOICES}, not {bits}")
-        self.config = {"bits": bits, "trunk": trunk, "size": size}
-        self.bits, self.size = bits, size
+        if norm not in NORMS:
+            raise ValueError(f"norm must be one of {NORMS}, not {norm}")
+        self.config = {"bits": bits, "trunk": trunk, "size": size, "norm": norm}
+        self.bits, self.size, self.norm = bits, size, norm
         self.trunk = make_trunk(trunk)
         self.bit_layer = nn.Linear(self.trunk.out_dim, bits)
 
     def pre_codes(self, x: torch.Tensor) -> torch.Tensor:
         """(N, 3, size, size) float in [0, 1] -> (N, bits) real values before tanh / sign."""
+        if self.norm == "image":  # each frame's channels to mean 0, std 1: brightness and colour cast removed
+            mean = x.mean((2, 3), keepdim=True)
+            std = x.std((2, 3), keepdim=True).clamp_min(IMAGE_STD_FLOOR)
+            return self.bit_layer(self.trunk((x - mean) / std))
         return self.bit_layer(self.trunk((x - _MEAN.to(x)) / _STD.to(x)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -17,6 +17,16 @@
 
   (B = number of bits; the squared distance of relaxed codes is 4x the relaxed Hamming distance.)
 
+* :class:`BitDecorrelationLoss` (uncorrelated bits, as SpectralHash's constraint / Barlow Twins' redundancy
+  reduction): balanced bits can still flip together; with ``c = b~ - mean_i b~`` and ``C = c^T c / N``::
+
+      L_dec = sum_{k != l} C_kl^2 / (B (B - 1))
+
+* :class:`PreCodeCentring`: the balance condition written scale free on the pre-tanh values ``h``, which keeps
+  a gradient where DeepBit's balance on saturated ``tanh(h)`` has none (dead, constant bits)::
+
+      L_c = mean_k (mean_i h_ik)^2 / (var_i h_ik + eps)
+
 They follow the calling convention of the other vidml losses where it applies: ``loss(codes)`` or
 ``loss(codes_a, codes_b)`` -> scalar tensor. :class:`HashingLoss` sums them with weights.
 """
@@ -59,3 +69,36 @@ class HashingLoss(nn.Module):
 
     def forward(self, codes: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return self.w_quant * self.quant(codes) + self.w_balance * self.balance(codes)
+
+
+class BitDecorrelationLoss(nn.Module):
+    """``loss(codes (N, B)) -> mean_{k != l} Cov(b_k, b_l)^2`` over the batch (0 for N < 2)."""
+
+    def forward(self, codes: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        n, b = codes.shape
+        if n < 2 or b < 2:
+            return codes.sum() * 0.0
+        c = codes - codes.mean(0, keepdim=True)
+        cov = c.T @ c / n
+        off = cov - torch.diag_embed(torch.diagonal(cov))
+        return off.pow(2).sum() / (b * (b - 1))
+
+
+class PreCodeCentring(nn.Module):
+    """``loss(pre_codes (N, B)) -> mean_k (mean_i h_ik)^2 / (var_i h_ik + eps)`` on the real values *before* tanh.
+
+    DeepBit's balance acts on ``tanh(h)``: once a bit is saturated at one sign for every input its
+    gradient vanishes and the bit is dead (constant). The same balance condition written scale-free on
+    ``h`` keeps a gradient: a bit is balanced when its threshold 0 sits at the batch mean of ``h``.
+    0 for centred bits, ~ (mean / std)^2 for a bit stuck at one sign.
+    """
+
+    def __init__(self, eps: float = 1e-4) -> None:
+        super().__init__()
+        self.eps = eps
+
+    def forward(self, pre_codes: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        if len(pre_codes) < 2:
+            return pre_codes.sum() * 0.0
+        mean, var = pre_codes.mean(0), pre_codes.var(0, unbiased=False)
+        return (mean.pow(2) / (var + self.eps)).mean()

@@ -1,0 +1,175 @@
+"""Null model of chance clip matches, bit decorrelation, IVF search, overlapped decoding, training data."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from scipy.stats import binom
+
+from conftest import DATA, needs_data
+from apps.video_search import null_model
+from vidml.metric.losses.hashing import BitDecorrelationLoss, PreCodeCentring
+from vidml.metric.distances import pack_bits
+
+
+def _flip(codes: np.ndarray, nbits: int, rng: np.random.Generator) -> np.ndarray:
+    bits = np.unpackbits(codes, axis=1)
+    for row in bits:
+        row[rng.choice(bits.shape[1], nbits, replace=False)] ^= 1
+    return np.packbits(bits, axis=1)
+
+
+def test_poisson_binomial_tail_equals_binomial_for_equal_rates():
+    for m in (0, 1, 3, 7):
+        assert null_model.poisson_binomial_sf(m, np.full(12, 0.2)) == pytest.approx(binom.sf(m - 1, 12, 0.2), rel=1e-9)
+    # unequal rates: P(S >= 2) of two coins = p1 * p2
+    assert null_model.poisson_binomial_sf(2, np.array([0.5, 0.1])) == pytest.approx(0.05)
+
+
+def test_copy_matrix_finds_the_reencoded_video_only():
+    rng = np.random.default_rng(0)
+    a, b = rng.integers(0, 256, (40, 8), dtype=np.uint8), rng.integers(0, 256, (30, 8), dtype=np.uint8)
+    codes = np.concatenate([a, b, _flip(a[5:35], 3, rng)])            # video 2 = a re-encode of part of video 0
+    vids = np.repeat([0, 1, 2], [40, 30, 30])
+    videos, copies = null_model.copy_matrix(codes, vids, radius=16)
+    assert videos.tolist() == [0, 1, 2]
+    assert copies.tolist() == [[True, False, True], [False, True, False], [True, False, True]]
+    cdf, n = null_model.library_cdf(codes, vids, 64, 16)
+    assert n == 40 * 30 + 30 * 30 and cdf[16] < 0.01 < 0.3 < cdf[32]  # unrelated random codes: ~32 bits apart
+
+
+def test_query_null_separates_a_copy_from_a_generic_query():
+    """A query whose frames are close to many unrelated frames (flat, generic) needs far more support than a
+    distinctive one; the e-value grows with the library size and shrinks with support."""
+    rng = np.random.default_rng(1)
+    lib = rng.integers(0, 256, (300, 8), dtype=np.uint8)
+    vids = np.repeat(np.arange(10), 30)
+    generic = lib[0]
+    lib[30:300:3] = _flip(np.repeat(generic[None], 90, 0), 2, rng)   # every 3rd frame of videos 1-9 looks "generic"
+    videos, copies = null_model.copy_matrix(lib, vids, 16)
+    times = np.arange(10) / 2.0
+    distinctive = null_model.QueryNull(_flip(lib[:10], 3, rng), times, lib, vids, videos, copies, 16, 300, 0.5)
+    flat = null_model.QueryNull(np.repeat(generic[None], 10, 0), times, lib, vids, videos, copies, 16, 300, 0.5)
+    assert distinctive.evalue(0, 10) < 1e-12 < 0.01 < flat.evalue(0, 10)
+    assert distinctive.evalue(0, 2) > distinctive.evalue(0, 6)
+    big = null_model.QueryNull(_flip(lib[:10], 3, rng), times, lib, vids, videos, copies, 16, 300_000, 0.5)
+    assert big.evalue(0, 3) == pytest.approx(1000 * distinctive.evalue(0, 3))
+
+
+def test_bit_decorrelation_loss_known_values():
+    loss = BitDecorrelationLoss()
+    same = torch.tensor([[1.0] * 8, [-1.0] * 8]).repeat(8, 1)        # all bits equal: every covariance is 1
+    assert float(loss(same)) == pytest.approx(1.0)
+    walsh = torch.tensor([[(-1.0) ** bin(i & j).count("1") for j in range(1, 9)] for i in range(16)])
+    assert float(loss(walsh)) == pytest.approx(0.0, abs=1e-9)           # Walsh columns: balanced, uncorrelated
+    x = torch.randn(64, 16, requires_grad=True)
+    loss(torch.tanh(x)).backward()
+    assert x.grad is not None and float(x.grad.abs().sum()) > 0
+
+
+def test_pre_code_centring_revives_a_bit_stuck_at_one_sign():
+    stuck = torch.tensor([[5.0, 1.0], [7.0, -1.0], [6.0, 1.0], [6.0, -1.0]], requires_grad=True)
+    loss = PreCodeCentring()(stuck)
+    assert float(loss.detach()) == pytest.approx((36.0 / (0.5 + 1e-4) + 0.0) / 2, rel=1e-4)  # bit 0: mean 6, var 0.5
+    loss.backward()
+    assert float(stuck.grad[:, 0].sum()) > 0 and float(stuck.grad[:, 1].abs().sum()) == pytest.approx(0.0, abs=1e-6)
+    # the same bit through tanh is saturated: DeepBit's balance gradient has all but vanished
+    relaxed = torch.tensor([[5.0], [7.0], [6.0], [6.0]], requires_grad=True)
+    torch.tanh(relaxed).mean(0).pow(2).mean().backward()
+    assert float(relaxed.grad.abs().max()) < 1e-3
+
+
+def test_ivf_agrees_with_exact_search_when_every_list_is_probed():
+    from vidml.index.search import FaissBinaryIVF, topk_numpy
+
+    rng = np.random.default_rng(2)
+    db = rng.integers(0, 256, (5000, 8), dtype=np.uint8)
+    q = _flip(db[:20], 4, rng)
+    ivf = FaissBinaryIVF(db, nlist=16, nprobe=16)
+    d, rows = ivf.search(q, 5)
+    de, _ = topk_numpy(q, db, 5)
+    assert np.array_equal(d, de) and rows[:, 0].tolist() == list(range(20))
+
+
+@needs_data
+def test_overlapped_decoding_gives_the_codes_of_a_plain_loop():
+    from apps.video_search import stream
+    from vidml.video import FrameReader
+
+    class Mean:
+        bits = 8
+
+        def codes(self, frames):
+            return pack_bits(frames.reshape(len(frames), -1, 8).mean(1) > 110)
+
+    path = DATA / "videos" / "pysot_bag.avi"
+    hv = stream.hash_video(path, Mean(), fps=5.0, batch_size=7)
+    r = FrameReader(path)
+    idx = np.arange(0, len(r), stream.stride_for(r.fps, 5.0))
+    assert np.array_equal(hv.codes, Mean().codes(r.get_batch(idx.tolist())))
+    assert np.allclose(hv.times, idx / r.fps)
+
+
+@needs_data
+def test_training_data_reads_gif_faces_and_cuts_windows_from_large_frames():
+    from apps.video_search.train_cli import MAX_SIDE, load_clips
+
+    yale = load_clips([DATA / "faces" / "yale" / "subject01.happy"], 10, crops=3)
+    assert len(yale) == 4 and all(len(c) == 1 and max(c[0].shape[:2]) <= MAX_SIDE for c in yale)
+    assert len(load_clips([DATA / "faces" / "att_orl" / "s1"], 10, crops=3)) == 10   # 92x112: no windows
+    mot = load_clips([DATA / "mot" / "MOT17-mini" / "MOT17-02-FRCNN"], 10, crops=2)
+    assert len(mot) == 3 and len({len(c) for c in mot}) == 1                     # windows keep the time order
+
+
+def test_mined_partners_are_look_alikes_from_other_sources_only():
+    import torch
+
+    from apps.video_search.train_cli import hard_partners
+
+    class MeanColour(torch.nn.Module):  # a stand-in net: the "code" is the mean colour, centred
+        def pre_codes(self, x):
+            return x.mean((2, 3)) - 0.5
+
+    def clip(rgb):
+        return [np.full((32, 32, 3), rgb, np.uint8)] * 3
+
+    # source 0: red, blue; source 1: red, blue, green, and a red almost like source 0's (a near-copy in 1)
+    rgb = [(200, 30, 30), (30, 60, 200), (170, 60, 60), (60, 60, 170), (30, 200, 30), (195, 35, 35)]
+    clips, source = [clip(c) for c in rgb], np.array([0, 0, 1, 1, 1, 1])
+    partners = hard_partners(MeanColour(), clips, source, size=16, k=1)
+    # the nearest colour in the *other* source: source 1's reds and blues pair with source 0's, never each other
+    assert partners[:, 0].tolist() == [5, 3, 0, 1, 1, 0]
+
+
+@needs_data
+def test_search_reports_an_evalue_and_a_one_video_library_still_finds_its_copy(tmp_path, capsys):
+    """One indexed video (no unrelated content to calibrate on: the fair-bit fallback): a jpeg copy of a
+    sub-clip is found with a small e-value; demanding an impossible e-value says "no match"; a bad
+    --max-evalue is a one-line user error."""
+    import json
+    import os
+
+    from apps.video_search.augment import make_transform
+    from vidml.cli import main
+    from vidml.video import FrameReader, FrameWriter
+
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    os.symlink(DATA / "videos" / "pysot_bag.avi", lib / "bag.avi")
+    index = tmp_path / "lib.vidx"
+    assert main(["video-index", str(lib), "--index", str(index), "--quiet", "--no-faces"]) == 0
+    r = FrameReader(DATA / "videos" / "pysot_bag.avi")
+    fn = make_transform("jpeg", np.random.default_rng(0), (r.size[1], r.size[0]))
+    clip = tmp_path / "copy.mp4"
+    with FrameWriter(clip, r.fps) as w:
+        for _, batch in r.batches(start=50, stop=150, batch_size=32):
+            for f in batch:
+                w.write(fn(f))
+    capsys.readouterr()
+    assert main(["video-search", "--query", str(clip), "--index", str(index), "--json"]) == 0
+    hits = json.loads(capsys.readouterr().out)["matches"]
+    assert len(hits) == 1 and hits[0]["evalue"] < 1e-6 and abs(hits[0]["offset"] - 2.0) <= 0.5
+    assert main(["video-search", "--query", str(clip), "--index", str(index), "--max-evalue", "1e-300"]) == 0
+    assert capsys.readouterr().out.startswith("no match")
+    assert main(["video-search", "--query", str(clip), "--index", str(index), "--max-evalue", "0"]) == 2
+    assert "--max-evalue" in capsys.readouterr().err
