@@ -9,10 +9,11 @@ database codes (ties in any order), ``rows`` indexing the database. ``k`` is cli
   libraries (10^5 .. 10^7 codes). Codes are the same packed uint8 rows (bits must be a multiple of 8).
 * :class:`FaissBinaryIVF` -- approximate, ``faiss.IndexBinaryIVF``: codes are assigned to ``nlist``
   Hamming k-means centroids (``nlist ~ sqrt(N)``, trained on <= 50 000 codes); a query scans only the
-  ``nprobe`` nearest lists. Building costs seconds at 10^6 codes (k-means + assignment), a query then
-  costs a few ms instead of ~30-130 ms for the flat scan, so it pays off in a long-lived process that
-  answers many queries (backend ``ivf``; ``auto`` never picks it). Recall of the neighbours within the
-  match radius is measured by benchmarks/bench_video_search.py (0.96 at nprobe 64, 10^6 codes).
+  ``nprobe`` nearest lists (default ``max(64, nlist / 4)``). Building costs seconds at 10^6 codes (k-means +
+  assignment), a query then costs a few ms instead of ~30-130 ms for the flat scan, so it pays off in a
+  long-lived process that answers many queries (backend ``ivf``; ``auto`` never picks it). Recall of the
+  neighbours within the match radius is measured by benchmarks/bench_video_search.py; it depends on the
+  query (at 10^6 codes, nprobe 64 gave 0.64-0.93 on two library clips, a quarter of the lists 0.99).
 """
 from __future__ import annotations
 
@@ -67,7 +68,7 @@ class FaissBinaryIVF(FaissBinary):
     """``faiss.IndexBinaryIVF`` (approximate); ``search(q, k) -> (dist, rows)`` like :func:`topk_numpy`, with
     rows that the probed lists could not fill given as distance ``int32 max``."""
 
-    def __init__(self, db: np.ndarray, nlist: int | None = None, nprobe: int = 64, seed: int = 0) -> None:
+    def __init__(self, db: np.ndarray, nlist: int | None = None, nprobe: int | None = None, seed: int = 0) -> None:
         import faiss
 
         db = np.ascontiguousarray(db, dtype=np.uint8)
@@ -80,7 +81,7 @@ class FaissBinaryIVF(FaissBinary):
             train = db[np.sort(rng.choice(self.n, size=min(self.n, max(50_000, 39 * nlist)), replace=False))]
             self.index.train(train)
             self.index.add(db)
-        self.index.nprobe = min(nprobe, nlist)
+        self.index.nprobe = min(nprobe or max(64, nlist // 4), nlist)  # default: a quarter of the lists
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         d, rows = super().search(queries, k)  # faiss marks what short lists could not fill with row -1
