@@ -114,9 +114,10 @@ def _frames(text: str | None, flag: str) -> tuple[int, int] | None:
         return None
     try:
         a, b = (int(v) for v in text.split("-"))
-        assert 1 <= a <= b
-    except (ValueError, AssertionError):
-        raise BadInput(f"{flag} {text!r} is not FIRST-LAST frame numbers, e.g. 1-200") from None
+    except ValueError:
+        a, b = 0, -1
+    if not 1 <= a <= b:  # an explicit test, not assert: python -O must not let a bad range through
+        raise BadInput(f"{flag} {text!r} is not FIRST-LAST frame numbers, e.g. 1-200")
     return a, b
 
 

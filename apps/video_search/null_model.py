@@ -51,12 +51,13 @@ def sample_rows(n: int, size: int = SAMPLE, seed: int = 0) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n, size=min(size, n), replace=False))
 
 
-def copy_matrix(codes: np.ndarray, video_of: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndarray]:
+def copy_matrix(codes: np.ndarray, video_of: np.ndarray, radius: int,
+                dist: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``(videos, copies)``: the videos present in the (sorted-by-video) rows and a (V, V) bool matrix, True
     where one video is largely a copy of the other (median nearest-frame distance <= ``radius``), and on
-    the diagonal."""
+    the diagonal. ``dist``: ``hamming(codes, codes)`` if the caller has it already."""
     videos, ranks = np.unique(video_of, return_inverse=True)
-    d = hamming(codes, codes)
+    d = hamming(codes, codes) if dist is None else dist
     starts = np.flatnonzero(np.r_[True, ranks[1:] != ranks[:-1]])
     nearest = np.minimum.reduceat(d, starts, axis=1)                     # row -> nearest frame of each video
     med = np.stack([np.median(nearest[s:e], 0) for s, e in zip(starts, np.r_[starts[1:], len(ranks)])])
@@ -69,11 +70,12 @@ def library_cdf(codes: np.ndarray, video_of: np.ndarray, bits: int, radius: int)
     """``(F0, n)``: ``F0[r] = P(d <= r)`` between sampled rows of unrelated videos (n pairs; smoothed)."""
     rows = sample_rows(len(codes))
     sc, sv = codes[rows], np.asarray(video_of)[rows]
-    videos, copies = copy_matrix(sc, sv, radius)
+    d = hamming(sc, sc)
+    videos, copies = copy_matrix(sc, sv, radius, d)
     rank = np.searchsorted(videos, sv)
     iu, ju = np.triu_indices(len(rows), 1)
     keep = ~copies[rank[iu], rank[ju]]
-    null = hamming(sc, sc)[iu[keep], ju[keep]]
+    null = d[iu[keep], ju[keep]]
     counts = np.bincount(null.astype(np.int64), minlength=bits + 1)[:bits + 1]
     return (np.cumsum(counts) + 1.0) / (len(null) + 1.0), int(len(null))
 

@@ -233,11 +233,10 @@ def copy_metrics(net, frames: list[np.ndarray], seed: int = 1) -> dict:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from vidml.metric.losses.hashing import BitDecorrelationLoss, PreCodeCentring
     from vidml.backbones.hashing import HashingNet
     from vidml.backbones.weights import save_checkpoint, shipped
     from vidml.metric.losses import get_loss
-    from vidml.metric.losses.hashing import HashingLoss, TemporalConsistencyLoss
+    from vidml.metric.losses.hashing import BitDecorrelationLoss, HashingLoss, PreCodeCentring, TemporalConsistencyLoss
     from vidml.backbones.embed import to_tensor
     from vidml.train import fit, set_seed
 
