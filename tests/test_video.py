@@ -9,7 +9,8 @@ import pytest
 
 from conftest import DATA, SAMPLES, needs_data
 from vidml.errors import OutputError, VideoError
-from vidml.video import FrameReader, FrameWriter, atomic_write_text
+from vidml.video import FrameReader, FrameWriter
+from vidml.outputs import atomic_write_text
 
 
 def test_image_folder_sample():

@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from tqdm import tqdm
 
-from vidml.train import show_progress
+from vidml.progress import show_progress
 
 
 def map_tasks(fn: Callable[[Any], Any], items: Sequence[Any] | Iterable[Any], workers: int = 1,

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import math
 import random
-import sys
 from typing import Callable, Iterable, Iterator
 
 import numpy as np
 import torch
-from tqdm import tqdm
+
+from vidml.progress import progress_bar, show_progress  # noqa: F401  show_progress: TEMPORARY re-export (issue 14), removed once no importer is left
 
 
 def set_seed(seed: int) -> None:
@@ -22,11 +22,6 @@ def set_seed(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-
-
-def show_progress(quiet: bool = False) -> bool:
-    """True when a progress bar should be drawn: not ``--quiet`` and stderr is a terminal."""
-    return not quiet and sys.stderr.isatty()
 
 
 def fit(parameters: Iterable[torch.nn.Parameter] | list[dict], step_fn: Callable[[object], torch.Tensor],
@@ -43,7 +38,7 @@ def fit(parameters: Iterable[torch.nn.Parameter] | list[dict], step_fn: Callable
     optimizer = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda i: 0.5 * (1 + math.cos(math.pi * i / max(steps, 1))))
     losses: list[float] = []
-    bar = tqdm(total=steps, desc=desc, disable=not show_progress(quiet), unit="step", dynamic_ncols=True)
+    bar = progress_bar(total=steps, desc=desc, unit="step", quiet=quiet)
     for i in range(steps):
         batch = next(batches)
         loss = step_fn(batch)

@@ -15,12 +15,13 @@ we convert). Frame ``i`` is shown at time ``i / fps`` seconds. A missing, empty,
 raises :class:`vidml.errors.VideoError`, which the CLI prints as one line with exit status 2.
 
 :class:`FrameWriter` writes an mp4 to a temporary file in the destination folder and renames it into
-place on :meth:`FrameWriter.close`, so an interrupted run never leaves half a video behind.
+place on :meth:`FrameWriter.close`, so an interrupted run never leaves half a video behind. Atomic writes of
+other files and output-path checks live in :mod:`vidml.outputs`; keeping decord's and FFmpeg's log lines
+off the terminal in :mod:`vidml.native_log`.
 """
 from __future__ import annotations
 
 import configparser
-import contextlib
 import os
 import re
 import tempfile
@@ -31,6 +32,9 @@ import cv2
 import numpy as np
 
 from vidml.errors import OutputError, VideoError
+from vidml.native_log import decode_reason, first_line, native_log_captured
+from vidml.outputs import default_mode
+from vidml.outputs import atomic_write_bytes, atomic_write_text, check_output_path  # noqa: F401  TEMPORARY re-export (issue 14), removed once no importer is left
 
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v", ".mpg", ".mpeg", ".gif", ".flv", ".wmv", ".ts"}
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".pgm", ".ppm", ".tif", ".tiff"}
@@ -105,7 +109,7 @@ class FrameReader:
         import decord  # local import: decord is slow to import and not needed for image folders
 
         try:
-            with _native_log_captured() as log:
+            with native_log_captured() as log:
                 self._vr = decord.VideoReader(str(self.path), ctx=decord.cpu(0), num_threads=num_threads)
                 self._len = len(self._vr)
                 if self._len == 0:
@@ -114,7 +118,7 @@ class FrameReader:
         except VideoError:
             raise
         except Exception as err:  # decord raises DECORDError / RuntimeError with FFmpeg's words
-            raise VideoError(f"{self.path}: cannot decode as video ({_decode_reason(err, log)}); "
+            raise VideoError(f"{self.path}: cannot decode as video ({decode_reason(err, log)}); "
                              "is it a complete video file? try re-encoding it with ffmpeg") from None
         self._vr.seek(0)
         self._pos = 0  # the index of the frame decord's next() returns
@@ -134,7 +138,7 @@ class FrameReader:
                     frames.append(np.asarray(frame.convert("RGB")))
                     durations.append(frame.info.get("duration", 0) or 0)
         except Exception as err:
-            raise VideoError(f"{self.path}: cannot decode as GIF ({_first_line(err)}); is the file complete?") from None
+            raise VideoError(f"{self.path}: cannot decode as GIF ({first_line(err)}); is the file complete?") from None
         self._gif = np.stack(frames)
         self._len = len(frames)
         self._height, self._width = frames[0].shape[:2]
@@ -197,11 +201,11 @@ class FrameReader:
         if self._files is not None:
             return np.stack([self._read_image(i) for i in indices]) if indices else np.zeros((0, self._height, self._width, 3), np.uint8)
         try:
-            with _native_log_captured() as log:
+            with native_log_captured() as log:
                 return self._decode_forward(indices)
         except Exception as err:
             self._pos = self._len  # position unknown after a failure: the next read rewinds
-            raise VideoError(f"{self.path}: decoding failed near frame {indices[0]} ({_decode_reason(err, log)}); "
+            raise VideoError(f"{self.path}: decoding failed near frame {indices[0]} ({decode_reason(err, log)}); "
                              "the file may be truncated; try re-encoding it") from None
 
     def _decode_forward(self, indices: list[int]) -> np.ndarray:
@@ -259,53 +263,6 @@ class FrameReader:
         return f"FrameReader({str(self.path)!r}, frames={self._len}, fps={self._fps:.2f}, size={self.size})"
 
 
-def _default_mode() -> int:
-    """Permissions a new file gets from the process umask (mkstemp's temp files are 0600)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip().splitlines()
-    return text[0][:160] if text else type(err).__name__
-
-
-_FFMPEG_LOG = re.compile(r"^\[[^\]]+ @ 0x[0-9a-fA-F]+\]\s*(.+)$")  # "[mov,mp4,... @ 0x55..] moov atom not found"
-_NATIVE_PREFIX = re.compile(r"^\[\d\d:\d\d:\d\d\] \S+:\d+: (Error: |ERROR |Check failed: )?")  # decord's C++ LOG
-
-
-@contextlib.contextmanager
-def _native_log_captured() -> Iterator[list[str]]:
-    """Point file descriptor 2 at a temp file while decord/FFmpeg run, so their C-level log lines never reach
-    the user's terminal (a user error must print one line); yields a list that receives those lines on exit,
-    for :func:`_decode_reason` to quote."""
-    lines: list[str] = []
-    try:
-        saved = os.dup(2)
-    except OSError:  # no stderr at all: nothing to protect
-        yield lines
-        return
-    with tempfile.TemporaryFile() as tmp:
-        os.dup2(tmp.fileno(), 2)
-        try:
-            yield lines
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            tmp.seek(0)
-            lines.extend(tmp.read().decode(errors="replace").splitlines())
-
-
-def _decode_reason(err: BaseException, log: list[str]) -> str:
-    """FFmpeg's own words for a decoding failure (first FFmpeg log line), else decord's message sans prefix."""
-    for line in log:
-        m = _FFMPEG_LOG.match(line.strip())
-        if m:
-            return m.group(1)[:160]
-    return _NATIVE_PREFIX.sub("", _first_line(err))
-
-
 class FrameWriter:
     """Write RGB frames to an mp4 (``mp4v``) through a temp file renamed into place on close.
 
@@ -323,7 +280,7 @@ class FrameWriter:
             raise OutputError(f"{folder}: output folder is not writable; choose another --render/--out path")
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=self.path.suffix or ".mp4", dir=folder)
         os.close(fd)
-        os.chmod(tmp, _default_mode())
+        os.chmod(tmp, default_mode())
         self._tmp = Path(tmp)
         self._writer: cv2.VideoWriter | None = None
         self.count = 0
@@ -362,70 +319,3 @@ class FrameWriter:
             self.close()
         else:
             self.abort()
-
-
-def check_output_path(path: str | os.PathLike, what: str = "output") -> Path:
-    """Raise OutputError now, before any work, unless ``path`` can be created: its folder exists and is writable.
-
-    Long commands call this on every output path first, so a mistyped folder fails in a second, not
-    after the whole run.
-    """
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise OutputError(f"{folder}: {what} folder does not exist (or is a file); create it or choose another path")
-    if not os.access(folder, os.W_OK):
-        raise OutputError(f"{folder}: {what} folder is not writable; choose another path")
-    if path.is_dir() and what != "index":
-        raise OutputError(f"{path}: is a folder; give a file name for the {what}")
-    return path
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Flush a folder's entry table so a rename inside it survives a power cut (best effort)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes, what: str = "output",
-                       fix: str = "choose another output path") -> Path:
-    """Write ``data`` to ``path`` through a temp file in the same folder, fsync, rename, fsync the folder.
-
-    A reader sees the old file or the new one, never half of one; an interrupted write leaves at most a
-    hidden ``.NAME.*.tmp`` file. A folder that cannot be written raises OutputError ``... ; {fix}``.
-    """
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as err:
-        raise OutputError(f"{folder}: cannot write the {what} here ({err.strerror}); {fix}") from None
-    try:
-        os.chmod(tmp, _default_mode())
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(folder)
-    return path
-
-
-def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` to ``path`` atomically (see :func:`atomic_write_bytes`)."""
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise OutputError(f"{folder}: output folder does not exist; create it first")
-    return atomic_write_bytes(path, text.encode())

@@ -64,8 +64,9 @@ def track_one(seq_dir, args, out_path: Path, render: str | None = None) -> dict:
     from apps.reid_mot.render import draw_tracks
     from apps.reid_mot.runner import format_rows, run_sequence
     from apps.reid_mot.sequence import Sequence
-    from vidml.train import show_progress
-    from vidml.video import FrameWriter, atomic_write_text, check_output_path
+    from vidml.progress import show_progress
+    from vidml.video import FrameWriter
+    from vidml.outputs import atomic_write_text, check_output_path
 
     check_output_path(out_path, "results")
     if render:

@@ -23,8 +23,10 @@ from tqdm import tqdm
 
 from vidml.boxes import check_box_in_frame, parse_box
 from vidml.errors import BadInput
-from vidml.train import set_seed, show_progress
-from vidml.video import FrameReader, FrameWriter, atomic_write_text, check_output_path
+from vidml.train import set_seed
+from vidml.progress import show_progress
+from vidml.video import FrameReader, FrameWriter
+from vidml.outputs import atomic_write_text, check_output_path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

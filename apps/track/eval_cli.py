@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from vidml.errors import BadInput
-from vidml.video import atomic_write_text
+from vidml.outputs import atomic_write_text
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

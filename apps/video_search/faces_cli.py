@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _write_png(path: Path, rgb) -> None:
     import cv2
 
-    from vidml.video import atomic_write_bytes
+    from vidml.outputs import atomic_write_bytes
 
     ok, buf = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
     atomic_write_bytes(path, buf.tobytes())
@@ -38,8 +38,9 @@ def run(args: argparse.Namespace) -> int:
 
     from apps.video_search.faces.align import align_face
     from apps.video_search.faces.detect import FaceDetector
-    from vidml.train import show_progress
-    from vidml.video import FrameReader, atomic_write_text
+    from vidml.progress import show_progress
+    from vidml.video import FrameReader
+    from vidml.outputs import atomic_write_text
 
     reader = FrameReader(args.video)
     out = Path(args.out)

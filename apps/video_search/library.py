@@ -21,7 +21,7 @@ from tqdm import tqdm
 from vidml.backbones.weights import sha256, shipped
 from vidml.errors import BadInput, VideoError
 from vidml.index import Index
-from vidml.train import show_progress
+from vidml.progress import show_progress
 from vidml.video import VIDEO_SUFFIXES
 
 from apps.video_search.stream import hash_video
@@ -126,7 +126,7 @@ def index_library(folder: str | Path, index_path: str | Path, fps: float = 2.0, 
         raise BadInput(f"{folder}: no video files found (looked for {', '.join(sorted(VIDEO_SUFFIXES))})")
     existed = (Path(index_path) / "manifest.json").exists()
     if not existed:
-        from vidml.video import check_output_path
+        from vidml.outputs import check_output_path
 
         check_output_path(index_path, "index")
     if hasher is None:

@@ -284,7 +284,7 @@ def run(args: argparse.Namespace) -> int:
             loss = loss + args.w_temporal * tloss(codes[:n][torch.from_numpy(now)], codes[2 * n:])
         return loss
 
-    from vidml.train import show_progress
+    from vidml.progress import show_progress
 
     log_every = 0 if (args.quiet or show_progress(args.quiet)) else max(1, args.steps // 10)
 

@@ -112,7 +112,7 @@ def plot_curves(results: dict[str, OPEResult], out_dir: str | Path, title: str =
 def _save(fig, path: Path) -> Path:
     import io
 
-    from vidml.video import atomic_write_bytes
+    from vidml.outputs import atomic_write_bytes
 
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from vidml.errors import BadInput
-from vidml.video import atomic_write_bytes
+from vidml.outputs import atomic_write_bytes
 
 FORMAT = "vidml-index"
 VERSION = 1
