@@ -47,26 +47,27 @@ def _entry(path: Path, **kw):
     return dict({"path": str(path), "size": st.st_size, "mtime": st.st_mtime, "fps": 25.0}, **kw)
 
 
-def test_index_roundtrip_replace_and_face_records(tmp_path):
+def test_index_roundtrip_replace_and_record_sets(tmp_path):
     idx = Index(tmp_path / "lib.vidx", bits=64, hasher={"name": "t", "sha256": "abc"})
     a, b = _codes(5, seed=3), _codes(3, seed=4)
     idx.add(_entry(tmp_path / "a.mp4"), a, np.arange(5) * 0.5,
-            faces=[{"time": 1.0, "box": [1, 2, 3, 4], "code": np.arange(8, dtype=np.uint8)}])
+            sets={"tracks": [{"time": 1.0, "box": [1, 2, 3, 4], "code": np.arange(8, dtype=np.uint8)}]})
     idx.add(_entry(tmp_path / "b.mp4"), b, np.arange(3) * 0.5)
     idx.save()
     back = Index(tmp_path / "lib.vidx")
     assert len(back) == 8 and back.bits == 64 and back.is_current(tmp_path / "a.mp4")
     np.testing.assert_array_equal(back.codes[back.video_of == back.find(tmp_path / "b.mp4")], b)
-    faces = back.face_records()
-    assert len(faces) == 1 and faces[0]["video"] == str((tmp_path / "a.mp4").resolve())
-    np.testing.assert_array_equal(faces[0]["code"], np.arange(8, dtype=np.uint8))
+    recs = back.records("tracks")
+    assert back.set_names() == ["tracks"] and back.records("other") == []
+    assert len(recs) == 1 and recs[0]["video"] == str((tmp_path / "a.mp4").resolve())
+    np.testing.assert_array_equal(recs[0]["code"], np.arange(8, dtype=np.uint8))
     dist, rows = back.search(b[1:2], k=1)
     assert dist[0, 0] == 0 and back.times[rows[0, 0]] == pytest.approx(0.5)
     # re-adding a path replaces it; a second save appends a segment and keeps the first
     back.add(_entry(tmp_path / "a.mp4"), a[:2], np.array([0.0, 0.5]))
     back.save()
     again = Index(tmp_path / "lib.vidx")
-    assert len(again) == 5 and len(again.videos) == 2 and again.face_records() == []
+    assert len(again) == 5 and len(again.videos) == 2 and again.records("tracks") == []
     assert sorted(p.name for p in (tmp_path / "lib.vidx").glob("seg-*")) == ["seg-000001.npz", "seg-000002.npz"]
     with pytest.raises(BadInput, match="another hashing model"):
         Index(tmp_path / "lib.vidx", bits=64, hasher={"name": "other", "sha256": "zzz"})

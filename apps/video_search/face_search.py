@@ -65,7 +65,9 @@ def search_faces(records: list[dict], code: np.ndarray, max_bits: int = MAX_BITS
 
 def run_face_search(args, index) -> int:
     """Entry point used by apps.video_search.search_cli when ``--face`` is given."""
-    records = index.face_records()
+    from apps.video_search.face_stage import RECORD_SET
+
+    records = index.records(RECORD_SET)
     if not records:
         raise BadInput(f"{getattr(args, 'index', 'index')}: holds no face records; re-index without --no-faces")
     code = query_code(args.face, getattr(args, "pick", None))

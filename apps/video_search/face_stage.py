@@ -9,7 +9,8 @@ see benchmarks/bench_faces.py), and faces of one person in neighbouring frames a
     {"start": s, "end": s, "n_frames": int, "box": [x, y, w, h] (median box, pixels),
      "code": (16,) uint8 -- 128-bit ITQ code of the track's mean embedding, "model": "face_hash_dlib"}
 
-A track is cut at batch boundaries (the stage keeps no state between calls); search merges the spans of
+The indexer stores them as the index's record set :data:`RECORD_SET`. A track is cut at batch
+boundaries (the stage keeps no state between calls); search merges the spans of
 one person that touch.
 """
 from __future__ import annotations
@@ -19,6 +20,7 @@ import functools
 import numpy as np
 
 HASH_MODEL = "face_hash_dlib"
+RECORD_SET = "faces"  # the name of these records' set in the index (vidml.index.Index.records)
 
 
 @functools.lru_cache(maxsize=1)

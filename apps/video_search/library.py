@@ -24,6 +24,7 @@ from vidml.index import Index
 from vidml.progress import show_progress
 from vidml.video import VIDEO_SUFFIXES
 
+from apps.video_search.face_stage import RECORD_SET
 from apps.video_search.stream import hash_video
 
 DEFAULT_WEIGHTS = "hash64"
@@ -131,7 +132,7 @@ def index_library(folder: str | Path, index_path: str | Path, fps: float = 2.0, 
         check_output_path(index_path, "index")
     if hasher is None:
         hasher, hasher_info = load_hasher(weights)
-    index = Index(index_path, bits=hasher.bits, hasher=hasher_info)
+    index = Index(index_path, bits=hasher.bits, hasher=hasher_info, writer=True)  # waits for another writer
     if index.videos and abs(float(index.manifest.get("fps", fps)) - fps) > 1e-6:
         raise BadInput(f"{index_path}: index was built at --fps {index.manifest['fps']:g}, not {fps:g}; "
                        "use the same --fps or a new --index")
@@ -156,7 +157,7 @@ def index_library(folder: str | Path, index_path: str | Path, fps: float = 2.0, 
             report.failed.append((result[1], result[2]))
             return
         _, entry, codes, times, extra = result
-        index.add(entry, codes, times, faces=extra)
+        index.add(entry, codes, times, sets={RECORD_SET: extra})
         report.added.append(entry["path"])
         report.sampled_frames += len(codes)
         if time.time() - state["last_commit"] > commit_every:

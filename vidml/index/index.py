@@ -1,14 +1,21 @@
 """The :class:`Index` object: frame codes of many videos, searchable by Hamming distance, saved atomically.
 
->>> idx = Index("lib.vidx", bits=64, hasher={"name": "hash64"})     # doctest: +SKIP
->>> idx.add({"path": "/v/a.mp4", "size": 123, "mtime": 1.0, "fps": 25.0}, codes, times, faces=[])
+>>> idx = Index("lib.vidx", bits=64, hasher={"name": "hash64"}, writer=True)   # doctest: +SKIP
+>>> idx.add({"path": "/v/a.mp4", "size": 123, "mtime": 1.0, "fps": 25.0}, codes, times, sets={"tracks": [...]})
 >>> idx.save()                                   # one new segment + the manifest (see vidml.index.store)
 >>> dist, rows = idx.search(query_codes, k=20)   # (Q, k) Hamming distances and row numbers
 >>> idx.video_of[rows], idx.times[rows]          # which video, at which time (seconds)
+>>> idx.records("tracks")                        # every record of that set, each with "video" (its path)
 
 Rows of all live videos are concatenated in memory: ``codes`` (N, bits/8) uint8, ``times`` (N,) float32
 seconds, ``video_of`` (N,) int32 index into ``videos`` (list of entry dicts, see vidml.index.store).
 Adding a video whose path is already indexed replaces it.
+
+Writers: ``writer=True`` takes the index's lock (:mod:`vidml.index.lock`) *before* reading the manifest
+and holds it until :meth:`close` (or ``with``, or the end of the process); a second writer waits for it
+with a message on stderr. An Index opened without ``writer`` takes the lock for the length of each
+:meth:`save` and refuses (BadInput, nothing written) to commit over a manifest another writer committed
+after it was opened, instead of silently dropping that writer's videos.
 """
 from __future__ import annotations
 
@@ -16,46 +23,75 @@ from pathlib import Path
 
 import numpy as np
 
-from vidml.errors import BadInput, OutputError
+from vidml.errors import BadInput
 from vidml.index import store
+from vidml.index.lock import FolderLock
 from vidml.index.search import HammingSearcher
+
+LOAD_TRIES = 5  # a reader reloads when a commit removed a segment under it, at most this often
 
 
 class Index:
     """An index folder opened for reading and appending (created on the first :meth:`save`)."""
 
-    def __init__(self, path: str | Path, bits: int | None = None, hasher: dict | None = None) -> None:
+    def __init__(self, path: str | Path, bits: int | None = None, hasher: dict | None = None,
+                 writer: bool = False) -> None:
         self.path = Path(path)
-        manifest = store.read_manifest(self.path)
+        self._lock = FolderLock(self.path)
+        if writer:
+            self._lock.acquire(f"vidml: waiting: another vidml is writing {self.path}; this run continues "
+                               "when it ends (Ctrl-C to stop)")
+        try:
+            manifest, segments = self._read()
+        except BaseException:
+            self.close()
+            raise
         self.manifest = manifest or {"bits": bits, "hasher": hasher or {}, "videos": [], "next_segment": 1, "failed": []}
+        self._generation = int(self.manifest.get("generation", 0))
         if bits is not None and self.manifest.get("bits") not in (None, bits):
+            self.close()
             raise BadInput(f"{self.path}: index holds {self.manifest['bits']}-bit codes, not {bits}; use another --index")
         if hasher and manifest and self.manifest.get("hasher", {}).get("sha256") not in (None, hasher.get("sha256")):
+            self.close()
             raise BadInput(f"{self.path}: index was built with another hashing model "
                            f"({self.manifest['hasher'].get('name')}); re-index into a new --index")
         self.bits = self.manifest.get("bits")
         self.videos: list[dict] = []
         self._codes: list[np.ndarray] = []
         self._times: list[np.ndarray] = []
-        self._faces: list[list[dict]] = []
+        self._sets: list[dict[str, list[dict]]] = []
         self._pending: list[int] = []  # positions in self.videos not yet saved
         self._searcher: HammingSearcher | None = None
-        cache: dict[str, tuple] = {}
         for entry in self.manifest["videos"]:
-            if entry["segment"] not in cache:
-                cache[entry["segment"]] = store.read_segment(self.path, entry["segment"])
-            codes, times, faces = cache[entry["segment"]]
+            codes, times, sets = segments[entry["segment"]]
             a, b = entry["rows"]
-            fa, fb = entry.get("faces", [0, 0])
-            self._append(dict(entry), codes[a:b], times[a:b], faces[fa:fb])
+            own = {name: sets.get(name, [])[ra:rb] for name, (ra, rb) in entry.get("sets", {}).items()}
+            self._append(dict(entry), codes[a:b], times[a:b], own)
         self._rebuild()
 
+    def _read(self) -> tuple[dict | None, dict[str, tuple]]:
+        """(manifest, {segment: its contents}); retried when a concurrent commit deleted a segment the
+        manifest read a moment before still named (the new manifest does not)."""
+        for attempt in range(LOAD_TRIES):
+            manifest = store.read_manifest(self.path)
+            segments: dict[str, tuple] = {}
+            try:
+                for entry in (manifest or {}).get("videos", []):
+                    if entry["segment"] not in segments:
+                        segments[entry["segment"]] = store.read_segment(self.path, entry["segment"])
+                return manifest, segments
+            except BadInput:
+                again = store.read_manifest(self.path)
+                if attempt + 1 == LOAD_TRIES or (again or {}).get("generation") == manifest.get("generation"):
+                    raise
+        raise AssertionError("unreachable")
+
     # -- building ---------------------------------------------------------------------------------
-    def _append(self, entry: dict, codes: np.ndarray, times: np.ndarray, faces: list[dict]) -> None:
+    def _append(self, entry: dict, codes: np.ndarray, times: np.ndarray, sets: dict[str, list[dict]]) -> None:
         self.videos.append(entry)
         self._codes.append(np.ascontiguousarray(codes, np.uint8))
         self._times.append(np.asarray(times, np.float32))
-        self._faces.append(list(faces))
+        self._sets.append({name: list(recs) for name, recs in sets.items()})
 
     def _rebuild(self) -> None:
         nb = (self.bits or 64) // 8
@@ -81,8 +117,9 @@ class Index:
         st = Path(path).stat()
         return self.videos[i]["size"] == st.st_size and abs(self.videos[i]["mtime"] - st.st_mtime) < 1e-3
 
-    def add(self, entry: dict, codes: np.ndarray, times: np.ndarray, faces: list[dict] | None = None) -> None:
-        """Stage a video (entry needs ``path``; codes (n, bits/8) uint8; times (n,) s); replaces the same path."""
+    def add(self, entry: dict, codes: np.ndarray, times: np.ndarray, sets: dict[str, list[dict]] | None = None) -> None:
+        """Stage a video (entry needs ``path``; codes (n, bits/8) uint8; times (n,) s; ``sets``: named lists
+        of JSON-able records); replaces the same path."""
         codes = np.atleast_2d(np.asarray(codes, np.uint8))
         if self.bits is None:
             self.bits = self.manifest["bits"] = codes.shape[1] * 8
@@ -90,7 +127,7 @@ class Index:
             raise ValueError(f"codes {codes.shape} / times {len(times)} do not fit a {self.bits}-bit index")
         entry = dict(entry, path=str(Path(entry["path"]).resolve()))
         self.remove(entry["path"])
-        self._append(entry, codes, times, faces or [])
+        self._append(entry, codes, times, {k: v for k, v in (sets or {}).items() if v})
         self._pending.append(len(self.videos) - 1)
         self._rebuild()
 
@@ -99,35 +136,67 @@ class Index:
         i = self.find(path)
         if i is None:
             return False
-        for lst in (self.videos, self._codes, self._times, self._faces):
+        for lst in (self.videos, self._codes, self._times, self._sets):
             del lst[i]
         self._pending = [p - (p > i) for p in self._pending if p != i]
         self._rebuild()
         return True
 
+    # -- committing -------------------------------------------------------------------------------
     def save(self, failed: list[dict] | None = None) -> None:
-        """Commit: write staged videos as one new segment, then the manifest (atomic; see vidml.index.store)."""
+        """Commit: write staged videos as one new segment, then the manifest (atomic; see vidml.index.store).
+        Without the writer lock, it is taken for this commit (waiting for another writer to finish)."""
+        temporary = not self._lock.held
+        if temporary:
+            self._lock.acquire(f"vidml: waiting: another vidml is writing {self.path}")
         try:
-            self.path.mkdir(parents=True, exist_ok=True)
-        except OSError as err:
-            raise OutputError(f"{self.path}: cannot create the index folder ({err.strerror}); choose another --index") from None
+            on_disk = store.read_manifest(self.path)
+            if int((on_disk or {}).get("generation", 0)) != self._generation:
+                raise BadInput(f"{self.path}: another run committed to this index after this one opened it; "
+                               "nothing saved (open it with writer=True to wait for the other run)")
+            self._commit(failed)
+        finally:
+            if temporary:
+                self._lock.release()
+
+    def _commit(self, failed: list[dict] | None) -> None:
         if self._pending:
             name = f"seg-{int(self.manifest['next_segment']):06d}.npz"
             self.manifest["next_segment"] = int(self.manifest["next_segment"]) + 1
-            codes, times, faces, row, face_row = [], [], [], 0, 0
+            codes, times, sets, row, set_rows = [], [], {}, 0, {}
             for p in self._pending:
-                e = self.videos[p]
-                n, nf = len(self._codes[p]), len(self._faces[p])
-                e.update(segment=name, rows=[row, row + n], faces=[face_row, face_row + nf])
-                codes.append(self._codes[p]); times.append(self._times[p]); faces.extend(self._faces[p])
-                row, face_row = row + n, face_row + nf
-            store.write_segment(self.path, name, np.concatenate(codes), np.concatenate(times), faces)
+                e, n = self.videos[p], len(self._codes[p])
+                e.update(segment=name, rows=[row, row + n], sets={})
+                for set_name, recs in self._sets[p].items():
+                    lo = set_rows.get(set_name, 0)
+                    e["sets"][set_name] = [lo, lo + len(recs)]
+                    sets.setdefault(set_name, []).extend(recs)
+                    set_rows[set_name] = lo + len(recs)
+                codes.append(self._codes[p]); times.append(self._times[p])
+                row += n
+            store.write_segment(self.path, name, np.concatenate(codes), np.concatenate(times), sets)
         self.manifest["videos"] = self.videos
         if failed is not None:
             self.manifest["failed"] = failed
+        self.manifest["generation"] = self._generation + 1
         store.write_manifest(self.path, self.manifest)
+        self._generation += 1
         self._pending = []
         store.remove_orphans(self.path, self.manifest)
+
+    def close(self) -> None:
+        """Release the writer lock (a folder this writer created and never committed to is removed)."""
+        if getattr(self, "_lock", None) is not None:
+            self._lock.release(remove_if_empty=True)
+
+    def __enter__(self) -> "Index":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self.close()
 
     # -- querying ---------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -141,6 +210,10 @@ class Index:
             self._searcher = HammingSearcher(self.codes, backend)
         return self._searcher.search(query_codes, k)
 
-    def face_records(self) -> list[dict]:
-        """Every stored face record, each with ``video`` (the video's path) added."""
-        return [dict(rec, video=v["path"]) for v, recs in zip(self.videos, self._faces) for rec in recs]
+    def set_names(self) -> list[str]:
+        """Names of the record sets any video carries."""
+        return sorted({name for sets in self._sets for name in sets})
+
+    def records(self, name: str) -> list[dict]:
+        """Every record of set ``name``, each with ``video`` (the video's path) added."""
+        return [dict(rec, video=v["path"]) for v, sets in zip(self.videos, self._sets) for rec in sets.get(name, [])]
