@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-from apps.reid_mot.detection import parse_det_txt
+from vidml.motchallenge import read_detections
 from apps.reid_mot.kalman import BoxKalman
 from apps.reid_mot.matching import CHI2_95, linear_assignment
 from apps.reid_mot.render import id_color
@@ -105,7 +105,7 @@ def test_malformed_det_txt_is_bad_input(tmp_path, line, words):
     p = tmp_path / "det.txt"
     p.write_text("1,-1,1,2,3,4,0.5\n" + line + "\n")
     with pytest.raises(BadInput, match=words):
-        parse_det_txt(p)
+        read_detections(p)
 
 
 def _cli_error(capsys, argv):

@@ -21,7 +21,6 @@ off the terminal in :mod:`vidml.native_log`.
 """
 from __future__ import annotations
 
-import configparser
 import os
 import re
 import tempfile
@@ -32,6 +31,7 @@ import cv2
 import numpy as np
 
 from vidml.errors import OutputError, VideoError
+from vidml.motchallenge import seqinfo_fps
 from vidml.native_log import decode_reason, first_line, native_log_captured
 from vidml.outputs import default_mode
 from vidml.outputs import atomic_write_bytes, atomic_write_text, check_output_path  # noqa: F401  TEMPORARY re-export (issue 14), removed once no importer is left
@@ -60,19 +60,6 @@ def _image_folder_of(path: Path) -> Path | None:
     return path if any(p.suffix.lower() in IMAGE_SUFFIXES for p in path.iterdir()) else None
 
 
-def _sequence_fps(seq_dir: Path) -> float | None:
-    """frameRate from a MOTChallenge ``seqinfo.ini`` next to the frames, if there is one."""
-    ini = seq_dir / "seqinfo.ini"
-    if not ini.is_file():
-        return None
-    cfg = configparser.ConfigParser()
-    try:
-        cfg.read(ini)
-        return float(cfg["Sequence"]["frameRate"])
-    except (KeyError, ValueError, configparser.Error):
-        return None
-
-
 class FrameReader:
     """Random-access, strided and batched reading of RGB frames from a video file or an image folder.
 
@@ -98,7 +85,7 @@ class FrameReader:
             if first is None:
                 raise VideoError(f"{self._files[0]}: cannot decode this image; is the file damaged?")
             self._height, self._width = first.shape[:2]
-            self._fps = fps or _sequence_fps(folder.parent) or _sequence_fps(folder) or DEFAULT_IMAGE_FPS
+            self._fps = fps or seqinfo_fps(folder.parent) or seqinfo_fps(folder) or DEFAULT_IMAGE_FPS
             self._len = len(self._files)
             return
         if self.path.stat().st_size == 0:

@@ -12,15 +12,14 @@ labels that are certainly different people (so a batch drawn from one group has 
 """
 from __future__ import annotations
 
-import configparser
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from apps.reid_mot.appearance import crop_boxes
-from apps.reid_mot.detection import parse_det_txt
 from vidml.boxes import iou_xywh
+from vidml.motchallenge import read_boxes, read_detections, read_seqinfo
 
 
 def link_tracklets(dets: dict[int, np.ndarray], min_iou: float = 0.5, ambiguous_iou: float = 0.2,
@@ -62,7 +61,7 @@ def tracklet_crops(seq_dir: str | Path, size_hw: tuple[int, int], frames: tuple[
     the frame number of every crop is returned too, as a fourth array.
     """
     seq_dir = Path(seq_dir)
-    dets = parse_det_txt(seq_dir / "det" / "det.txt")
+    dets = read_detections(seq_dir / "det" / "det.txt")
     if frames is not None:
         dets = {k: v for k, v in dets.items() if frames[0] <= k <= frames[1]}
     tracklets = link_tracklets(dets, **link_kw)
@@ -90,7 +89,7 @@ def gt_crops(seq_dir: str | Path, size_hw: tuple[int, int], min_visibility: floa
     """Crops of gt boxes (flag 1, pedestrian class if given, visibility >= min) in the frames present
     (with ``return_frames``, also the frame number of every crop as a fourth array)."""
     seq_dir = Path(seq_dir)
-    gt = np.loadtxt(seq_dir / "gt" / "gt.txt", delimiter=",", ndmin=2)
+    gt = read_boxes(seq_dir / "gt" / "gt.txt", columns=None)
     keep = gt[:, 6] != 0
     if gt.shape[1] > 7:
         keep &= np.isin(gt[:, 7], (-1, 1))
@@ -118,11 +117,7 @@ def _frame_paths(seq_dir: Path):
 
     Not :class:`apps.reid_mot.sequence.Sequence`: training reads sequences with frames missing (MOT17-mini
     keeps a few frames of each), which a sequence to track must not have."""
-    cfg = configparser.ConfigParser()
-    cfg.read(seq_dir / "seqinfo.ini")
-    info = cfg["Sequence"] if "Sequence" in cfg else {}
-    image_dir, ext = seq_dir / info.get("imDir", "img1"), info.get("imExt", ".jpg")
-    return lambda k: image_dir / f"{k:06d}{ext}"
+    return read_seqinfo(seq_dir, required=False).frame_path
 
 
 def _read_rgb(path: Path) -> np.ndarray | None:

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from vidml.errors import BadInput
+from vidml.motchallenge import read_boxes
 from vidml.video import FrameReader
 
 
@@ -83,10 +84,7 @@ def mot_track_sequences(seq_dir: str | Path, min_frames: int = 10) -> list[Seque
     gt_file = seq_dir / "gt" / "gt.txt"
     if not gt_file.is_file():
         raise BadInput(f"{gt_file}: not found; give a MOTChallenge sequence folder (img1/, gt/gt.txt)")
-    try:
-        rows = np.loadtxt(gt_file, delimiter=",", ndmin=2)
-    except ValueError as err:
-        raise BadInput(f"{gt_file}: not a MOTChallenge gt file ({err})") from None
+    rows = read_boxes(gt_file, "ground-truth")
     rows = rows[rows[:, 6] == 1]
     reader = FrameReader(seq_dir)
     seqs = []

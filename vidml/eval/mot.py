@@ -1,6 +1,6 @@
 """Multi-object tracking metrics through TrackEval 1.3.0 (HOTA, DetA, AssA, IDF1, MOTA, IDSW).
 
-Inputs are MOTChallenge text files, one box per line, 1-based frames:
+Inputs are MOTChallenge text files (read by :mod:`vidml.motchallenge`), one box per line, 1-based frames:
 
 * ground truth ``frame,id,x,y,w,h,flag,class,visibility``  (``flag`` 0 = ignore; MOT15 files have -1
   for class, MOT16/17/20 files give the class, 1 = pedestrian)
@@ -32,28 +32,9 @@ from pathlib import Path
 import numpy as np
 
 from vidml.errors import BadInput
+from vidml.motchallenge import format_results, read_boxes
 
 METRICS = ("HOTA", "DetA", "AssA", "IDF1", "MOTA", "IDSW")
-
-
-def _read_mot_txt(path: Path, what: str) -> np.ndarray:
-    """Rows of a MOTChallenge text file as a float (N, >=6) array; malformed -> BadInput."""
-    if not path.is_file():
-        raise BadInput(f"{path}: {what} file not found; give a MOTChallenge txt (frame,id,x,y,w,h,...)")
-    rows = []
-    for n, line in enumerate(path.read_text().splitlines(), 1):
-        line = line.strip()
-        if not line:
-            continue
-        parts = line.replace(" ", "").split(",")
-        try:
-            values = [float(p) for p in parts]
-        except ValueError:
-            values = []
-        if len(values) < 6 or not np.all(np.isfinite(values[:6])):
-            raise BadInput(f"{path}:{n}: {what} line is not frame,id,x,y,w,h,... numbers; fix or remove it")
-        rows.append(values[:10] + [-1.0] * (10 - min(len(values), 10)))
-    return np.array(rows, dtype=np.float64).reshape(-1, 10)
 
 
 def evaluate_mot(gt_path: str | os.PathLike, result_path: str | os.PathLike, seq_length: int | None = None,
@@ -65,8 +46,9 @@ def evaluate_mot(gt_path: str | os.PathLike, result_path: str | os.PathLike, seq
     import trackeval  # local: slow import
 
     gt_path, result_path = Path(gt_path), Path(result_path)
-    gt = _read_mot_txt(gt_path, "ground-truth")
-    res = _read_mot_txt(result_path, "results") if result_path.stat().st_size > 0 else np.zeros((0, 10))
+    gt = read_boxes(gt_path, "ground-truth")
+    empty = result_path.is_file() and result_path.stat().st_size == 0
+    res = np.zeros((0, 10)) if empty else read_boxes(result_path, "results")
     if len(gt) == 0:
         raise BadInput(f"{gt_path}: ground truth is empty; nothing to evaluate")
     length = int(seq_length or max(gt[:, 0].max(), res[:, 0].max() if len(res) else 0))
@@ -78,8 +60,7 @@ def evaluate_mot(gt_path: str | os.PathLike, result_path: str | os.PathLike, seq
         (tmp / "trackers" / "vidml" / "data").mkdir(parents=True)
         shutil.copyfile(gt_path, tmp / "gt" / seq_name / "gt" / "gt.txt")
         # results keep 10 columns; TrackEval reads columns 1-7 (conf in 7)
-        lines = [f"{int(r[0])},{int(r[1])},{r[2]:.3f},{r[3]:.3f},{r[4]:.3f},{r[5]:.3f},{r[6]:.4f},-1,-1,-1" for r in res]
-        (tmp / "trackers" / "vidml" / "data" / f"{seq_name}.txt").write_text("\n".join(lines) + ("\n" if lines else ""))
+        (tmp / "trackers" / "vidml" / "data" / f"{seq_name}.txt").write_text(format_results(res))
         eval_cfg = trackeval.Evaluator.get_default_eval_config()
         eval_cfg.update({"USE_PARALLEL": False, "PRINT_RESULTS": False, "PRINT_CONFIG": False, "TIME_PROGRESS": False,
                          "OUTPUT_SUMMARY": False, "OUTPUT_DETAILED": False, "PLOT_CURVES": False,
