@@ -7,6 +7,9 @@
 Losses with learned class weights or proxies (ProxyNCA, ProxyAnchor, NormSoftmax, SphereFace, CosFace,
 ArcFace) are built with ``num_classes`` and ``embedding_size`` and own parameters to optimise.
 
+Each class derives from :class:`vidml.metric.losses.base.BaseMetricLoss`, which checks shapes,
+L2-normalises and handles empty batches, and writes only ``compute_loss``.
+
 ``get_loss(name, **kw)`` builds one by its short name (the names the CLI's ``--loss`` accepts).
 """
 from __future__ import annotations
@@ -14,6 +17,8 @@ from __future__ import annotations
 import importlib
 
 import torch
+
+from vidml.metric.losses.base import BaseMetricLoss, avg_nonzero, masked_logsumexp, zero_loss  # noqa: F401
 
 # short name -> (module under vidml.metric.losses, class name)
 LOSSES: dict[str, tuple[str, str]] = {
@@ -34,28 +39,6 @@ LOSSES: dict[str, tuple[str, str]] = {
 
 # losses that need num_classes and embedding_size (they own class weights / proxies)
 CLASS_LOSSES = {"proxynca", "proxyanchor", "normsoftmax", "sphereface", "cosface", "arcface"}
-
-
-def avg_nonzero(losses: torch.Tensor) -> torch.Tensor:
-    """Mean of the strictly positive entries (0 when there are none); zeros add nothing to the sum,
-    so this is ``sum / max(1, #positive)`` without a data-dependent index (PML's AvgNonZeroReducer)."""
-    return losses.sum() / (losses > 0).sum().clamp_min(1).to(losses.dtype)
-
-
-def masked_logsumexp(x: torch.Tensor, mask: torch.Tensor, dim: int = 1, add_one: bool = False) -> torch.Tensor:
-    """``log(sum_{mask} exp(x))`` along ``dim`` (``log(1 + ...)`` with ``add_one``); 0 where the mask
-    row is empty. Masked entries are filled with the dtype's lowest value, never -inf, so gradients
-    stay finite."""
-    low = torch.finfo(x.dtype).min
-    out = torch.logsumexp(x.masked_fill(~mask, low), dim=dim)
-    if add_one:
-        out = torch.logaddexp(out, torch.zeros_like(out))
-    return out.masked_fill(~mask.any(dim), 0.0)
-
-
-def zero_loss(embeddings: torch.Tensor) -> torch.Tensor:
-    """A 0 that stays connected to the graph, for batches with nothing to learn from."""
-    return (embeddings * 0).sum()
 
 
 def get_loss(name: str, **kwargs) -> torch.nn.Module:

@@ -18,36 +18,35 @@ import torch
 import torch.nn.functional as F
 
 from vidml.metric.distances import sq_euclidean
-from vidml.metric.losses import zero_loss
+from vidml.metric.losses.base import BaseMetricLoss
 from vidml.metric.miners import label_masks, to_pairs
 
 
-class DDMLLoss(torch.nn.Module):
+class DDMLLoss(BaseMetricLoss):
     """``loss(embeddings (N, D), labels (N,), indices_tuple=None) -> scalar``."""
 
     def __init__(self, tau: float = 2.0, beta: float = 1.0, normalize: bool = False):
-        super().__init__()
+        super().__init__(normalize)
         if beta <= 0:
             raise ValueError("DDML beta must be > 0")
-        self.tau, self.beta, self.normalize = float(tau), float(beta), normalize
+        self.tau, self.beta = float(tau), float(beta)
 
     def g(self, z: torch.Tensor) -> torch.Tensor:
         """Generalized logistic loss ``(1/beta) log(1 + exp(beta z))``, computed stably."""
         return F.softplus(self.beta * z) / self.beta
 
-    def forward(self, embeddings: torch.Tensor, labels: torch.Tensor, indices_tuple=None) -> torch.Tensor:
-        x = F.normalize(embeddings, dim=1) if self.normalize else embeddings
+    def compute_loss(self, x: torch.Tensor, labels: torch.Tensor, indices_tuple) -> torch.Tensor | None:
         d2 = sq_euclidean(x)
         if indices_tuple is None:
             same, diff = label_masks(labels)
             if not bool((same | diff).any()):
-                return zero_loss(embeddings)
+                return None
             l = same.to(d2.dtype) - diff.to(d2.dtype)  # +1 / -1, 0 on the diagonal
             z = 1.0 - l * (self.tau - d2)
             valid = (same | diff).to(d2.dtype)
             return (self.g(z) * valid).sum() / valid.sum()
         a1, p, a2, n = to_pairs(indices_tuple, labels)
         if len(a1) + len(a2) == 0:
-            return zero_loss(embeddings)
+            return None
         z = torch.cat([1.0 - (self.tau - d2[a1, p]), 1.0 + (self.tau - d2[a2, n])])
         return self.g(z).mean()

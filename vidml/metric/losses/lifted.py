@@ -15,22 +15,21 @@ import torch
 import torch.nn.functional as F
 
 from vidml.metric.distances import euclidean
-from vidml.metric.losses import zero_loss
+from vidml.metric.losses.base import BaseMetricLoss
 from vidml.metric.miners import positives_and_negative_counts
 
 
-class LiftedStructureLoss(torch.nn.Module):
+class LiftedStructureLoss(BaseMetricLoss):
     """``loss(embeddings (N, D), labels (N,), indices_tuple=None) -> scalar``."""
 
     def __init__(self, neg_margin: float = 1.0, pos_margin: float = 0.0, normalize: bool = True):
-        super().__init__()
-        self.neg_margin, self.pos_margin, self.normalize = float(neg_margin), float(pos_margin), normalize
+        super().__init__(normalize)
+        self.neg_margin, self.pos_margin = float(neg_margin), float(pos_margin)
 
-    def forward(self, embeddings: torch.Tensor, labels: torch.Tensor, indices_tuple=None) -> torch.Tensor:
-        x = F.normalize(embeddings, dim=1) if self.normalize else embeddings
+    def compute_loss(self, x: torch.Tensor, labels: torch.Tensor, indices_tuple) -> torch.Tensor | None:
         a1, p, neg_count = positives_and_negative_counts(labels, indices_tuple, x.dtype, x.device)
         if len(a1) == 0 or not bool((neg_count > 0).any()):
-            return zero_loss(embeddings)
+            return None
         d = euclidean(x)
         has_neg = neg_count > 0
         low = torch.finfo(d.dtype).min

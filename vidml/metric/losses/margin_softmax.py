@@ -22,14 +22,18 @@ import math
 import torch
 import torch.nn.functional as F
 
+from vidml.metric.losses.base import BaseMetricLoss
 from vidml.metric.miners import miner_weights
 
 
-class _ClassWeightSoftmax(torch.nn.Module):
-    """Shared part: class weights, cosine logits, target-logit replacement, weighted cross-entropy."""
+class _ClassWeightSoftmax(BaseMetricLoss):
+    """Shared part: class weights, cosine logits, target-logit replacement, weighted cross-entropy.
+
+    The rows reach :meth:`compute_loss` unnormalised (SphereFace scales by ``|x_i|``); :meth:`cosine`
+    normalises them."""
 
     def __init__(self, num_classes: int, embedding_size: int, scale: float = 1.0):
-        super().__init__()
+        super().__init__(normalize=False)
         self.num_classes, self.embedding_size, self.scale = int(num_classes), int(embedding_size), float(scale)
         self.W = torch.nn.Parameter(torch.randn(embedding_size, num_classes))
 
@@ -52,9 +56,8 @@ class _ClassWeightSoftmax(torch.nn.Module):
         logits = cos.scatter(1, labels[:, None], psi)
         return self.scale_logits(logits, embeddings)
 
-    def forward(self, embeddings: torch.Tensor, labels: torch.Tensor, indices_tuple=None) -> torch.Tensor:
-        labels = labels.long()
-        loss = F.cross_entropy(self.logits(embeddings, labels), labels, reduction="none")
+    def compute_loss(self, x: torch.Tensor, labels: torch.Tensor, indices_tuple) -> torch.Tensor:
+        loss = F.cross_entropy(self.logits(x, labels), labels, reduction="none")
         if indices_tuple is not None:
             loss = loss * miner_weights(indices_tuple, len(labels), loss.dtype, loss.device)
         return loss.mean()

@@ -12,31 +12,30 @@ from __future__ import annotations
 
 import torch
 
-from vidml.metric.distances import cosine_similarity
-from vidml.metric.losses import masked_logsumexp, zero_loss
+from vidml.metric.losses.base import BaseMetricLoss, masked_logsumexp
 from vidml.metric.miners import label_masks, to_pairs
 
 
-class MultiSimilarityLoss(torch.nn.Module):
+class MultiSimilarityLoss(BaseMetricLoss):
     """``loss(embeddings (N, D), labels (N,), indices_tuple=None) -> scalar``."""
 
     def __init__(self, alpha: float = 2.0, beta: float = 50.0, base: float = 0.5):
-        super().__init__()
+        super().__init__(normalize=True)
         self.alpha, self.beta, self.base = float(alpha), float(beta), float(base)
 
-    def forward(self, embeddings: torch.Tensor, labels: torch.Tensor, indices_tuple=None) -> torch.Tensor:
+    def compute_loss(self, x: torch.Tensor, labels: torch.Tensor, indices_tuple) -> torch.Tensor | None:
         if indices_tuple is None:
             pos_mask, neg_mask = label_masks(labels)
         else:
             a1, p, a2, n = to_pairs(indices_tuple, labels)
             if len(a1) <= 1 and len(a2) <= 1:
-                return zero_loss(embeddings)
+                return None
             size = (len(labels), len(labels))
             pos_mask = torch.zeros(size, dtype=torch.bool, device=labels.device)
             neg_mask = torch.zeros_like(pos_mask)
             pos_mask[a1, p] = True
             neg_mask[a2, n] = True
-        s = cosine_similarity(embeddings)
+        s = x @ x.T  # cosine similarities of the normalised rows
         pos = masked_logsumexp(-self.alpha * (s - self.base), pos_mask, add_one=True) / self.alpha
         neg = masked_logsumexp(self.beta * (s - self.base), neg_mask, add_one=True) / self.beta
         return (pos + neg).mean()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from vidml.metric.losses import zero_loss
+from vidml.metric.losses.base import BaseMetricLoss
 from vidml.metric.miners import to_pairs
 
 
@@ -26,18 +26,13 @@ def first_pair_per_label(a: torch.Tensor, p: torch.Tensor, labels: torch.Tensor)
     return a[first], p[first]
 
 
-class NPairsLoss(torch.nn.Module):
+class NPairsLoss(BaseMetricLoss):
     """``loss(embeddings (N, D), labels (N,), indices_tuple=None) -> scalar``."""
 
-    def __init__(self, normalize: bool = True):
-        super().__init__()
-        self.normalize = normalize
-
-    def forward(self, embeddings: torch.Tensor, labels: torch.Tensor, indices_tuple=None) -> torch.Tensor:
+    def compute_loss(self, x: torch.Tensor, labels: torch.Tensor, indices_tuple) -> torch.Tensor | None:
         a1, p, _, _ = to_pairs(indices_tuple, labels)
         a, p = first_pair_per_label(a1, p, labels)
         if len(a) == 0:
-            return zero_loss(embeddings)
-        x = F.normalize(embeddings, dim=1) if self.normalize else embeddings
+            return None
         sim = x[a] @ x[p].T
         return F.cross_entropy(sim, torch.arange(len(a), device=sim.device))

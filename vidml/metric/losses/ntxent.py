@@ -11,23 +11,22 @@ from __future__ import annotations
 
 import torch
 
-from vidml.metric.distances import cosine_similarity
-from vidml.metric.losses import zero_loss
+from vidml.metric.losses.base import BaseMetricLoss
 from vidml.metric.miners import positives_and_negative_counts
 
 
-class NTXentLoss(torch.nn.Module):
+class NTXentLoss(BaseMetricLoss):
     """``loss(embeddings (N, D), labels (N,), indices_tuple=None) -> scalar``."""
 
     def __init__(self, temperature: float = 0.07):
-        super().__init__()
+        super().__init__(normalize=True)
         self.temperature = float(temperature)
 
-    def forward(self, embeddings: torch.Tensor, labels: torch.Tensor, indices_tuple=None) -> torch.Tensor:
-        a1, p, neg_count = positives_and_negative_counts(labels, indices_tuple, embeddings.dtype, embeddings.device)
+    def compute_loss(self, x: torch.Tensor, labels: torch.Tensor, indices_tuple) -> torch.Tensor | None:
+        a1, p, neg_count = positives_and_negative_counts(labels, indices_tuple, x.dtype, x.device)
         if len(a1) == 0 or not bool((neg_count > 0).any()):
-            return zero_loss(embeddings)
-        s = cosine_similarity(embeddings) / self.temperature
+            return None
+        s = (x @ x.T) / self.temperature  # cosine similarities of the normalised rows
         low = torch.finfo(s.dtype).min
         # log sum_k count_ik exp(S_ik / T) over each anchor's negatives (lowest value when none)
         neg_lse = torch.logsumexp((s + neg_count.clamp_min(1).log()).masked_fill(neg_count <= 0, low), 1)

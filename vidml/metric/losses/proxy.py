@@ -23,39 +23,37 @@ import torch
 import torch.nn.functional as F
 
 from vidml.metric.distances import sq_euclidean
-from vidml.metric.losses import masked_logsumexp
+from vidml.metric.losses.base import BaseMetricLoss, masked_logsumexp
 from vidml.metric.miners import miner_weights
 
 
-class ProxyNCALoss(torch.nn.Module):
+class ProxyNCALoss(BaseMetricLoss):
     """``loss(embeddings (N, D), labels (N,), indices_tuple=None) -> scalar``."""
 
     def __init__(self, num_classes: int, embedding_size: int, softmax_scale: float = 1.0):
-        super().__init__()
+        super().__init__(normalize=True)
         self.num_classes, self.softmax_scale = int(num_classes), float(softmax_scale)
         self.proxies = torch.nn.Parameter(torch.randn(num_classes, embedding_size))
 
-    def forward(self, embeddings: torch.Tensor, labels: torch.Tensor, indices_tuple=None) -> torch.Tensor:
-        labels = labels.long()
-        d = sq_euclidean(F.normalize(embeddings, dim=1), F.normalize(self.proxies, dim=1))
+    def compute_loss(self, x: torch.Tensor, labels: torch.Tensor, indices_tuple) -> torch.Tensor:
+        d = sq_euclidean(x, F.normalize(self.proxies, dim=1))
         loss = F.cross_entropy(-self.softmax_scale * d, labels, reduction="none")
         if indices_tuple is not None:
             loss = loss * miner_weights(indices_tuple, len(labels), loss.dtype, loss.device, anchors_only=True)
         return loss.mean()
 
 
-class ProxyAnchorLoss(torch.nn.Module):
+class ProxyAnchorLoss(BaseMetricLoss):
     """``loss(embeddings (N, D), labels (N,), indices_tuple=None) -> scalar``."""
 
     def __init__(self, num_classes: int, embedding_size: int, margin: float = 0.1, alpha: float = 32.0):
-        super().__init__()
+        super().__init__(normalize=True)
         self.num_classes, self.margin, self.alpha = int(num_classes), float(margin), float(alpha)
         self.proxies = torch.nn.Parameter(torch.empty(num_classes, embedding_size))
         torch.nn.init.kaiming_normal_(self.proxies, mode="fan_out")
 
-    def forward(self, embeddings: torch.Tensor, labels: torch.Tensor, indices_tuple=None) -> torch.Tensor:
-        labels = labels.long()
-        cos = F.normalize(embeddings, dim=1) @ F.normalize(self.proxies, dim=1).T  # (N, C)
+    def compute_loss(self, x: torch.Tensor, labels: torch.Tensor, indices_tuple) -> torch.Tensor:
+        cos = x @ F.normalize(self.proxies, dim=1).T  # (N, C)
         pos_mask = F.one_hot(labels, self.num_classes).bool()
         w = 0.0
         if indices_tuple is not None:

@@ -15,28 +15,27 @@ import torch
 import torch.nn.functional as F
 
 from vidml.metric.distances import euclidean
-from vidml.metric.losses import avg_nonzero, zero_loss
+from vidml.metric.losses.base import BaseMetricLoss, avg_nonzero
 from vidml.metric.miners import label_masks, to_triplets
 
 
-class TripletMarginLoss(torch.nn.Module):
+class TripletMarginLoss(BaseMetricLoss):
     """``loss(embeddings (N, D), labels (N,), indices_tuple=None) -> scalar``."""
 
     def __init__(self, margin: float = 0.05, swap: bool = False, smooth_loss: bool = False,
                  normalize: bool = True):
-        super().__init__()
-        self.margin, self.swap, self.smooth_loss, self.normalize = float(margin), swap, smooth_loss, normalize
+        super().__init__(normalize)
+        self.margin, self.swap, self.smooth_loss = float(margin), swap, smooth_loss
 
     def _loss(self, violation: torch.Tensor) -> torch.Tensor:
         return F.softplus(violation) if self.smooth_loss else F.relu(violation)
 
-    def _all_triplets(self, embeddings: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    def _all_triplets(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor | None:
         same, diff = label_masks(labels)
         n_pos = same.sum(1)
         p_max = int(n_pos.max()) if len(labels) else 0
         if p_max == 0 or not bool(diff.any()):
-            return zero_loss(embeddings)
-        x = F.normalize(embeddings, dim=1) if self.normalize else embeddings
+            return None
         d = euclidean(x)
         # each anchor's positives first (stable order), padded to the largest positive count
         pos_idx = torch.argsort((~same).to(torch.uint8), dim=1, stable=True)[:, :p_max]  # (N, P)
@@ -49,13 +48,12 @@ class TripletMarginLoss(torch.nn.Module):
         loss = self._loss(d_ap[:, :, None] - d_an + self.margin) * mask
         return loss.sum() / ((loss > 0) & mask).sum().clamp_min(1).to(loss.dtype)
 
-    def forward(self, embeddings: torch.Tensor, labels: torch.Tensor, indices_tuple=None) -> torch.Tensor:
+    def compute_loss(self, x: torch.Tensor, labels: torch.Tensor, indices_tuple) -> torch.Tensor | None:
         if indices_tuple is None:
-            return self._all_triplets(embeddings, labels)
+            return self._all_triplets(x, labels)
         a, p, n = to_triplets(indices_tuple, labels)
         if len(a) == 0:
-            return zero_loss(embeddings)
-        x = F.normalize(embeddings, dim=1) if self.normalize else embeddings
+            return None
         d = euclidean(x)
         an = d[a, n]
         if self.swap:
