@@ -1,36 +1,49 @@
-"""``vidml reid-mot``: track people in MOTChallenge sequences (Kalman + ReID + Hungarian).
+"""``vidml reid-mot``: track people (Kalman + ReID + Hungarian) in a sequence, a video, a stream or a camera.
 
-    vidml reid-mot SEQ [--out results.txt] [--render out.mp4] [--eval]
+    vidml reid-mot SEQ_DIR [--out results.txt] [--render out.mp4] [--eval]
+    vidml reid-mot VIDEO | URL | CAMERA_INDEX [--detector ssdlite|hog] [--det-thresh T] [--save-det det.txt]
     vidml reid-mot ROOT --all [--out results_dir/] [--eval]
 
-Writes MOTChallenge results ``frame,id,x,y,w,h,conf,-1,-1,-1`` (atomically). ``--eval`` scores them with
-TrackEval against SEQ/gt/gt.txt (HOTA, DetA, AssA, IDF1, MOTA, IDSW). ``--appearance off`` gives the
-SORT-like tracker, ``--mode byte`` the ByteTrack-style two-stage IoU tracker.
+Writes MOTChallenge results ``frame,id,x,y,w,h,conf,-1,-1,-1`` (atomically). A MOTChallenge folder is
+tracked on its det/det.txt unless --detector is given; anything else is run through a person detector
+(default ssdlite). ``--eval`` scores with TrackEval against gt (HOTA, DetA, AssA, IDF1, MOTA, IDSW).
+A live source that stops (no frame for --timeout seconds) or Ctrl-C: the results, --save-det and --render
+of the frames tracked so far are written, then one line and exit status 2 (130 for Ctrl-C).
 """
 from __future__ import annotations
 
 import argparse
-import sys
-import tempfile
-from pathlib import Path
 
-from vidml.errors import BadInput, MissingModel
+from apps.reid_mot.pipeline import MotConfig
 
 COLUMNS = ["sequence", "frames", "HOTA", "DetA", "AssA", "IDF1", "MOTA", "IDSW", "fps", "assoc fps"]
+PLAIN = ["sequence", "frames", "fps", "assoc fps"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("path", help="a MOTChallenge sequence folder (seqinfo.ini, img1/, det/det.txt), or with --all a folder of them")
+    parser.add_argument("path", help="a MOTChallenge sequence folder (seqinfo.ini, img1/, det/det.txt), a video file or "
+                                     "folder of frames, an http(s)/rtsp URL, or a camera index (0); with --all a folder of sequences")
     parser.add_argument("--all", action="store_true", help="run every sequence under PATH and print one table")
     parser.add_argument("--out", help="results txt (default NAME.txt here); with --all a folder (default reid-mot-results/)")
-    parser.add_argument("--render", help="write an mp4 with boxes and ids (single sequence only)")
-    parser.add_argument("--eval", action="store_true", help="score the results against gt/gt.txt with TrackEval")
+    parser.add_argument("--render", help="write an mp4 with boxes and ids (one source only)")
+    parser.add_argument("--show", action="store_true", help="draw the tracks in a window as they come (needs a display; q quits)")
+    parser.add_argument("--eval", action="store_true", help="score the results against gt/gt.txt (or --gt) with TrackEval")
+    parser.add_argument("--gt", help="ground truth for --eval when PATH is not a MOTChallenge folder")
+    parser.add_argument("--detector", choices=["ssdlite", "hog"], default=None,
+                        help="person detector (default for videos/streams: ssdlite, SSDLite-MobileNetV2; hog: OpenCV's "
+                             "HOG baseline); on a MOTChallenge folder it replaces det/det.txt")
+    parser.add_argument("--det-thresh", type=float, default=None,
+                        help="drop detections scoring below T (default: the detector's own: ssdlite 0.1, hog 0.3)")
+    parser.add_argument("--save-det", metavar="DET_TXT", help="also write the detections used, in det.txt format")
+    parser.add_argument("--timeout", type=float, default=10.0,
+                        help="seconds to wait for a frame of a URL/camera before giving up (default 10); the frames "
+                             "tracked until then are written, exit status 2")
     parser.add_argument("--mode", choices=["reid", "sort", "byte"], default="reid",
                         help="reid: appearance + IoU + low-score stage (default); sort: Kalman+IoU+Hungarian; byte: two-stage IoU")
     parser.add_argument("--appearance", choices=["reid", "hist", "off"], default="reid",
                         help="appearance features: trained ReID net (default), HSV histogram, or off (= --mode sort)")
     parser.add_argument("--weights", help="ReID checkpoint (default: the shipped vidml/weights/reid_small16.pt)")
-    parser.add_argument("--det", help="detections file instead of SEQ/det/det.txt")
+    parser.add_argument("--det", help="detections file instead of SEQ/det/det.txt (or for a video)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: small batches; more threads only add contention)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=1,
@@ -40,100 +53,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true")
 
 
-def build_tracker(mode: str, appearance: str, weights: str | None):
-    """The tracker for ``--mode``/``--appearance`` (loads the ReID weights when needed)."""
-    from apps.reid_mot.appearance import HistogramEncoder, ReIDEncoder
-    from apps.reid_mot.tracker import make_tracker
-    from vidml.backbones.weights import shipped
+def config_from(args: argparse.Namespace) -> MotConfig:
+    """The typed config of the parsed arguments."""
+    from vidml.errors import BadInput
 
-    if appearance == "off" or mode in ("sort", "byte"):
-        return make_tracker("sort" if mode == "reid" else mode)
-    if appearance == "hist":
-        return make_tracker("reid", HistogramEncoder())
-    path = Path(weights) if weights else shipped("reid_small16")
-    if not path.is_file():
-        raise MissingModel(f"{path}: ReID weights not found; train them with `vidml train reid` "
-                           "or run with --appearance off / --appearance hist")
-    return make_tracker("reid", ReIDEncoder.load(path))
-
-
-def track_one(seq_dir, args, out_path: Path, render: str | None = None) -> dict:
-    """Track one sequence, write results to ``out_path``; returns a table row (with metrics if --eval)."""
-    from tqdm import tqdm
-
-    from apps.reid_mot.render import draw_tracks
-    from apps.reid_mot.runner import format_rows, run_sequence
-    from apps.reid_mot.sequence import Sequence
-    from vidml.progress import show_progress
-    from vidml.video import FrameWriter
-    from vidml.outputs import atomic_write_text, check_output_path
-
-    check_output_path(out_path, "results")
-    if render:
-        check_output_path(render, "--render")
-    seq = Sequence(seq_dir, args.det)
-    tracker = build_tracker(args.mode, args.appearance, args.weights)
-    bar = (lambda it: tqdm(it, desc=seq.name, unit="frame", disable=not show_progress(args.quiet), leave=False))
-    result = run_sequence(seq, tracker, progress=bar, keep_boxes=bool(render))
-    atomic_write_text(out_path, format_rows(result.rows))
-    if render:
-        with FrameWriter(render, seq.fps, seq.size) as writer:
-            for k, boxes in bar(result.per_frame):
-                writer.write(draw_tracks(seq.frame(k), boxes, k))
-    row = {"sequence": seq.name, "frames": len(seq), "fps": result.fps, "assoc fps": result.assoc_fps}
-    if args.eval:
-        if not seq.gt_path.is_file():
-            raise BadInput(f"{seq.gt_path}: no ground truth for --eval; run without --eval")
-        from vidml.eval.mot import evaluate_mot
-
-        row.update(evaluate_mot(seq.gt_path, out_path, len(seq), seq.name))
-    return row
-
-
-def _track_task(task: tuple) -> dict | str:
-    """One sequence of ``--all`` (a Dask task): its table row, or the one-line reason it was skipped."""
-    import torch
-
-    seq_dir, args, out_path = task
-    torch.set_num_threads(max(1, args.threads))
-    try:
-        return track_one(seq_dir, args, out_path)
-    except BadInput as err:
-        return str(err)
+    if args.det_thresh is not None and not 0.0 <= args.det_thresh <= 1.0:
+        raise BadInput(f"--det-thresh {args.det_thresh:g}: give a score in [0, 1]")
+    if args.timeout <= 0:
+        raise BadInput(f"--timeout {args.timeout:g}: give a positive number of seconds")
+    return MotConfig(path=args.path, out=args.out, render=args.render, eval=args.eval, gt=args.gt, mode=args.mode,
+                     appearance=args.appearance, weights=args.weights, det=args.det, detector=args.detector,
+                     det_thresh=args.det_thresh, save_det=args.save_det, show=args.show, timeout=args.timeout,
+                     threads=args.threads, seed=args.seed, quiet=args.quiet, workers=args.workers, scheduler=args.scheduler)
 
 
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from apps.reid_mot.sequence import find_sequences
+    from apps.reid_mot.pipeline import track_all, track_source
     from vidml.eval.mot import format_table
     from vidml.train import set_seed
 
-    torch.set_num_threads(max(1, args.threads))
-    set_seed(args.seed)
+    cfg = config_from(args)
+    torch.set_num_threads(max(1, cfg.threads))
+    set_seed(cfg.seed)
     if args.all:
-        if args.render:
-            raise BadInput("--render works on one sequence; drop --all or --render")
-        out_dir = Path(args.out or "reid-mot-results")
-        out_dir.mkdir(parents=True, exist_ok=True)
-        from vidml.parallel import map_tasks
-
-        tasks = [(seq_dir, args, out_dir / f"{seq_dir.name}.txt") for seq_dir in find_sequences(args.path)]
-        rows = []
-        for seq_dir, result in zip([t[0] for t in tasks], map_tasks(_track_task, tasks, workers=args.workers,
-                                                                     scheduler=args.scheduler, desc="sequences",
-                                                                     quiet=args.quiet)):
-            if isinstance(result, str):
-                print(f"vidml: skipped {seq_dir}: {result}", file=sys.stderr)
-            else:
-                rows.append(result)
-        if not rows:
-            raise BadInput(f"{args.path}: no sequence could be tracked (see the messages above)")
-        print(format_table(rows, COLUMNS if args.eval else ["sequence", "frames", "fps", "assoc fps"]))
+        rows, out_dir = track_all(cfg)
+        print(format_table(rows, COLUMNS if cfg.eval else PLAIN))
         print(f"results in {out_dir}/")
         return 0
-    out = Path(args.out) if args.out else Path(f"{Path(args.path).resolve().name}.txt")
-    row = track_one(args.path, args, out, args.render)
-    print(format_table([row], COLUMNS if args.eval else ["sequence", "frames", "fps", "assoc fps"]))
-    print(f"results in {out}" + (f", video in {args.render}" if args.render else ""))
+    row = track_source(cfg)
+    print(format_table([row], COLUMNS if cfg.eval else PLAIN))
+    extra = "".join(f", {what} in {p}" for what, p in (("detections", cfg.save_det), ("video", cfg.render)) if p)
+    print(f"results in {row['out']}{extra}")
     return 0

@@ -1,20 +1,28 @@
-"""Run a tracker over a whole sequence: frames in, MOTChallenge result rows out, with timings.
+"""Run a tracker over frames: frames (and their detections) in, MOTChallenge result rows out, with timings.
 
-Result rows are ``frame,id,x,y,w,h,conf,-1,-1,-1`` (1-based frame and id), the format TrackEval reads.
-Timings: ``assoc_s`` is the time spent in ``Tracker.update`` minus the appearance encoder (association
-alone: Kalman, costs, Hungarian, lifecycle); ``total_s`` is end to end (frame decoding, crops, ReID
-forward, association).
+Result rows are ``frame,id,x,y,w,h,conf,-1,-1,-1`` (1-based frame and id), the format TrackEval reads;
+detection rows (``--save-det``) are det.txt's ``frame,-1,x,y,w,h,score,-1,-1,-1``.
+Timings: ``detect_s`` is the time in the detector, ``assoc_s`` the time spent in ``Tracker.update`` minus
+the appearance encoder (association alone: Kalman, costs, Hungarian, lifecycle); ``total_s`` is end to
+end (frame decoding, detection, crops, ReID forward, association).
+
+:func:`run_frames` is the one per-frame loop. With ``live=True`` (a URL or camera) it never loses work:
+when the source fails part-way (a stream that stalls: :class:`vidml.errors.VideoError`) or the user
+presses Ctrl-C, it stops and returns what was tracked so far with ``stopped`` = the reason, for the caller
+to write out. A file that fails to decode still raises (no half-written results from a damaged file).
 """
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterable
 
 import numpy as np
 
 from apps.reid_mot.sequence import Sequence
 from apps.reid_mot.tracker import Tracker
+from vidml.errors import VideoError
+from vidml.motchallenge import format_results
 
 
 class _TimedEncoder:
@@ -37,6 +45,10 @@ class RunResult:
     total_s: float
     assoc_s: float
     per_frame: list = field(default_factory=list)  # [(frame, [(id, xywh), ...])] when keep_boxes
+    det_rows: np.ndarray = field(default_factory=lambda: np.zeros((0, 10)))  # det.txt rows of the detector
+    detect_s: float = 0.0
+    stopped: str | None = None             # why the source ended early (results are those of `frames`)
+    interrupted: bool = False              # the user pressed Ctrl-C (live sources)
 
     @property
     def fps(self) -> float:
@@ -47,35 +59,67 @@ class RunResult:
         return self.frames / max(self.assoc_s, 1e-9)
 
 
-def run_sequence(seq: Sequence, tracker: Tracker, progress: Callable | None = None,
-                 keep_boxes: bool = False) -> RunResult:
-    """Track every frame of ``seq``; frames are decoded only when the tracker has an encoder (or to render)."""
+Detect = Callable[[int, "np.ndarray | None"], np.ndarray]
+OnFrame = Callable[[int, "np.ndarray | None", list], "bool | None"]
+
+
+def run_frames(frames: Iterable, tracker: Tracker, detect: Detect, progress: Callable | None = None,
+               keep_boxes: bool = False, on_frame: OnFrame | None = None, live: bool = False) -> RunResult:
+    """Track ``frames`` (RGB arrays, or None where no pixels are needed), frame k = 1, 2, ...
+
+    ``detect(k, frame) -> (N, 5)`` gives the detections of frame k; ``on_frame(k, frame, tracks)`` is
+    called after each update (drawing, live display) and stops the run by returning False.
+    """
     timed = None
     if tracker.encoder is not None:
         timed = _TimedEncoder(tracker.encoder)
         tracker.encoder = timed
-    rows, per_frame = [], []
-    update_s = 0.0
+    rows, per_frame, det_rows = [], [], []
+    update_s = detect_s = 0.0
+    stopped, interrupted, done = None, False, 0
     t_start = time.perf_counter()
-    frames = range(1, len(seq) + 1)
-    for k in (progress(frames) if progress else frames):
-        frame = seq.frame(k) if timed is not None else None
-        t0 = time.perf_counter()
-        tracks = tracker.update(seq.dets(k), frame)
-        update_s += time.perf_counter() - t0
-        for t in tracks:
-            x, y, w, h = t.box
-            rows.append([k, t.track_id, x, y, w, h, t.score, -1, -1, -1])
-        if keep_boxes:
-            per_frame.append((k, [(t.track_id, t.box.copy()) for t in tracks]))
+    try:
+        for k, frame in enumerate(progress(frames) if progress else frames, 1):
+            t0 = time.perf_counter()
+            dets = np.asarray(detect(k, frame), np.float64).reshape(-1, 5)
+            t1 = time.perf_counter()
+            tracks = tracker.update(dets, frame)
+            update_s += time.perf_counter() - t1
+            detect_s += t1 - t0
+            det_rows += [[k, -1, *d, -1, -1, -1] for d in dets]
+            rows += [[k, t.track_id, *t.box, t.score, -1, -1, -1] for t in tracks]
+            if keep_boxes:
+                per_frame.append((k, [(t.track_id, t.box.copy()) for t in tracks]))
+            done = k
+            if on_frame is not None and on_frame(k, frame, tracks) is False:
+                break
+    except VideoError as err:  # the source failed part-way: keep frames 1..done
+        if not live:
+            raise
+        stopped = str(err)
+    except KeyboardInterrupt:
+        if not live:
+            raise
+        stopped, interrupted = "interrupted (Ctrl-C)", True
+    finally:
+        if timed is not None:
+            tracker.encoder = timed.encoder
     total = time.perf_counter() - t_start
-    if timed is not None:
-        tracker.encoder = timed.encoder
     enc_s = timed.seconds if timed is not None else 0.0
-    return RunResult(np.array(rows, np.float64).reshape(-1, 10), len(seq), total, update_s - enc_s, per_frame)
+    rows = [r for r in rows if r[0] <= done]  # a frame cut off mid-update (Ctrl-C) is not half-reported
+    det_rows = [r for r in det_rows if r[0] <= done]
+    return RunResult(np.array(rows, np.float64).reshape(-1, 10), done, total, update_s - enc_s, per_frame,
+                     np.array(det_rows, np.float64).reshape(-1, 10), detect_s, stopped, interrupted)
+
+
+def run_sequence(seq: Sequence, tracker: Tracker, progress: Callable | None = None,
+                 keep_boxes: bool = False) -> RunResult:
+    """Track every frame of ``seq`` with its det.txt; frames are decoded only when the tracker has an encoder."""
+    needs_pixels = tracker.encoder is not None
+    frames = (seq.frame(k) if needs_pixels else None for k in range(1, len(seq) + 1))
+    return run_frames(frames, tracker, lambda k, _: seq.dets(k), progress, keep_boxes)
 
 
 def format_rows(rows: np.ndarray) -> str:
-    """MOTChallenge text of result rows (3 decimals for boxes)."""
-    return "".join(f"{int(r[0])},{int(r[1])},{r[2]:.3f},{r[3]:.3f},{r[4]:.3f},{r[5]:.3f},{r[6]:.4f},-1,-1,-1\n"
-                   for r in rows)
+    """MOTChallenge text of result rows (3 decimals for boxes); see :func:`vidml.motchallenge.format_results`."""
+    return format_results(rows)

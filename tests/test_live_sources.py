@@ -1,0 +1,123 @@
+"""Live sources: a video served over HTTP on 127.0.0.1 (python's http.server in a thread), a stalled
+stream, a URL nobody answers, a camera that is not there; open_source's choice of reader."""
+from __future__ import annotations
+
+import functools
+import http.server
+import socket
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from conftest import DATA, needs_data
+from test_detect import make_video
+from vidml.cli import main
+from vidml.motchallenge import read_boxes
+from vidml.stream_source import StreamError, StreamReader, is_live, open_source
+from vidml.video import FrameReader
+
+TUD = DATA / "mot" / "TUD-Campus"
+N = 20
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+class _Stalling(_Quiet):
+    """Announces the whole file but sends only its first half, then keeps the connection open."""
+
+    def do_GET(self):
+        data = (self.server.folder / self.path.lstrip("/")).read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Type", "video/x-msvideo")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data[: len(data) // 2])
+        self.wfile.flush()
+        time.sleep(8)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """(base URL, folder) of an http.server on 127.0.0.1 serving tud.mp4 (moov at the end) and tud.avi."""
+    folder = tmp_path_factory.mktemp("served")
+    frames = [TUD / "img1" / f"{k:06d}.jpg" for k in range(1, N + 1)]
+    make_video(folder / "tud.mp4", frames)
+    make_video(folder / "tud.avi", frames, "MJPG")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", folder
+    server.shutdown()
+
+
+def test_is_live_and_open_source(tmp_path):
+    assert is_live("http://x/y.mp4") and is_live("RTSP://cam/1") and is_live(0) and is_live("1")
+    assert not is_live("clip.mp4") and not is_live(str(tmp_path))
+    assert isinstance(open_source(str(DATA / "videos" / "pysot_bag.avi")), FrameReader) if DATA.exists() else True
+
+
+@needs_data
+def test_http_stream_gives_every_frame_of_the_file(served):
+    base, folder = served
+    for name in ("tud.mp4", "tud.avi"):  # the mp4's index is at its end: http.server cannot seek to it
+        reader = StreamReader(f"{base}/{name}", timeout=5)
+        frames = list(reader)
+        reader.close()
+        local = list(FrameReader(folder / name))
+        assert reader.size == (640, 480) and reader.length == N and len(frames) == N
+        assert max(float(np.abs(a.astype(int) - b).mean()) for a, b in zip(frames, local)) < 1.0
+
+
+@needs_data
+def test_reid_mot_over_http_writes_the_same_rows_as_the_file(served, tmp_path, capsys):
+    base, folder = served
+    over_http, local = tmp_path / "http.txt", tmp_path / "file.txt"
+    assert main(["reid-mot", f"{base}/tud.avi", "--out", str(over_http), "--quiet", "--mode", "sort"]) == 0
+    assert main(["reid-mot", str(folder / "tud.avi"), "--out", str(local), "--quiet", "--mode", "sort"]) == 0
+    rows = read_boxes(over_http)
+    assert len(rows) > 40 and rows[:, 0].max() <= N
+    assert over_http.read_text() == local.read_text()
+
+
+@needs_data
+def test_stalled_stream_exits_2_and_keeps_what_was_tracked(served, tmp_path, capsys):
+    _, folder = served
+    handler = functools.partial(_Stalling, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.folder = folder
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    out = tmp_path / "partial.txt"
+    t0 = time.perf_counter()
+    code = main(["reid-mot", f"http://127.0.0.1:{server.server_address[1]}/tud.avi", "--out", str(out),
+                 "--timeout", "2", "--quiet", "--mode", "sort"])
+    assert code == 2 and time.perf_counter() - t0 < 30
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("vidml: error:") and "tracked so far" in err[0], err
+    frames = read_boxes(out)[:, 0]
+    assert 1 <= frames.max() < N
+    server.shutdown()
+
+
+def test_url_that_does_not_answer_and_missing_camera_exit_2(tmp_path, capsys):
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(1)  # accepts connections, never answers
+    t0 = time.perf_counter()
+    for source in (f"http://127.0.0.1:{silent.getsockname()[1]}/x.mp4", "7"):
+        out = tmp_path / "never.txt"
+        assert main(["reid-mot", source, "--out", str(out), "--timeout", "1.5", "--quiet", "--mode", "sort"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("vidml: error:") and "no frame" in err[0], err
+        assert not out.exists()
+    assert time.perf_counter() - t0 < 20
+    silent.close()
+
+
+def test_stream_error_is_a_video_error():
+    from vidml.errors import VideoError
+
+    assert issubclass(StreamError, VideoError)
