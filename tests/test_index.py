@@ -41,6 +41,23 @@ def test_topk_numpy_and_faiss_agree_with_brute_force(nbytes):
     assert d3.shape == (7, 5)
 
 
+@pytest.mark.parametrize("backend", ["numpy", "faiss", "ivf"])
+def test_range_search_returns_every_code_within_the_radius(backend):
+    db, q = _codes(3000, 8, 5), _codes(9, 8, 6)
+    q[2] = db[77]
+    d = hamming(q, db)
+    lims, dist, rows = HammingSearcher(db, backend).range_search(q, 26)
+    assert len(lims) == len(q) + 1 and lims[-1] == len(dist) == len(rows)
+    for i in range(len(q)):
+        got = dict(zip(rows[lims[i]:lims[i + 1]].tolist(), dist[lims[i]:lims[i + 1]].tolist()))
+        want = {int(r): int(d[i, r]) for r in np.flatnonzero(d[i] <= 26)}
+        if backend == "ivf":                              # approximate: a subset, with exact distances
+            assert set(got) <= set(want) and all(want[r] == v for r, v in got.items())
+        else:
+            assert got == want
+    assert 77 in rows[lims[2]:lims[3]]
+
+
 def _entry(path: Path, **kw):
     path.write_bytes(b"x" * 10)
     st = path.stat()

@@ -210,6 +210,14 @@ class Index:
             self._searcher = HammingSearcher(self.codes, backend)
         return self._searcher.search(query_codes, k)
 
+    def range_search(self, query_codes: np.ndarray, radius: int, backend: str = "auto") -> tuple[np.ndarray, ...]:
+        """Every row within ``radius`` bits of each query code: ``(lims, dist, rows)`` (vidml.index.search)."""
+        if len(self.codes) == 0:
+            raise BadInput(f"{self.path}: index is empty; run vidml video-index on a folder with videos first")
+        if self._searcher is None or (backend != "auto" and self._searcher.backend != backend):
+            self._searcher = HammingSearcher(self.codes, backend)
+        return self._searcher.range_search(query_codes, radius)
+
     def set_names(self) -> list[str]:
         """Names of the record sets any video carries."""
         return sorted({name for sets in self._sets for name in sets})

@@ -2,6 +2,9 @@
 
 Both return ``(dist, rows)``, each (Q, k): the k smallest Hamming distances of every query code to the
 database codes (ties in any order), ``rows`` indexing the database. ``k`` is clipped to the database size.
+``range_search(queries, radius)`` returns instead *every* database code within ``radius`` bits, as
+``(lims, dist, rows)`` in faiss's layout: the hits of query i are ``dist[lims[i]:lims[i + 1]]`` (and rows);
+no top-k heap is kept, so a self-join of a library (deduplication) costs about a third of a k=128 search.
 
 * :func:`topk_numpy` -- exact, ``vidml.metric.distances.hamming`` (hardware popcount on 64-bit words) then
   ``np.argpartition``; memory O(Q x N) int32, processed in chunks of queries. Best for small libraries.
@@ -43,6 +46,21 @@ def topk_numpy(queries: np.ndarray, db: np.ndarray, k: int, chunk: int = 64) -> 
     return dists, rows
 
 
+def range_numpy(queries: np.ndarray, db: np.ndarray, radius: int, chunk: int = 64) -> tuple[np.ndarray, ...]:
+    """Exact ``(lims, dist, rows)`` of the database codes within ``radius`` of each query (see module doc)."""
+    queries = np.atleast_2d(queries)
+    counts, dists, rows = [], [], []
+    for lo in range(0, len(queries), chunk):
+        d = hamming(queries[lo:lo + chunk], db)
+        qi, r = np.nonzero(d <= radius)
+        counts.append(np.bincount(qi, minlength=len(d)))
+        dists.append(d[qi, r].astype(np.int32))
+        rows.append(r.astype(np.int64))
+    lims = np.concatenate([[0], np.cumsum(np.concatenate(counts))]) if counts else np.zeros(1, np.int64)
+    cat = lambda xs, t: np.concatenate(xs) if xs else np.zeros(0, t)  # noqa: E731
+    return lims.astype(np.int64), cat(dists, np.int32), cat(rows, np.int64)
+
+
 class FaissBinary:
     """``faiss.IndexBinaryFlat`` over packed codes; ``search(q, k) -> (dist, rows)`` like :func:`topk_numpy`."""
 
@@ -62,6 +80,14 @@ class FaissBinary:
             return np.zeros((len(queries), 0), np.int32), np.zeros((len(queries), 0), np.int64)
         d, rows = self.index.search(queries, k)
         return d.astype(np.int32), rows.astype(np.int64)
+
+    def range_search(self, queries: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(lims, dist, rows)`` of the codes within ``radius`` bits (faiss keeps d < its radius: radius + 1)."""
+        queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.uint8)
+        if self.n == 0:
+            return np.zeros(len(queries) + 1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int64)
+        lims, d, rows = self.index.range_search(queries, int(radius) + 1)
+        return lims.astype(np.int64), d.astype(np.int32), rows.astype(np.int64)
 
 
 class FaissBinaryIVF(FaissBinary):
@@ -105,3 +131,8 @@ class HammingSearcher:
         if self._faiss is not None:
             return self._faiss.search(queries, k)
         return topk_numpy(queries, self.db, k)
+
+    def range_search(self, queries: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self._faiss is not None:
+            return self._faiss.range_search(queries, radius)
+        return range_numpy(queries, self.db, radius)
