@@ -26,7 +26,7 @@ from vidml.backbones.embed import EmbeddingNet  # noqa: E402
 from vidml.datasets import load_identity_images, split_by_identity  # noqa: E402
 from vidml.eval.retrieval import retrieval_metrics  # noqa: E402
 from vidml.train import set_seed  # noqa: E402
-from vidml.train_embed_cli import evaluate, train_embedding  # noqa: E402
+from vidml.train_embed import evaluate, train_embedding  # noqa: E402
 
 FACES = REPO / ".." / "shared" / "data" / "faces"
 

@@ -13,7 +13,9 @@ from vidml.cli import main
 from vidml.datasets import identity_from_filename, load_identity_images, split_by_identity
 from vidml.errors import BadInput
 from vidml.train import set_seed
-from vidml.train_embed_cli import evaluate, train_embedding
+from vidml.eval_embed import EvalEmbedConfig, eval_embed
+from vidml.invocation import command_line
+from vidml.train_embed import TrainEmbedConfig, evaluate, train_embed, train_embedding
 
 ORL = DATA / "faces" / "att_orl"
 YALE = DATA / "faces" / "yale"
@@ -69,6 +71,28 @@ def test_tiny_training_learns_on_real_faces():
 
 
 @needs_data
+def test_train_embed_function_without_main(tmp_path):
+    """train_embed(cfg) does the whole command: data, training, held-out metrics, checkpoint + card; eval_embed
+    of that checkpoint on the same held-out split gives the same metrics."""
+    torch.set_num_threads(1)
+    root = tmp_path / "faces"
+    for i in range(1, 5):
+        shutil.copytree(ORL / f"s{i}", root / f"s{i}")
+    cfg = TrainEmbedConfig((str(root),), steps=4, batch_size=8, size=32, trunk="small16", out=str(tmp_path / "w.pt"))
+    res = train_embed(cfg)
+    assert res.out.is_file() and res.out.with_suffix(".md").is_file() and res.steps == 4 and len(res.losses) == 4
+    assert res.card["command"].startswith("(called from Python) TrainEmbedConfig(")  # no command line to record
+    again = eval_embed(EvalEmbedConfig((str(root),), weights=str(res.out)))
+    assert (again.identities, again.images) == (2, 20)
+    assert again.metrics == pytest.approx(res.metrics, nan_ok=True)
+
+
+def test_command_line_is_the_argv_main_was_given():
+    assert command_line(["train", "embed", "a b", "--steps", "3"]) == "vidml train embed 'a b' --steps 3"
+    assert command_line() == ""  # not inside main
+
+
+@needs_data
 @pytest.mark.parametrize("extra", [["--sft"], ["--daml"]])
 def test_train_and_eval_commands_end_to_end(tmp_path, capsys, extra):
     root = tmp_path / "faces"
@@ -79,7 +103,7 @@ def test_train_and_eval_commands_end_to_end(tmp_path, capsys, extra):
                  "small16", "--out", str(out), "--quiet", "--threads", "1", *extra])
     assert code == 0 and out.is_file()
     card = out.with_suffix(".md").read_text()
-    assert "vidml train embed" in card and "MAP@R" in card
+    assert f"vidml train embed {root} --steps 3 --batch-size 8" in card and "MAP@R" in card
     assert "4 identities" in card and extra[0] in card
     capsys.readouterr()
     assert main(["eval", "embed", str(root), "--weights", str(out), "--json"]) == 0

@@ -16,6 +16,7 @@ from typing import Sequence
 
 from vidml import __version__
 from vidml.errors import VidmlError
+from vidml.invocation import invoked
 
 # name -> (module implementing it, one line of help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -24,7 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "video-index": ("apps.video_search.index_cli", "hash the frames of a video library into a searchable index"),
     "video-search": ("apps.video_search.search_cli", "find where a clip (or a face) appears in an indexed library"),
     "faces": ("apps.video_search.faces_cli", "write the aligned 112x112 face crops found in a video"),
-    "train": ("", "train a model: embed | reid | hash"),
+    "train": ("", "train a model: embed | reid | hash | faces"),
     "eval": ("", "evaluate a model or tracker: embed | sot | mot"),
     "bench": ("vidml.bench_cli", "list and run the side-by-side benchmarks in benchmarks/"),
 }
@@ -34,6 +35,7 @@ TRAIN: dict[str, tuple[str, str]] = {
     "embed": ("vidml.train_embed_cli", "train an EmbeddingNet with a DML loss on an identity-per-folder image set"),
     "reid": ("apps.reid_mot.train_cli", "train the ReID embedding used by reid-mot"),
     "hash": ("apps.video_search.train_cli", "train the HashingNet used by video-index/video-search"),
+    "faces": ("apps.video_search.train_faces_cli", "train the face embedding and the 128-bit face codes used by --face"),
 }
 EVAL: dict[str, tuple[str, str]] = {
     "embed": ("vidml.eval_embed_cli", "retrieval metrics (P@1, R@K, MAP@R, NMI) of embeddings on held-out identities"),
@@ -106,11 +108,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"vidml: unknown command `{name}`; choose one of: {', '.join(COMMANDS)}", file=sys.stderr)
         return 2
     try:
-        if name == "train":
-            return _second_level(TRAIN, argv[1:], "vidml train")
-        if name == "eval":
-            return _second_level(EVAL, argv[1:], "vidml eval")
-        return _dispatch(COMMANDS, argv, "vidml")
+        with invoked(argv):  # model cards record this argv (vidml.invocation.command_line)
+            if name == "train":
+                return _second_level(TRAIN, argv[1:], "vidml train")
+            if name == "eval":
+                return _second_level(EVAL, argv[1:], "vidml eval")
+            return _dispatch(COMMANDS, argv, "vidml")
     except VidmlError as err:
         print(f"vidml: error: {err}", file=sys.stderr)
         return err.exit_code

@@ -17,6 +17,12 @@ import torch
 from vidml.progress import progress_bar, show_progress  # noqa: F401  show_progress: TEMPORARY re-export (issue 14), removed once no importer is left
 
 
+def set_threads(threads: int) -> None:
+    """Use ``threads`` torch CPU threads (``--threads``); 0 or less keeps torch's choice."""
+    if threads > 0:
+        torch.set_num_threads(threads)
+
+
 def set_seed(seed: int) -> None:
     """Seed python, numpy and torch (CPU) for a repeatable run."""
     random.seed(seed)

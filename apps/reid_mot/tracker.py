@@ -26,17 +26,19 @@ One ``update`` per frame, in numbered steps (DeepSORT's cascade + ByteTrack's lo
    -> deleted); unmatched high detections with score >= ``new_track_thresh`` start tentative tracks;
 8. return the confirmed tracks matched in this frame.
 
-Detections are ``(N, 5)`` arrays ``x, y, w, h, score`` (pixels). Costs are pluggable callables:
+Detections are ``(N, 5)`` arrays ``x, y, w, h, score`` (pixels). Costs are pluggable callables (their
+Protocol types and the built-ins by name are in :mod:`apps.reid_mot.costs`):
 ``appearance_cost(galleries, features) -> (T, D)``, ``motion_cost(track_boxes, det_boxes) -> (T, D)``,
 ``motion_gate(tracks, det_boxes) -> (T, D) bool``, ``motion_distance(tracks, det_boxes) -> (T, D)``.
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 
 from apps.reid_mot.appearance import gallery_cost
+from apps.reid_mot.costs import AppearanceCost, BoxCost, Encoder, TrackDistance, TrackGate
 from apps.reid_mot.matching import covered_fraction, iou_cost, linear_assignment, mahalanobis_distance, mahalanobis_gate
 from apps.reid_mot.track import Track, TrackState
 from vidml.boxes import iou_xywh
@@ -45,9 +47,9 @@ from vidml.boxes import iou_xywh
 class Tracker:
     """Kalman + (optional) ReID appearance + Hungarian multi-object tracker; see the module docstring."""
 
-    def __init__(self, encoder: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None, *,
-                 appearance_cost: Callable = gallery_cost, motion_cost: Callable = iou_cost,
-                 motion_gate: Callable = mahalanobis_gate, motion_distance: Callable = mahalanobis_distance,
+    def __init__(self, encoder: Encoder | None = None, *,
+                 appearance_cost: AppearanceCost = gallery_cost, motion_cost: BoxCost = iou_cost,
+                 motion_gate: TrackGate = mahalanobis_gate, motion_distance: TrackDistance = mahalanobis_distance,
                  appearance_weight: float = 1.0, max_covered: float = 1.0, high_thresh: float = 0.6, low_thresh: float = 0.1,
                  new_track_thresh: float | None = None, use_low: bool = True, max_cos_dist: float = 0.3,
                  min_iou_appearance: float = 0.0, max_iou_dist: float = 0.7, max_low_iou_dist: float = 0.5,

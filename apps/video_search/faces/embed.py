@@ -10,7 +10,7 @@ return L2-normalised float32 vectors, so cosine similarity = dot product and
   drops from 1.00 to 0.97-0.98. So we align with our Umeyama to :data:`DLIB_TEMPLATE`, the same five points
   measured in dlib's chips (``get_face_chip_details(shape, 150, 0.25)``, mean over held-out faces).
 * :class:`NetEmbedder` -- our EmbeddingNet (vidml.backbones.embed) trained by
-  ``python -m apps.video_search.faces.train`` on att_orl + Yale crops (vidml/weights/face_embed.pt).
+  ``vidml train faces`` on att_orl + Yale crops (vidml/weights/face_embed.pt).
 """
 from __future__ import annotations
 

@@ -1,25 +1,23 @@
 """Train the face models vidml ships: our face EmbeddingNet and the ITQ code of each embedder.
 
-    python -m apps.video_search.faces.train --loss arcface --steps 300 --size 64 --threads 1 --quiet
+    vidml train faces --loss arcface --steps 300 --size 64 --threads 1 --quiet      (:func:`train_faces`)
 
 1. Detect (dlib HOG, one 2x upsampling) and align (68 landmarks, Umeyama) every photo of the training
    identities (att_orl s1-s40 + Yale subjects 01-08, see :mod:`datasets`) and of the held-out ones
    (Yale 09-15 + knn_examples).
 2. ``face_embed.pt``: EmbeddingNet (``small16`` trunk, 128-d) on grey ArcFace crops at 64x64, trained by
-   vidml.train.fit with ``get_loss(--loss)`` on P x K batches (P identities x K photos), with flips,
+   vidml.train.fit with ``get_loss(loss)`` on P x K batches (P identities x K photos), with flips,
    brightness/contrast jitter and a small random similarity jitter (+-4 deg, +-6% scale, +-2 px).
 3. ``face_hash_dlib.pt`` / ``face_hash_ours.pt``: :class:`FaceHasher` (mean + PCA + ITQ, 128 bits) fitted on
    the training-identity embeddings of each embedder.
-Each card holds the data, this exact command and the held-out verification ROC-AUC (float and binary).
+Each card holds the data, the command and the held-out verification ROC-AUC (float and binary).
 Cost on 1 shared CPU thread: detection ~15 s, dlib embeddings ~90 s, 300 steps of 64 crops ~4 min.
 """
 from __future__ import annotations
 
-import argparse
 import math
-import shlex
-import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +30,7 @@ from apps.video_search.faces.detect import FaceDetector
 from apps.video_search.faces.embed import DlibEmbedder, NetEmbedder
 from apps.video_search.faces.verify import pair_scores, roc_auc
 from vidml.backbones.weights import WEIGHTS_DIR, save_checkpoint
+from vidml.invocation import card_command
 
 REPO = Path(__file__).resolve().parents[3]
 FACES = REPO / ".." / "shared" / "data" / "faces"
@@ -76,84 +75,130 @@ def held_out_auc(emb: np.ndarray, hasher: FaceHasher, labels: list[str]) -> dict
             "pairs": int(len(pairs)), "same_pairs": int(same.sum())}
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--loss", default="arcface", help="vidml.metric.losses name (arcface, cosface, triplet, ...)")
-    ap.add_argument("--steps", type=int, default=300)
-    ap.add_argument("--size", type=int, default=64, help="input crop size of our net")
-    ap.add_argument("--trunk", default="small16")
-    ap.add_argument("--lr", type=float, default=2e-3)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--out", default=str(WEIGHTS_DIR), help="folder for face_embed.pt / face_hash_*.pt")
-    ap.add_argument("--skip-net", action="store_true", help="only fit the dlib ITQ code")
-    ap.add_argument("--quiet", action="store_true")
-    args = ap.parse_args(argv)
-    command = "python -m apps.video_search.faces.train " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
-    torch.set_num_threads(args.threads)
-    from vidml.train import fit, set_seed
-    from vidml.metric.losses import CLASS_LOSSES, get_loss
+@dataclass(frozen=True)
+class TrainFacesConfig:
+    """What ``vidml train faces`` does; ``out`` is the folder for face_embed.pt / face_hash_*.pt."""
 
-    set_seed(args.seed)
-    t0 = time.perf_counter()
-    out = Path(args.out)
+    loss: str = "arcface"
+    steps: int = 300
+    size: int = 64
+    trunk: str = "small16"
+    lr: float = 2e-3
+    bits: int = 128  # ITQ code length (at most the embedding's 128 dimensions and the training faces)
+    seed: int = 0
+    out: str = str(WEIGHTS_DIR)
+    faces_root: str = str(FACES)
+    skip_net: bool = False
+    quiet: bool = False
+    command: str = ""  # the command line, for the cards (vidml.invocation.command_line)
+
+
+@dataclass
+class FacePhotos:
+    """The detected training and held-out faces: photos, their largest face, identity labels."""
+
+    tr_img: list
+    tr_face: list
+    tr_lab: list[str]
+    te_img: list
+    te_face: list
+    te_lab: list[str]
+    description: str
+
+
+@dataclass
+class TrainFacesResult:
+    """Held-out verification metrics of each embedder + ITQ code (``ours`` None with ``skip_net``)."""
+
+    data: str
+    dlib: dict
+    ours: dict | None = None
+    written: list[Path] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def detect_photos(faces_root: Path) -> FacePhotos:
+    """Detect (dlib HOG, one upsampling, 68 landmarks) the largest face of every training / held-out photo."""
     det = FaceDetector(points=68, upsample=1)
-    tr_img, tr_face, tr_lab, tr_miss = D.detect_items(D.train_items(FACES), det)
-    te_img, te_face, te_lab, te_miss = D.detect_items(D.test_items(FACES), det)
+    tr_img, tr_face, tr_lab, tr_miss = D.detect_items(D.train_items(faces_root), det)
+    te_img, te_face, te_lab, te_miss = D.detect_items(D.test_items(faces_root), det)
     data = (f"train: ../shared/data/faces att_orl s1-s40 + yale subjects 01-08 ({len(tr_lab)} faces, "
             f"{len(set(tr_lab))} people, {len(tr_miss)} photos without a detected face); held out: yale 09-15 + "
             f"face_recognition_examples knn_examples/train ({len(te_lab)} faces, {len(set(te_lab))} people)")
-    print(data, f"[detect {time.perf_counter() - t0:.0f}s]", flush=True)
+    return FacePhotos(tr_img, tr_face, tr_lab, te_img, te_face, te_lab, data)
 
+
+def fit_dlib_code(photos: FacePhotos, cfg: TrainFacesConfig) -> tuple[FaceHasher, dict]:
+    """ITQ code of dlib's embeddings of the training faces, and its held-out verification metrics."""
     dl = DlibEmbedder()
-    tr_e = dl.embed_chips([dl.chip(i, f.landmarks) for i, f in zip(tr_img, tr_face)])
-    te_e = dl.embed_chips([dl.chip(i, f.landmarks) for i, f in zip(te_img, te_face)])
-    hasher = FaceHasher.fit(tr_e, bits=128, seed=args.seed)
-    metrics = held_out_auc(te_e, hasher, te_lab)
-    print("dlib + ITQ:", metrics, f"[{time.perf_counter() - t0:.0f}s]", flush=True)
-    save_checkpoint(out / "face_hash_dlib.pt", "face_hash", hasher.config, hasher,
-                    {"model": "mean + PCA + ITQ rotation (128 bits) of dlib_face_recognition_resnet_model_v1 embeddings",
-                     "data": data, "command": command, "metrics (held-out verification)": metrics})
-    if args.skip_net:
-        return 0
+    tr_e = dl.embed_chips([dl.chip(i, f.landmarks) for i, f in zip(photos.tr_img, photos.tr_face)])
+    te_e = dl.embed_chips([dl.chip(i, f.landmarks) for i, f in zip(photos.te_img, photos.te_face)])
+    hasher = FaceHasher.fit(tr_e, bits=cfg.bits, seed=cfg.seed)
+    return hasher, held_out_auc(te_e, hasher, photos.te_lab)
 
-    from apps.video_search.faces.align import align_face
+
+def train_face_net(photos: FacePhotos, cfg: TrainFacesConfig):
+    """Our EmbeddingNet on grey aligned crops of the training faces -> (net in eval mode, config, losses)."""
     from vidml.backbones.embed import EmbeddingNet, to_tensor
+    from vidml.metric.losses import CLASS_LOSSES, get_loss
+    from vidml.train import fit
 
-    def crops(images, faces):
-        return grey3(np.stack([align_face(i, f.landmarks, args.size) for i, f in zip(images, faces)]))
-
-    x_tr = to_tensor(crops(tr_img, tr_face))
-    names = sorted(set(tr_lab))
-    y_tr = np.array([names.index(lab) for lab in tr_lab])
-    net = EmbeddingNet(dim=128, trunk=args.trunk)
-    kw = {"num_classes": len(names), "embedding_size": 128} if args.loss in CLASS_LOSSES else {}
-    loss_fn = get_loss(args.loss, **kw)
-    gen = torch.Generator().manual_seed(args.seed)
-    batches = pk_batches(y_tr, 16, 4, args.seed)
+    x_tr = to_tensor(aligned_grey(photos.tr_img, photos.tr_face, cfg.size))
+    names = sorted(set(photos.tr_lab))
+    y_tr = np.array([names.index(lab) for lab in photos.tr_lab])
+    net = EmbeddingNet(dim=128, trunk=cfg.trunk)
+    kw = {"num_classes": len(names), "embedding_size": 128} if cfg.loss in CLASS_LOSSES else {}
+    loss_fn = get_loss(cfg.loss, **kw)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    batches = pk_batches(y_tr, 16, 4, cfg.seed)
 
     def step(idx):
         return loss_fn(net(_jitter(x_tr[idx], gen)), torch.from_numpy(y_tr[idx]))
 
     params = list(net.parameters()) + list(loss_fn.parameters())
-    t1 = time.perf_counter()
-    losses = fit(params, step, batches, args.steps, lr=args.lr, desc=f"face {args.loss}", quiet=args.quiet)
-    config = dict(net.config, input_size=args.size, padding=0.0, grey=True)
+    losses = fit(params, step, batches, cfg.steps, lr=cfg.lr, desc=f"face {cfg.loss}", quiet=cfg.quiet)
+    config = dict(net.config, input_size=cfg.size, padding=0.0, grey=True)
     net.eval()
-    ours_tr = NetEmbedder.from_model(net, config).embed_chips(crops(tr_img, tr_face))
-    ours_te = NetEmbedder.from_model(net, config).embed_chips(crops(te_img, te_face))
-    ours_hasher = FaceHasher.fit(ours_tr, bits=128, seed=args.seed)
-    ours_metrics = held_out_auc(ours_te, ours_hasher, te_lab)
-    ours_metrics["final_loss"] = round(float(np.mean(losses[-20:])), 4)
-    ours_metrics["train_seconds"] = round(time.perf_counter() - t1, 1)
-    print("ours + ITQ:", ours_metrics, f"[total {time.perf_counter() - t0:.0f}s]", flush=True)
-    card = {"model": f"EmbeddingNet({args.trunk}, 128-d) on grey {args.size}x{args.size} ArcFace-aligned crops, loss {args.loss}",
-            "data": data, "command": command, "metrics (held-out verification)": ours_metrics}
-    save_checkpoint(out / "face_embed.pt", "face_embed", config, net, card)
-    save_checkpoint(out / "face_hash_ours.pt", "face_hash", ours_hasher.config, ours_hasher,
-                    dict(card, model="mean + PCA + ITQ rotation (128 bits) of face_embed.pt embeddings"))
-    return 0
+    return net, config, losses
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def aligned_grey(images: list, faces: list, size: int) -> np.ndarray:
+    """Grey ArcFace-aligned ``size x size`` crops (3 equal channels) of the given faces."""
+    from apps.video_search.faces.align import align_face
+
+    return grey3(np.stack([align_face(i, f.landmarks, size) for i, f in zip(images, faces)]))
+
+
+def train_faces(cfg: TrainFacesConfig) -> TrainFacesResult:
+    """Fit the dlib ITQ code and (unless ``skip_net``) train our face net and its ITQ code; write the three
+    checkpoints with their cards into ``cfg.out``."""
+    from vidml.train import set_seed
+
+    set_seed(cfg.seed)
+    t0 = time.perf_counter()
+    out, command = Path(cfg.out), card_command(cfg.command, cfg)
+    photos = detect_photos(Path(cfg.faces_root))
+    hasher, metrics = fit_dlib_code(photos, cfg)
+    result = TrainFacesResult(photos.description, metrics)
+    result.written.append(save_checkpoint(
+        out / "face_hash_dlib.pt", "face_hash", hasher.config, hasher,
+        {"model": f"mean + PCA + ITQ rotation ({cfg.bits} bits) of dlib_face_recognition_resnet_model_v1 embeddings",
+         "data": photos.description, "command": command, "metrics (held-out verification)": metrics}))
+    if not cfg.skip_net:
+        t1 = time.perf_counter()
+        net, config, losses = train_face_net(photos, cfg)
+        ours_tr = NetEmbedder.from_model(net, config).embed_chips(aligned_grey(photos.tr_img, photos.tr_face, cfg.size))
+        ours_te = NetEmbedder.from_model(net, config).embed_chips(aligned_grey(photos.te_img, photos.te_face, cfg.size))
+        ours_hasher = FaceHasher.fit(ours_tr, bits=cfg.bits, seed=cfg.seed)
+        result.ours = held_out_auc(ours_te, ours_hasher, photos.te_lab)
+        result.ours["final_loss"] = round(float(np.mean(losses[-20:])), 4)
+        result.ours["train_seconds"] = round(time.perf_counter() - t1, 1)
+        card = {"model": f"EmbeddingNet({cfg.trunk}, 128-d) on grey {cfg.size}x{cfg.size} ArcFace-aligned crops, "
+                         f"loss {cfg.loss}", "data": photos.description, "command": command,
+                "metrics (held-out verification)": result.ours}
+        result.written.append(save_checkpoint(out / "face_embed.pt", "face_embed", config, net, card))
+        result.written.append(save_checkpoint(
+            out / "face_hash_ours.pt", "face_hash", ours_hasher.config, ours_hasher,
+            dict(card, model=f"mean + PCA + ITQ rotation ({cfg.bits} bits) of face_embed.pt embeddings")))
+    result.seconds = time.perf_counter() - t0
+    return result

@@ -20,21 +20,21 @@ import torch
 
 from vidml.metric.losses.base import BaseMetricLoss, avg_nonzero, masked_logsumexp, zero_loss  # noqa: F401
 
-# short name -> (module under vidml.metric.losses, class name)
-LOSSES: dict[str, tuple[str, str]] = {
-    "contrastive": ("contrastive", "ContrastiveLoss"),
-    "ddml": ("ddml", "DDMLLoss"),
-    "triplet": ("triplet", "TripletMarginLoss"),
-    "lifted": ("lifted", "LiftedStructureLoss"),
-    "npair": ("npair", "NPairsLoss"),
-    "multi_similarity": ("multi_similarity", "MultiSimilarityLoss"),
-    "proxynca": ("proxy", "ProxyNCALoss"),
-    "proxyanchor": ("proxy", "ProxyAnchorLoss"),
-    "normsoftmax": ("margin_softmax", "NormalizedSoftmaxLoss"),
-    "sphereface": ("margin_softmax", "SphereFaceLoss"),
-    "cosface": ("margin_softmax", "CosFaceLoss"),
-    "arcface": ("margin_softmax", "ArcFaceLoss"),
-    "ntxent": ("ntxent", "NTXentLoss"),
+# short name -> "module.ClassName" under vidml.metric.losses
+LOSSES: dict[str, str] = {
+    "contrastive": "contrastive.ContrastiveLoss",
+    "ddml": "ddml.DDMLLoss",
+    "triplet": "triplet.TripletMarginLoss",
+    "lifted": "lifted.LiftedStructureLoss",
+    "npair": "npair.NPairsLoss",
+    "multi_similarity": "multi_similarity.MultiSimilarityLoss",
+    "proxynca": "proxy.ProxyNCALoss",
+    "proxyanchor": "proxy.ProxyAnchorLoss",
+    "normsoftmax": "margin_softmax.NormalizedSoftmaxLoss",
+    "sphereface": "margin_softmax.SphereFaceLoss",
+    "cosface": "margin_softmax.CosFaceLoss",
+    "arcface": "margin_softmax.ArcFaceLoss",
+    "ntxent": "ntxent.NTXentLoss",
 }
 
 # losses that need num_classes and embedding_size (they own class weights / proxies)
@@ -46,6 +46,6 @@ def get_loss(name: str, **kwargs) -> torch.nn.Module:
     key = name.lower().replace("-", "_")
     if key not in LOSSES:
         raise ValueError(f"unknown loss {name!r}; choose one of {', '.join(LOSSES)}")
-    module_name, class_name = LOSSES[key]
+    module_name, class_name = LOSSES[key].split(".")
     module = importlib.import_module(f"vidml.metric.losses.{module_name}")
     return getattr(module, class_name)(**kwargs)
