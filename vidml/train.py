@@ -14,7 +14,7 @@ from typing import Callable, Iterable, Iterator
 import numpy as np
 import torch
 
-from vidml.progress import progress_bar, show_progress  # noqa: F401  show_progress: TEMPORARY re-export (issue 14), removed once no importer is left
+from vidml.progress import progress_bar
 
 
 def set_threads(threads: int) -> None:

@@ -34,7 +34,6 @@ from vidml.errors import OutputError, VideoError
 from vidml.motchallenge import seqinfo_fps
 from vidml.native_log import decode_reason, first_line, native_log_captured
 from vidml.outputs import default_mode
-from vidml.outputs import atomic_write_bytes, atomic_write_text, check_output_path  # noqa: F401  TEMPORARY re-export (issue 14), removed once no importer is left
 
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v", ".mpg", ".mpeg", ".gif", ".flv", ".wmv", ".ts"}
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".pgm", ".ppm", ".tif", ".tiff"}
