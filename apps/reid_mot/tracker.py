@@ -89,25 +89,8 @@ class Tracker:
                 raise ValueError("Tracker with an appearance encoder needs the frame in update()")
             feats = np.asarray(self.encoder(frame, high[:, :4]), np.float32)
 
-        matches: list[tuple[Track, int]] = []
-        unmatched_dets = list(range(len(high)))
-        pool = list(self.tracks)
-
         # 4. stage A: appearance cascade over confirmed tracks, most recently seen first
-        if feats is not None:
-            for level in range(1, self.max_age + 2):
-                if not unmatched_dets:
-                    break
-                level_tracks = [t for t in pool if t.is_confirmed() and t.time_since_update == level]
-                if not level_tracks:
-                    continue
-                m, _, unmatched_dets = self._appearance_match(level_tracks, high, feats, unmatched_dets)
-                matches += m
-                matched_ids = {id(t) for t, _ in m}
-                pool = [t for t in pool if id(t) not in matched_ids]
-            stage_b = [t for t in pool if not t.is_confirmed() or t.time_since_update == 1]
-        else:
-            stage_b = pool
+        matches, stage_b, unmatched_dets = self._appearance_cascade(high, feats)
 
         # 5. stage B: IoU for what is left
         m, left_tracks, unmatched_dets = self._iou_match(stage_b, high, unmatched_dets, self.max_iou_dist)
@@ -120,6 +103,34 @@ class Tracker:
             low_matches, _, _ = self._iou_match(cand, low, list(range(len(low))), self.max_low_iou_dist)
 
         # 7. lifecycle
+        self._lifecycle(high, low, feats, matches, low_matches, unmatched_dets)
+
+        # 8. output
+        return [t for t in self.tracks if t.state == TrackState.CONFIRMED and t.time_since_update == 0]
+
+    # ------------------------------------------------------------------------------------------
+    def _appearance_cascade(self, high: np.ndarray, feats: np.ndarray | None):
+        """Step 4 -> (matches, the tracks for stage B, unmatched detection indices)."""
+        matches: list[tuple[Track, int]] = []
+        unmatched_dets = list(range(len(high)))
+        pool = list(self.tracks)
+        if feats is None:
+            return matches, pool, unmatched_dets
+        for level in range(1, self.max_age + 2):
+            if not unmatched_dets:
+                break
+            level_tracks = [t for t in pool if t.is_confirmed() and t.time_since_update == level]
+            if not level_tracks:
+                continue
+            m, _, unmatched_dets = self._appearance_match(level_tracks, high, feats, unmatched_dets)
+            matches += m
+            matched_ids = {id(t) for t, _ in m}
+            pool = [t for t in pool if id(t) not in matched_ids]
+        return matches, [t for t in pool if not t.is_confirmed() or t.time_since_update == 1], unmatched_dets
+
+    def _lifecycle(self, high: np.ndarray, low: np.ndarray, feats: np.ndarray | None, matches: list,
+                   low_matches: list, unmatched_dets: list[int]) -> None:
+        """Step 7: update matched tracks, mark the others missed, start tracks, drop the deleted."""
         clear = np.ones(len(high), bool)  # crops that show one person only
         if feats is not None and self.max_covered < 1.0:
             clear = covered_fraction(high[:, :4]) <= self.max_covered
@@ -138,10 +149,6 @@ class Tracker:
                 self._next_id += 1
         self.tracks = [t for t in self.tracks if t.state != TrackState.DELETED]
 
-        # 8. output
-        return [t for t in self.tracks if t.state == TrackState.CONFIRMED and t.time_since_update == 0]
-
-    # ------------------------------------------------------------------------------------------
     def _appearance_match(self, tracks: Sequence[Track], dets: np.ndarray, feats: np.ndarray, det_idx: list[int]):
         boxes = dets[det_idx, :4]
         app = self.appearance_cost([t.gallery for t in tracks], feats[det_idx])
