@@ -20,9 +20,7 @@ from __future__ import annotations
 import os
 from typing import Any, Callable, Iterable, Sequence
 
-from tqdm import tqdm
-
-from vidml.progress import show_progress
+from vidml.progress import progress_bar
 
 
 def map_tasks(fn: Callable[[Any], Any], items: Sequence[Any] | Iterable[Any], workers: int = 1,
@@ -31,7 +29,7 @@ def map_tasks(fn: Callable[[Any], Any], items: Sequence[Any] | Iterable[Any], wo
     """``[fn(x) for x in items]``, possibly on Dask; see the module docstring."""
     items = list(items)
     results: list[Any] = [None] * len(items)
-    bar = tqdm(total=len(items), desc=desc, disable=not show_progress(quiet), unit="task", dynamic_ncols=True)
+    bar = progress_bar(total=len(items), desc=desc, unit="task", quiet=quiet)
     if scheduler is None and workers <= 1:
         for i, item in enumerate(items):
             results[i] = fn(item)
