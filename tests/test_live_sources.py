@@ -121,3 +121,30 @@ def test_stream_error_is_a_video_error():
     from vidml.errors import VideoError
 
     assert issubclass(StreamError, VideoError)
+
+
+def test_show_without_a_display_is_one_line(monkeypatch, tmp_path, capsys):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert main(["reid-mot", "http://127.0.0.1:9/x.mp4", "--show", "--out", str(tmp_path / "r.txt"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "needs a display" in err[0]
+
+
+def test_run_frames_keeps_the_frames_before_a_stall_only_for_live_sources():
+    from apps.reid_mot.runner import run_frames
+    from apps.reid_mot.tracker import make_tracker
+
+    def frames():
+        for _ in range(6):
+            yield None
+        raise StreamError("camera 0: stream stalled after 6 frames within 1 s")
+
+    def detect(k, _):
+        return np.array([[10.0 + 3 * k, 20, 10, 30, 0.9], [80.0 - 3 * k, 20, 10, 30, 0.9]])
+
+    result = run_frames(frames(), make_tracker("sort"), detect, live=True)
+    assert result.frames == 6 and "stalled" in result.stopped
+    assert set(result.rows[:, 0].astype(int)) == {3, 4, 5, 6} and len(result.det_rows) == 12  # n_init = 3
+    with pytest.raises(StreamError):
+        run_frames(frames(), make_tracker("sort"), detect, live=False)

@@ -164,6 +164,12 @@ class StreamReader:
         """(width, height) of the first frame."""
         return self._width, self._height
 
+    def peek(self) -> np.ndarray:
+        """The first frame, without consuming it (e.g. to draw the box to track on it)."""
+        if self._first is None:
+            raise RuntimeError("peek() after iteration started")
+        return self._first
+
     def __iter__(self) -> Iterator[np.ndarray]:
         """Every frame in order; StreamError on a stall, an error, or fewer frames than announced."""
         done = 0
@@ -238,6 +244,11 @@ def open_source(spec: str | os.PathLike | int, timeout: float = DEFAULT_TIMEOUT_
     from vidml.video import FrameReader
 
     return FrameReader(spec)
+
+
+def first_frame(reader) -> np.ndarray:
+    """Frame 0 of a reader from :func:`open_source`, leaving a live source's iteration to start at it."""
+    return reader.peek() if isinstance(reader, StreamReader) else reader[0]
 
 
 def source_length(reader) -> int | None:
