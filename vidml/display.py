@@ -17,6 +17,10 @@ from vidml.errors import BadInput
 QUIT_KEYS = {ord("q"), 27}  # q, Esc
 
 
+class StopRequested(Exception):
+    """The user pressed q or Esc in the live window: stop, keep what was tracked."""
+
+
 def has_display() -> bool:
     """True when a window can be opened: always on Windows/macOS, with DISPLAY or WAYLAND_DISPLAY on Linux."""
     if sys.platform.startswith(("win", "darwin")):
