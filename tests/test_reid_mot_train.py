@@ -10,6 +10,7 @@ import pytest
 from apps.reid_mot.matching import covered_fraction, mahalanobis_distance
 from apps.reid_mot.reid_eval import eer_threshold, gt_reid_metrics, tracklet_verification
 from apps.reid_mot.tracker import Tracker, make_tracker
+from tests.conftest import DATA, needs_data
 from tests.test_reid_mot import make_sequence
 from vidml.cli import main
 
@@ -52,12 +53,14 @@ def test_train_reid_with_id_loss_and_strong_augmentation(tmp_path, capsys, one_t
     seq = _with_gt(make_sequence(tmp_path / "s", frames=20, tracks=WALKERS))
     out = tmp_path / "reid.pt"
     torch.manual_seed(0)
-    assert main(["train", "reid", "--seq", str(seq), "--frames", "1-14", "--gt-seq", str(seq), "--steps", "40",
+    assert main(["train", "reid", "--seq", str(seq), "--frames", "1-14", "--gt-seq", str(seq), "--steps", "20",
                  "--P", "3", "--K", "4", "--miner", "hard", "--id-loss", "normsoftmax", "--augment", "strong",
-                 "--val-seq", str(seq), "--val-frames", "1-20", "--dim", "16", "--threads", "1", "--out", str(out), "--quiet"]) == 0
+                 "--crop", "64x32", "--train-from", "12", "--val-seq", str(seq), "--val-frames", "1-20", "--dim", "16",
+                 "--threads", "1", "--out", str(out), "--quiet"]) == 0
     ckpt = load_checkpoint(out, kind="reid")
     card = ckpt["card"]
     assert "normsoftmax" in card["loss"] and card["data"]["frames_of_tracklet_sequences"] == "1-14"
+    assert card["command"].startswith("vidml train reid ") and "--train-from 12" in card["command"]
     ver = card["metrics"]["tracklet verification s frames 1-20"]
     assert ver["AUC"] > 0.9  # three differently coloured people: easy once trained
     enc = ReIDEncoder.load(out)  # the appearance gate calibrated on the tracklets reaches the tracker
@@ -117,3 +120,61 @@ def test_covered_crops_do_not_enter_the_gallery():
         assert t.time_since_update == 0
         sizes[max_covered] = len(t.gallery) - before
     assert sizes == {1.0: 1, 0.3: 0}
+
+
+def test_train_reid_function_saves_only_what_it_trained(tmp_path, one_torch_thread):
+    """train_reid(cfg) without the CLI: the checkpoint holds the fine-tuned blocks + head only, and the
+    encoder rebuilt from it (frozen base from the package) gives the trained net's embeddings."""
+    import torch
+
+    from apps.reid_mot.appearance import ReIDEncoder
+    from apps.reid_mot.reid_net import build_reid_net
+    from apps.reid_mot.train import ReIDTrainConfig, train_reid
+    from vidml.backbones.weights import load_checkpoint
+
+    seq = _with_gt(make_sequence(tmp_path / "s", frames=12, tracks=WALKERS))
+    cfg = ReIDTrainConfig(out=str(tmp_path / "r.pt"), gt_seq=[str(seq)], trunk="mnv2@13+parts", train_from=12,
+                          dim=16, crop_hw=(64, 32), steps=10, P=3, K=2, val_gt_seq=[str(seq)])
+    result = train_reid(cfg)
+    state = load_checkpoint(result.path, kind="reid")["state_dict"]
+    blocks = {int(k.split(".")[2]) for k in state if k.startswith("trunk.blocks.")}
+    assert blocks == {12, 13} and {"proj.weight", "proj.bias"} <= set(state)
+    base = build_reid_net(16, "mnv2@13+parts", 12).state_dict()
+    for k, v in base.items():
+        if k.startswith("trunk.blocks.") and int(k.split(".")[2]) < 12:  # frozen: still ImageNet's
+            assert k not in state
+    assert result.path.stat().st_size < 1_500_000
+    enc = ReIDEncoder.load(result.path)
+    crops = np.random.default_rng(0).integers(0, 255, (3, 64, 32, 3), dtype=np.uint8)
+    again = ReIDEncoder.load(result.path).net.embed(crops)
+    assert np.allclose(enc.net.embed(crops), again, atol=1e-6)
+    assert result.metrics["held-out gt s"]["cross-frame R1"] == 1.0
+    with pytest.raises(Exception, match="does not match"):
+        from apps.reid_mot.reid_net import load_reid_net
+
+        load_reid_net(dict(result.config, train_from=11), state)
+
+
+@needs_data
+def test_shipped_reid_separates_real_people_it_never_saw(one_torch_thread):
+    """The shipped net (trunk + fine-tuned blocks) on VIPeR's val identities (not trained on; camera A vs
+    B): a person's two crops are more similar than two people's crops far more often than chance (0.5)."""
+    from scipy.stats import rankdata
+
+    from apps.reid_mot.appearance import ReIDEncoder
+    from apps.reid_mot.reid_sets import load_camera_crops
+    from vidml.backbones.weights import shipped
+
+    enc = ReIDEncoder.load(shipped("reid_mnv2"))
+    cam = load_camera_crops(DATA / "reid" / "VIPeR-train", enc.crop_hw, "val")
+    a, b = cam.cams == "a", cam.cams == "b"
+    same = cam.labels[a][:, None] == cam.labels[b][None, :]
+
+    def auc(f: np.ndarray) -> float:
+        s = f[a] @ f[b].T
+        ranks = rankdata(np.r_[s[same], s[~same]])
+        n_pos, n_neg = same.sum(), (~same).sum()
+        return float((ranks[:n_pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+    ours = auc(enc.net.embed(cam.crops))
+    assert ours > 0.65   # 40 positive pairs: chance is 0.50 +- 0.05

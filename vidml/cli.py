@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "reid-mot": ("apps.reid_mot.cli", "track many people in a MOTChallenge sequence (Kalman + ReID + Hungarian)"),
     "video-index": ("apps.video_search.index_cli", "hash the frames of a video library into a searchable index"),
     "video-search": ("apps.video_search.search_cli", "find where a clip (or a face) appears in an indexed library"),
+    "video-dedupe": ("apps.video_search.dedupe_cli", "every pair of library videos sharing a segment, in clusters of copies"),
     "faces": ("apps.video_search.faces_cli", "write the aligned 112x112 face crops found in a video"),
     "train": ("", "train a model: embed | reid | hash | faces"),
     "eval": ("", "evaluate a model or tracker: embed | sot | mot"),
@@ -41,6 +42,7 @@ EVAL: dict[str, tuple[str, str]] = {
     "embed": ("vidml.eval_embed_cli", "retrieval metrics (P@1, R@K, MAP@R, NMI) of embeddings on held-out identities"),
     "sot": ("apps.track.eval_cli", "OTB one-pass evaluation (success AUC, precision@20px, fps) of a tracker"),
     "mot": ("apps.reid_mot.eval_cli", "TrackEval metrics (HOTA, IDF1, MOTA) of MOTChallenge results"),
+    "reid": ("apps.reid_mot.eval_reid_cli", "CMC rank 1/5/10/20 and mAP of a ReID model on an identity-per-folder set"),
 }
 
 

@@ -44,14 +44,14 @@ class ReIDEncoder:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "ReIDEncoder":
-        """Load weights written by ``vidml train reid`` (a ``reid`` checkpoint with its model card)."""
-        from vidml.backbones.embed import EmbeddingNet
+        """Load weights written by ``vidml train reid`` (a ``reid`` checkpoint with its model card); a
+        fine-tuned pretrained trunk gets its frozen base from the package (apps.reid_mot.reid_net)."""
+        from apps.reid_mot.reid_net import load_reid_net
         from vidml.backbones.weights import load_checkpoint
 
         ckpt = load_checkpoint(path, kind="reid")
         cfg = ckpt["config"]
-        net = EmbeddingNet(dim=cfg["dim"], trunk=cfg["trunk"])
-        net.load_state_dict(ckpt["state_dict"])
+        net = load_reid_net(cfg, ckpt["state_dict"], path)
         return cls(net, tuple(cfg.get("crop_hw", (64, 32))), cfg.get("max_cos_dist"))
 
     def __call__(self, frame: np.ndarray, boxes_xywh: np.ndarray) -> np.ndarray:
@@ -67,16 +67,21 @@ class HistogramEncoder:
         self.crop_hw = crop_hw
 
     def __call__(self, frame: np.ndarray, boxes_xywh: np.ndarray) -> np.ndarray:
-        crops = crop_boxes(frame, boxes_xywh, self.crop_hw)
-        feats = []
-        for c in crops:
-            hsv = cv2.cvtColor(c, cv2.COLOR_RGB2HSV)
-            half = hsv.shape[0] // 2
-            parts = [cv2.calcHist([p], [0, 1, 2], None, [8, 8, 4], [0, 180, 0, 256, 0, 256]).ravel()
-                     for p in (hsv[:half], hsv[half:])]
-            f = np.sqrt(np.concatenate(parts))
-            feats.append(f / max(np.linalg.norm(f), 1e-12))
-        return np.array(feats, np.float32).reshape(len(crops), -1)
+        return histogram_features(crop_boxes(frame, boxes_xywh, self.crop_hw))
+
+
+def histogram_features(crops: np.ndarray) -> np.ndarray:
+    """uint8 RGB crops (N, h, w, 3) -> (N, 512): sqrt of the 8x8x4 HSV histograms of the upper and lower
+    half, concatenated and L2-normalised (the Hellinger kernel as a dot product)."""
+    feats = []
+    for c in crops:
+        hsv = cv2.cvtColor(c, cv2.COLOR_RGB2HSV)
+        half = hsv.shape[0] // 2
+        parts = [cv2.calcHist([p], [0, 1, 2], None, [8, 8, 4], [0, 180, 0, 256, 0, 256]).ravel()
+                 for p in (hsv[:half], hsv[half:])]
+        f = np.sqrt(np.concatenate(parts))
+        feats.append(f / max(np.linalg.norm(f), 1e-12))
+    return np.array(feats, np.float32).reshape(len(crops), 512)
 
 
 def gallery_cost(galleries: Sequence[np.ndarray], features: np.ndarray) -> np.ndarray:

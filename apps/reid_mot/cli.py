@@ -42,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="reid: appearance + IoU + low-score stage (default); sort: Kalman+IoU+Hungarian; byte: two-stage IoU")
     parser.add_argument("--appearance", choices=["reid", "hist", "off"], default="reid",
                         help="appearance features: trained ReID net (default), HSV histogram, or off (= --mode sort)")
-    parser.add_argument("--weights", help="ReID checkpoint (default: the shipped vidml/weights/reid_small16.pt)")
+    parser.add_argument("--weights", help="ReID checkpoint (default: the shipped vidml/weights/reid_mnv2.pt)")
     parser.add_argument("--det", help="detections file instead of SEQ/det/det.txt (or for a video)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: small batches; more threads only add contention)")
     parser.add_argument("--seed", type=int, default=0)

@@ -64,7 +64,7 @@ def build_tracker(mode: str, appearance: str, weights: str | None, high_thresh: 
         return make_tracker("sort") if mode in ("reid", "sort") else make_tracker(mode, **kw)
     if appearance == "hist":
         return make_tracker("reid", HistogramEncoder(), **kw)
-    path = Path(weights) if weights else shipped("reid_small16")
+    path = Path(weights) if weights else shipped("reid_mnv2")
     if not path.is_file():
         raise MissingModel(f"{path}: ReID weights not found; train them with `vidml train reid` "
                            "or run with --appearance off / --appearance hist")

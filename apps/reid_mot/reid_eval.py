@@ -72,6 +72,45 @@ def tracklet_verification(embed, seq_dir: str | Path, crop_hw: tuple[int, int], 
             "positives": len(pos), "EER threshold": round(eer_threshold(1 - np.array(pos), 1 - np.array(neg)), 4)}
 
 
+CMC_RANKS = (1, 5, 10, 20)
+
+
+def cmc_map(sim: np.ndarray, match: np.ndarray, valid: np.ndarray | None = None,
+            ranks: tuple[int, ...] = CMC_RANKS) -> dict[str, float]:
+    """CMC@ranks and mAP (percent) of a (Q, G) similarity matrix with (Q, G) boolean true matches;
+    ``valid`` (Q, G) masks gallery entries out of a query's ranking (leave-one-out: the query itself)."""
+    valid = np.ones_like(match, bool) if valid is None else valid
+    match = match & valid
+    keep = match.any(1)
+    if not keep.any():
+        from vidml.errors import BadInput
+
+        raise BadInput("no query has a true match in its gallery; need two or more crops of some identity")
+    sim, match, valid = sim[keep], match[keep], valid[keep]
+    s = np.where(valid, sim, -np.inf)
+    best = np.max(np.where(match, s, -np.inf), axis=1)
+    first = 1 + np.sum(valid & ~match & (s >= best[:, None]), axis=1)
+    order = np.argsort(-s, axis=1, kind="stable")
+    rel = np.take_along_axis(match, order, 1)
+    hits = np.cumsum(rel, 1)
+    ap = (rel * hits / np.arange(1, rel.shape[1] + 1)).sum(1) / rel.sum(1)
+    out = {f"R{k}": round(100 * float(np.mean(first <= k)), 2) for k in ranks}
+    out["mAP"] = round(100 * float(ap.mean()), 2)
+    return out
+
+
+def camera_reid_metrics(features: np.ndarray, labels: np.ndarray, cams: np.ndarray) -> dict[str, float]:
+    """CMC R1/5/10/20 and mAP (percent): camera A probes vs camera B gallery, else leave-one-out."""
+    f = np.asarray(features, np.float64)
+    f = f / np.maximum(np.linalg.norm(f, axis=1, keepdims=True), 1e-12)
+    labels, cams = np.asarray(labels), np.asarray(cams)
+    a, b = cams == "a", cams == "b"
+    if a.any() and b.any():
+        return cmc_map(f[a] @ f[b].T, labels[a][:, None] == labels[b][None, :])
+    valid = ~np.eye(len(f), dtype=bool)
+    return cmc_map(f @ f.T, labels[:, None] == labels[None, :], valid)
+
+
 def eer_threshold(pos_dist: np.ndarray, neg_dist: np.ndarray) -> float:
     """Distance t where mean(pos_dist > t) = mean(neg_dist <= t) (the equal error rate point): the last
     observed distance t_i closest to equality, moved half way to the next observed distance t_{i+1}

@@ -13,9 +13,12 @@ the tensors onto torchvision's layout by order.
     stride: 2      4      8      16     16     32     32     32
     chans:  16     24     32     64     96     160    320    1280
 
-``Trunk(cut)`` returns the feature map of block ``cut`` (``forward_map``) or its global pooling
-(``forward``: average, or average + max concatenated with ``pool="avgmax"``), on uint8-scaled [0, 1] RGB
-input normalised with the ImageNet mean/std. ``freeze`` blocks (counted from the stem) keep their weights;
+``Trunk(cut)`` returns the feature map of block ``cut`` (``forward_map``) or its pooling (``forward``):
+``pool="avg"`` global average; ``"avgmax"`` global average + global max concatenated (2C); ``"parts"``
+global average + max and the averages of the top, middle and bottom thirds of the map (5C: where on a
+person a colour or texture is, as ReID part models pool horizontal stripes); ``"multi"`` the ``parts``
+pooling of block 6's map (stride 8, 32 channels: closer to colour) and of block ``cut``'s, concatenated
+(5 x (32 + C)), on uint8-scaled [0, 1] RGB input normalised with the ImageNet mean/std. ``freeze`` blocks (counted from the stem) keep their weights;
 ``frozen_bn=True`` keeps every BatchNorm in eval mode (its running statistics are ImageNet's).
 """
 from __future__ import annotations
@@ -39,7 +42,9 @@ BLOCK_CHANNELS = (32, 16, 24, 24, 32, 32, 32, 64, 64, 64, 64, 96, 96, 96, 160, 1
 BLOCK_STRIDES = (2, 2, 4, 4, 8, 8, 8, 16, 16, 16, 16, 16, 16, 16, 32, 32, 32, 32, 32)
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-POOLS = ("avg", "avgmax")
+POOLS = ("avg", "avgmax", "parts", "multi")
+POOL_WIDTH = {"avg": 1, "avgmax": 2, "parts": 5, "multi": 5}
+EARLY_BLOCK = 6  # the second map pooled by pool="multi"
 
 
 def weights_path() -> Path:
@@ -99,7 +104,9 @@ class Trunk(nn.Module):
         self.cut, self.pool, self.frozen_bn = cut, pool, frozen_bn
         self.channels = BLOCK_CHANNELS[cut]
         self.stride = BLOCK_STRIDES[cut]
-        self.out_dim = self.channels * (2 if pool == "avgmax" else 1)
+        if pool == "multi" and cut <= EARLY_BLOCK:
+            raise ValueError(f"pool 'multi' needs cut > {EARLY_BLOCK}, not {cut}")
+        self.out_dim = (self.channels + (BLOCK_CHANNELS[EARLY_BLOCK] if pool == "multi" else 0)) * POOL_WIDTH[pool]
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
         for block in self.blocks[:freeze]:
@@ -119,15 +126,27 @@ class Trunk(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(N, 3, H, W) in [0, 1] -> pooled features (N, out_dim)."""
-        fmap = self.forward_map(x)
-        avg = F.adaptive_avg_pool2d(fmap, 1).flatten(1)
-        if self.pool == "avg":
-            return avg
-        return torch.cat([avg, F.adaptive_max_pool2d(fmap, 1).flatten(1)], 1)
+        if self.pool != "multi":
+            return _pool(self.forward_map(x), self.pool)
+        early = self.blocks[:EARLY_BLOCK + 1]((x - self.mean) / self.std)
+        late = self.blocks[EARLY_BLOCK + 1:](early)
+        return torch.cat([_pool(early, "parts"), _pool(late, "parts")], 1)
+
+
+def _pool(fmap: torch.Tensor, pool: str) -> torch.Tensor:
+    """(N, C, h, w) -> (N, C * POOL_WIDTH[pool]) as the module docstring says."""
+    avg = F.adaptive_avg_pool2d(fmap, 1).flatten(1)
+    if pool == "avg":
+        return avg
+    both = [avg, F.adaptive_max_pool2d(fmap, 1).flatten(1)]
+    if pool == "parts":
+        both.append(F.adaptive_avg_pool2d(fmap, (3, 1)).flatten(1))
+    return torch.cat(both, 1)
 
 
 def parse_trunk_name(name: str) -> dict | None:
-    """``"mnv2"`` / ``"mnv2@13"`` / ``"mnv2@13+avgmax"`` -> Trunk kwargs; None if not a pretrained name."""
+    """``"mnv2"`` / ``"mnv2@13"`` / ``"mnv2@13+avgmax"`` / ``"mnv2@13+parts"`` -> Trunk kwargs; None if not
+    a pretrained name."""
     if not name.startswith("mnv2"):
         return None
     rest = name[4:]
@@ -136,6 +155,6 @@ def parse_trunk_name(name: str) -> dict | None:
         rest, kwargs["pool"] = rest.split("+", 1)
     if rest:
         if not rest.startswith("@") or not rest[1:].isdigit():
-            raise ValueError(f"bad trunk name {name!r}; use mnv2, mnv2@CUT or mnv2@CUT+avgmax")
+            raise ValueError(f"bad trunk name {name!r}; use mnv2, mnv2@CUT or mnv2@CUT+POOL (POOL: avg, avgmax, parts, multi)")
         kwargs["cut"] = int(rest[1:])
     return kwargs

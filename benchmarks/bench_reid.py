@@ -1,0 +1,86 @@
+"""ReID on VIPeR's held-out identities: training-free baselines against fine-tuned nets, one table.
+
+Split (apps/reid_mot/reid_sets.py, fixed before any run): of VIPeR-train's 316 identities, 176 train,
+40 validate (every model choice was made there), 100 are held out (``--split test``, this table). Probes
+are camera A, the gallery camera B (CMC R1/5/10/20 and mAP in percent, apps/reid_mot/reid_eval.py).
+
+Rows: raw pixels, the HSV histogram of ``--appearance hist``, the untrained shared trunk, and nets
+fine-tuned on the trunk (``vidml train reid`` = apps.reid_mot.train.train_reid) with the shipped recipe
+but another loss: triplet (hard miner) alone, triplet + DAML, triplet + SFT, ArcFace alone, and the shipped
+recipe itself (triplet + normalized-softmax ID term: the shipped vidml/weights/reid_mnv2.pt, evaluated, not
+retrained; its card has the exact command). Every net trains on the same data (VIPeR's train identities +
+MOT17-mini gt crops) for ``--steps`` steps with the same seed.
+
+    .venv/bin/python benchmarks/bench_reid.py [--steps 400] [--rows pixels hist trunk triplet daml sft arcface default]
+
+Rows can be run in separate processes (``--rows``) and their tables concatenated: every row is
+independent and seeded.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+DATA = REPO / ".." / "shared" / "data"
+VIPER = DATA / "reid" / "VIPeR-train"
+MOT17 = [DATA / "mot" / "MOT17-mini" / "MOT17-02-FRCNN", DATA / "mot" / "MOT17-mini" / "MOT17-04-FRCNN"]
+NETS = {"triplet": dict(id_loss="none"), "daml": dict(id_loss="none", daml=True), "sft": dict(id_loss="none", sft=True),
+        "arcface": dict(metric_loss="none", id_loss="arcface")}
+LABELS = {"pixels": "raw pixels (128x64 RGB)", "hist": "HSV histogram (--appearance hist)",
+          "trunk": "untrained trunk (mnv2@13+parts, ImageNet)", "triplet": "fine-tuned: triplet (hard miner)",
+          "daml": "fine-tuned: triplet + DAML", "sft": "fine-tuned: triplet + SFT", "arcface": "fine-tuned: ArcFace",
+          "default": "fine-tuned: triplet + normsoftmax (shipped reid_mnv2)"}
+
+
+def row(name: str, steps: int, tmp: Path, seed: int) -> dict:
+    from apps.reid_mot.eval_reid import EvalReIDConfig, evaluate_reid
+    from apps.reid_mot.train import ReIDTrainConfig, train_reid
+
+    if name == "default":  # the shipped net, trained with this recipe (exact command on its card)
+        from vidml.backbones.weights import load_checkpoint, shipped
+
+        card = load_checkpoint(shipped("reid_mnv2"), kind="reid")["card"]
+        val = next(v for k, v in card["metrics"].items() if k.startswith("VIPeR-train val"))
+        test = evaluate_reid(EvalReIDConfig(str(VIPER), split="test")).metrics
+        return {"model": LABELS[name], **test, "val R1": val["R1"], "val mAP": val["mAP"],
+                "train min": card["metrics"]["train_minutes"]}
+    if name in ("pixels", "hist", "trunk"):
+        res = evaluate_reid(EvalReIDConfig(str(VIPER), features=name, split="test", trunk="mnv2@13+parts"))
+        return {"model": LABELS[name], **res.metrics}
+    out = tmp / f"{name}.pt"
+    cfg = ReIDTrainConfig(out=str(out), viper=[str(VIPER)], gt_seq=[str(s) for s in MOT17], steps=steps,
+                          trunk="mnv2@13+parts", val_viper=[str(VIPER)], seed=seed, **NETS[name])
+    result = train_reid(cfg)
+    val = next(v for k, v in result.metrics.items() if k.startswith("VIPeR-train val"))
+    test = evaluate_reid(EvalReIDConfig(str(VIPER), weights=str(out), split="test")).metrics
+    return {"model": LABELS[name], **test, "val R1": val["R1"], "val mAP": val["mAP"],
+            "train min": result.metrics["train_minutes"]}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", nargs="*", default=list(LABELS), choices=list(LABELS))
+    parser.add_argument("--steps", type=int, default=400)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    import torch
+
+    from vidml.eval.mot import format_table
+
+    torch.set_num_threads(args.threads)
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = [row(name, args.steps, Path(tmp), args.seed) for name in args.rows]
+    print(f"## VIPeR-train held-out identities (test split, 100 ids, cam A probes vs cam B gallery), "
+          f"{args.steps} training steps, seed {args.seed}\n")
+    print(format_table(rows, ["model", "R1", "R5", "R10", "R20", "mAP", "val R1", "val mAP", "train min"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
