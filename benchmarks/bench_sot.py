@@ -1,21 +1,25 @@
-"""Single-object tracking benchmark: vidml's tracker against OpenCV's MIL, CSRT and KCF, one run, one table.
+"""Single-object tracking benchmark: vidml's tracker against OpenCV's CSRT, KCF and MIL, one run, two tables.
 
-Sequences: every OTB folder under ../shared/data/sot (img/ + groundtruth_rect.txt) and every identity
-track of ../shared/data/mot/PETS09-S2L1-dev/gt/gt.txt (conf == 1) as a single-object sequence, each
-initialised from its first ground-truth box and scored on the later frames that have ground truth (OTB
-one-pass evaluation: success AUC over 21 IoU thresholds, precision at 20 px; see vidml.eval.sot).
+Sequences (apps/track/splits.py, fixed before tuning): the DEV split -- every OTB folder of ../shared/data/sot
+and the even-position PETS09-S2L1 identities -- on which every default of the tracker was chosen, and the TEST
+split -- the odd-position PETS09-S2L1 identities and the TUD-Campus identities -- which was never tuned on.
+Each sequence starts from its first ground-truth box and is scored on every later frame with ground truth
+(OTB one-pass evaluation: success AUC over 21 IoU thresholds, precision at 20 px; see vidml.eval.sot).
 
-vidml and MIL (opencv-python) run in this process. CSRT and KCF need opencv-contrib-python, which must not
-be installed beside opencv-python, so this script makes a separate venv (default
-~/.cache/vidml/bench-contrib-venv: numpy + opencv-contrib-python<5) and runs them there through
-benchmarks/sot_contrib_worker.py. Every tracker runs single-threaded (torch and OpenCV) and fps counts
-only its init + update calls (not decoding). The machine's load changes fps; compare ratios within a run.
+vidml and MIL (opencv-python) run in this process, through apps.track.loop.track_video (the loop `vidml
+track` runs: warm-up first, then init + update timed). CSRT and KCF need opencv-contrib-python, which must not
+be installed beside opencv-python, so this script makes a separate venv (default .bench-venv/sot-contrib:
+numpy + opencv-contrib-python<5) and runs them there through benchmarks/sot_contrib_worker.py. Every
+tracker runs single-threaded (torch and OpenCV); fps = all frames / all init + update time of the split.
+The machine's load changes fps; compare the ratios within one run.
 
-    .venv/bin/python benchmarks/bench_sot.py [--trackers vidml,mil,csrt,kcf] [--plots bench_sot_plots]
+    .venv/bin/python benchmarks/bench_sot.py [--split dev|test|both] [--trackers vidml,csrt,kcf,mil]
+        [--set gamma=10 --set context=3]   # DEV-only experiments with other tracker settings
 """
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import subprocess
 import sys
@@ -32,12 +36,14 @@ sys.path.insert(0, str(REPO))
 import cv2  # noqa: E402
 import torch  # noqa: E402
 
-from apps.track.ope import make_tracker, run_sequence, score_from  # noqa: E402
-from apps.track.sequences import mot_track_sequences, otb_sequences  # noqa: E402
+from apps.track.ope import make_tracker, score_from, track_sequence  # noqa: E402
+from apps.track.splits import split_sequences  # noqa: E402
 from vidml.eval.sot import curves, evaluate, overlaps_and_errors, plot_curves  # noqa: E402
 
 DATA = REPO / ".." / "shared" / "data"
 CONTRIB = {"csrt": "CSRT", "kcf": "KCF"}
+TITLES = {"dev": "DEV split (the tracker's defaults were chosen on these)",
+          "test": "TEST split (held out: never tuned on)"}
 
 
 def contrib_python(venv_dir: Path) -> Path:
@@ -66,6 +72,7 @@ def frame_files(seq, tmp: Path) -> list[str]:
 
 
 def run_contrib(seqs, names: list[str], venv_dir: Path) -> dict:
+    """{tracker: {sequence: (boxes, seconds)}} of the opencv-contrib trackers, run in their own venv."""
     py = contrib_python(venv_dir)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -75,74 +82,87 @@ def run_contrib(seqs, names: list[str], venv_dir: Path) -> dict:
         subprocess.run([str(py), str(REPO / "benchmarks" / "sot_contrib_worker.py"), str(tmp / "job.json"),
                         str(tmp / "out.json")], check=True)
         raw = json.loads((tmp / "out.json").read_text())
-    return {n: {s: (np.array(v["boxes"]), v["fps"]) for s, v in raw[CONTRIB[n]].items()} for n in names}
+    return {n: {s: (np.array(v["boxes"]), len(v["boxes"]) / v["fps"]) for s, v in raw[CONTRIB[n]].items()}
+            for n in names}
+
+
+def run_local(seqs, names: list[str], seed: int, overrides: dict) -> dict:
+    """{tracker: {sequence: (boxes, seconds)}} of the trackers that run in this process."""
+    results: dict = {}
+    for name in names:
+        results[name] = {}
+        for s in seqs:
+            t0 = time.time()
+            r = track_sequence(make_tracker(name, seed=seed, **(overrides if name == "vidml" else {})), s)
+            results[name][s.name] = (r.boxes, r.seconds)
+            print(f"{name} {s.name} {time.time() - t0:.1f}s", file=sys.stderr, flush=True)
+    return results
+
+
+def table(split: str, seqs, names: list[str], results: dict) -> dict:
+    """Print the split's table (per sequence and the mean); returns {tracker: (auc, p20, fps, ious, errs)}."""
+    print(f"\n### {TITLES[split]}: {len(seqs)} sequences, {sum(len(s) for s in seqs)} frames\n")
+    print("| sequence | frames | " + " | ".join(f"{n} AUC | {n} P@20 | {n} fps" for n in names) + " |")
+    print("|" + "---|" * (2 + 3 * len(names)))
+    per = {n: [] for n in names}
+    for s in seqs:
+        cells = []
+        for n in names:
+            boxes, seconds = results[n][s.name]
+            r = evaluate(*score_from(boxes, s.gt))
+            per[n].append((r.auc, r.p20, len(s), seconds, *overlaps_and_errors(*score_from(boxes, s.gt))))
+            cells.append(f"{r.auc:.3f} | {r.p20:.3f} | {len(s) / max(seconds, 1e-9):.1f}")
+        print(f"| {s.name} | {len(s)} | " + " | ".join(cells) + " |")
+    summary = {n: (np.mean([p[0] for p in per[n]]), np.mean([p[1] for p in per[n]]),
+                   sum(p[2] for p in per[n]) / max(sum(p[3] for p in per[n]), 1e-9),
+                   np.concatenate([p[4] for p in per[n]]), np.concatenate([p[5] for p in per[n]])) for n in names}
+    cells = [f"**{a:.3f}** | **{p:.3f}** | **{f:.1f}**" for a, p, f, _, _ in summary.values()]
+    print(f"| **mean of {len(seqs)}** (fps: all frames / all time) | | " + " | ".join(cells) + " |")
+    if "csrt" in names:
+        ca, cp, cf = summary["csrt"][:3]
+        for n in names:
+            if n != "csrt":
+                a, p, f = summary[n][:3]
+                print(f"- {split.upper()}: {n} mean AUC {a - ca:+.3f}, mean P@20 {p - cp:+.3f} vs CSRT, fps x{f / cf:.2f} of CSRT's")
+    return summary
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--trackers", default="vidml,mil,csrt,kcf")
-    ap.add_argument("--sot-root", default=str(DATA / "sot"))
-    ap.add_argument("--mot-seq", default=str(DATA / "mot" / "PETS09-S2L1-dev"))
-    ap.add_argument("--contrib-venv", default=str(Path.home() / ".cache" / "vidml" / "bench-contrib-venv"))
-    ap.add_argument("--plots", default="", help="folder for success.png / precision.png (pooled over all frames)")
+    ap.add_argument("--trackers", default="vidml,csrt,kcf,mil")
+    ap.add_argument("--split", choices=("dev", "test", "both"), default="both")
+    ap.add_argument("--data", default=str(DATA), help="the data root (sot/, mot/)")
+    ap.add_argument("--contrib-venv", default=str(REPO / ".bench-venv" / "sot-contrib"))
+    ap.add_argument("--plots", default="", help="folder for success/precision plots (pooled frames) per split")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="override a TrackerConfig default of vidml (for DEV experiments)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--sequences", default="", help="comma-separated substrings: run only matching sequences")
     args = ap.parse_args()
     names = [n.strip().lower() for n in args.trackers.split(",") if n.strip()]
+    overrides = {k: ast.literal_eval(v) for k, v in (kv.split("=", 1) for kv in args.set)}
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
-    seqs = otb_sequences(args.sot_root) if Path(args.sot_root).is_dir() else []
-    seqs += mot_track_sequences(args.mot_seq) if Path(args.mot_seq).is_dir() else []
-    if args.sequences:
-        keys = [k.strip() for k in args.sequences.split(",") if k.strip()]
-        seqs = [s for s in seqs if any(k in s.name for k in keys)]
-    if not seqs:
+    splits = ("dev", "test") if args.split == "both" else (args.split,)
+    keys = [k.strip() for k in args.sequences.split(",") if k.strip()]
+    by_split = {sp: [s for s in split_sequences(args.data, sp) if not keys or any(k in s.name for k in keys)]
+                for sp in splits}
+    everything = [s for sp in splits for s in by_split[sp]]
+    if not everything:
         print("no sequences found (needs ../shared/data)", file=sys.stderr)
         return 2
-    results: dict[str, dict[str, tuple[np.ndarray, float]]] = {}
-    if "vidml" in names:  # pay torch's one-time start-up (thread pool, kernels) before timing
-        make_tracker("vidml").init(np.zeros((64, 64, 3), np.uint8), (16, 16, 24, 24))
-    for name in [n for n in names if n not in CONTRIB]:
-        results[name] = {}
-        for s in seqs:
-            t0 = time.time()
-            results[name][s.name] = run_sequence(make_tracker(name, seed=args.seed), s)
-            print(f"{name} {s.name} {time.time() - t0:.1f}s", file=sys.stderr, flush=True)
+    if overrides:
+        print(f"vidml settings changed from the defaults: {overrides}")
+    results = run_local(everything, [n for n in names if n not in CONTRIB], args.seed, overrides)
     wanted = [n for n in names if n in CONTRIB]
     if wanted:
-        results.update(run_contrib(seqs, wanted, Path(args.contrib_venv)))
-
-    header = "| sequence | frames | " + " | ".join(f"{n} AUC | {n} P@20 | {n} fps" for n in names) + " |"
-    print(header)
-    print("|" + "---|" * (2 + 3 * len(names)))
-    per = {n: [] for n in names}
-    pooled = {n: ([], []) for n in names}
-    for s in seqs:
-        cells = []
-        for n in names:
-            boxes, fps = results[n][s.name]
-            r = evaluate(*score_from(boxes, s.gt))
-            iou, err = overlaps_and_errors(*score_from(boxes, s.gt))
-            pooled[n][0].append(iou)
-            pooled[n][1].append(err)
-            per[n].append((r.auc, r.p20, fps))
-            cells.append(f"{r.auc:.3f} | {r.p20:.3f} | {fps:.1f}")
-        print(f"| {s.name} | {len(s)} | " + " | ".join(cells) + " |")
-    cells = [f"**{np.mean([a for a, _, _ in per[n]]):.3f}** | **{np.mean([p for _, p, _ in per[n]]):.3f}** | "
-             f"**{np.mean([f for _, _, f in per[n]]):.1f}**" for n in names]
-    print(f"| **mean of {len(seqs)}** | | " + " | ".join(cells) + " |")
-    if "csrt" in names:
-        csrt_auc = np.mean([a for a, _, _ in per["csrt"]])
-        csrt_fps = np.mean([f for _, _, f in per["csrt"]])
-        print()
-        for n in names:
-            if n != "csrt":
-                print(f"- {n}: mean AUC {np.mean([a for a, _, _ in per[n]]) - csrt_auc:+.3f} vs CSRT, "
-                      f"mean fps x{np.mean([f for _, _, f in per[n]]) / csrt_fps:.2f} of CSRT")
-    if args.plots:
-        res = {n: curves(np.concatenate(pooled[n][0]), np.concatenate(pooled[n][1])) for n in names}
-        for p in plot_curves(res, args.plots, title=f"OPE ({len(seqs)} sequences, pooled frames)"):
-            print(f"wrote {p}", file=sys.stderr)
+        results.update(run_contrib(everything, wanted, Path(args.contrib_venv)))
+    for sp in splits:
+        summary = table(sp, by_split[sp], names, results)
+        if args.plots:
+            res = {n: curves(v[3], v[4]) for n, v in summary.items()}
+            for p in plot_curves(res, Path(args.plots) / sp, title=f"{sp.upper()} ({len(by_split[sp])} sequences)"):
+                print(f"wrote {p}", file=sys.stderr)
     return 0
 
 

@@ -36,8 +36,7 @@ def test_tracker_follows_dudek_face():
 @needs_data
 def test_tracker_keeps_walker_when_another_walks_alongside():
     """PETS09 identity 11 (red and blue jacket) walks beside a woman in a black coat for its first 60
-    frames; a grey-only metric jumps to her by frame 20. The colour cue, scaled by the background's colour
-    distance, keeps the box on the right person."""
+    frames; the learned metric on the trunk's features keeps the box on the right person."""
     from apps.track.sequences import mot_track_sequences
     from apps.track.ope import make_tracker, run_sequence, score_from
 
@@ -72,10 +71,7 @@ def test_bad_init_is_one_line_exit_2(init, words, capsys):
 
 
 def test_cli_writes_otb_and_json(tmp_path):
-    frames = tmp_path / "frames"
-    frames.mkdir()
-    for name in sorted(os.listdir(SAMPLES / "juice"))[:8]:
-        (frames / name).symlink_to(SAMPLES / "juice" / name)
+    frames = _juice_frames(tmp_path, 8)
     out = tmp_path / "boxes.txt"
     assert main(["track", str(frames), "--init", "74,67,38,86", "--out", str(out), "--quiet",
                  "--render", str(tmp_path / "t.mp4")]) == 0
@@ -116,3 +112,118 @@ def test_resample_survives_round_off_and_nan():
     w[3] = np.nan
     w[7] = 1.0
     assert np.all(_resample(w) == 7)
+
+
+def test_init_box_past_the_frame_is_clipped_with_one_warning(tmp_path, capsys):
+    out = tmp_path / "boxes.txt"
+    # juice frames are 320x240; "-5,-5,40,40" must be read as a box, not as an unknown option
+    assert main(["track", str(_juice_frames(tmp_path, 4)), "--init", "-5,-5,40,40", "--out", str(out), "--quiet"]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "warning" in err[0] and "clipped to 0,0,35,35" in err[0]
+    assert np.allclose(np.loadtxt(out, delimiter=",")[0], [0, 0, 35, 35])
+    assert main(["track", str(tmp_path / "frames"), "--init", "300,200,100,100", "--out", str(out), "--quiet"]) == 0
+    assert "clipped to 300,200,20,40" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("init", ["-500,-5,40,40", "-50,-60,40,50", "320,10,20,20"])
+def test_init_box_wholly_outside_is_an_error(init, tmp_path, capsys):
+    out = tmp_path / "boxes.txt"
+    assert main(["track", str(SAMPLES / "juice"), "--init", init, "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("vidml: error:") and "outside" in err[0]
+    assert not out.exists()
+
+
+def _juice_frames(tmp_path, n):
+    frames = tmp_path / "frames"
+    frames.mkdir(exist_ok=True)
+    for name in sorted(os.listdir(SAMPLES / "juice"))[:n]:
+        if not (frames / name).exists():
+            (frames / name).symlink_to(SAMPLES / "juice" / name)
+    return frames
+
+
+class _Recorder:
+    """A tracker that records the calls it gets and moves its box one pixel right per frame."""
+
+    def __init__(self):
+        self.calls = []
+
+    def warm_up(self):
+        self.calls.append("warm_up")
+
+    def init(self, frame, box):
+        self.calls.append("init")
+        self.box = np.asarray(box, float)
+
+    def update(self, frame):
+        self.calls.append("update")
+        self.box = self.box + [1, 0, 0, 0]
+        return self.box.copy(), 0.25
+
+
+def test_track_video_is_one_loop_over_any_iterable():
+    from apps.track.loop import track_video
+    from vidml.video import FrameReader
+
+    reader = FrameReader(SAMPLES / "juice")
+    frames = (reader[i] for i in range(5))               # a generator, like a live source
+    seen = []
+    rec = _Recorder()
+    result = track_video(frames, rec, (74, 67, 38, 86), on_frame=lambda i, f, b, c: seen.append((i, b[0], c)))
+    assert rec.calls == ["warm_up", "init"] + ["update"] * 4
+    assert result.frames == 5 and result.boxes.shape == (5, 4)
+    assert np.allclose(result.boxes[:, 0], [74, 75, 76, 77, 78])
+    assert list(result.confidences) == [1.0, 0.25, 0.25, 0.25, 0.25]
+    assert seen == [(0, 74, 1.0), (1, 75, 0.25), (2, 76, 0.25), (3, 77, 0.25), (4, 78, 0.25)]
+    assert result.seconds > 0 and result.fps == pytest.approx(5 / result.seconds)
+
+
+def test_window_features_do_not_depend_on_where_the_window_is():
+    """The same box pooled from two windows at different offsets gives nearly the same feature; another
+    part of the frame gives a different one (the map is computed once, boxes are pooled from it)."""
+    from apps.track.window import WindowFeatures
+    from vidml.video import FrameReader
+
+    frame = FrameReader(SAMPLES / "juice")[0]
+    feat = WindowFeatures(cut=2, grid=4, sampling=2)
+    box = np.array([[74.0, 67, 38, 86]])
+    a = feat.window(frame, np.array([93.0, 110]), np.array([150.0, 200]), 0.6)
+    b = feat.window(frame, np.array([120.0, 95]), np.array([170.0, 210]), 0.6)
+    fa, fb = feat.pool(a, box), feat.pool(b, box)
+    other = feat.pool(a, box + [45, 0, 0, 0])
+    cos = lambda u, v: float((u @ v.T) / (u.norm() * v.norm()))
+    assert cos(fa, fb) > 0.9 and cos(fa, other) < cos(fa, fb) - 0.2
+    assert fa.shape == (1, feat.dim) == (1, 24 * 16)
+
+
+def test_crop_window_replicates_the_border_and_maps_boxes():
+    from apps.track.window import crop_window
+
+    frame = np.zeros((40, 60, 3), np.uint8)
+    frame[:, :30] = 200
+    crop, origin, q = crop_window(frame, np.array([5.0, 20]), np.array([20.0, 20]), 2.0)
+    assert crop.shape == (40, 40, 3) and np.allclose(origin, [-5, 10]) and np.allclose(q, [2, 2])
+    assert (crop == 200).all()                         # left of the frame: the border column, replicated
+
+
+def test_folded_trunk_equals_the_trunk():
+    import torch
+
+    from apps.track.window import frozen_trunk
+    from vidml.backbones.pretrained import Trunk
+
+    x = torch.rand(1, 3, 40, 56)
+    with torch.no_grad():
+        assert torch.allclose(frozen_trunk(2).forward_map(x), Trunk(cut=2).eval().forward_map(x), atol=1e-4)
+
+
+@needs_data
+def test_dev_and_test_splits_are_disjoint():
+    from apps.track.splits import split_sequences
+
+    dev = {s.name for s in split_sequences(DATA, "dev")}
+    test = {s.name for s in split_sequences(DATA, "test")}
+    assert not dev & test
+    assert {"bag", "Dudek20", "Human3", "UAV123_wakeboard7", "PETS09-S2L1-dev/id1"} <= dev
+    assert {"PETS09-S2L1-dev/id9", "TUD-Campus/id4"} <= test

@@ -3,7 +3,7 @@
 ROOT is a folder of OTB sequences (``SEQ/img/`` + ``SEQ/groundtruth_rect.txt``), one such sequence, or a
 MOTChallenge sequence (``img1/`` + ``gt/gt.txt``), whose every identity becomes a single-object sequence.
 Each sequence starts from its first ground-truth box; every later frame with ground truth is scored.
-Prints per-sequence success AUC (21 IoU thresholds), precision at 20 px and fps (tracker time only), then
+Prints per-sequence success AUC (21 IoU thresholds), precision at 20 px and fps (init + update time, after a warm-up; apps.track.loop.track_video), then
 the mean over sequences and the pooled (all frames) numbers; ``--plots DIR`` writes success.png and
 precision.png (pooled curves), ``--results DIR`` one OTB box file per sequence.
 """
@@ -64,7 +64,6 @@ def run(args: argparse.Namespace) -> int:
     import cv2
     import torch
 
-    from apps.track.ope import make_tracker
     from vidml.eval.sot import curves, plot_curves
 
     from vidml.parallel import map_tasks
@@ -78,9 +77,6 @@ def run(args: argparse.Namespace) -> int:
     cv2.setNumThreads(args.threads)
     if args.results:
         Path(args.results).mkdir(parents=True, exist_ok=True)
-    if args.tracker == "vidml" and args.workers <= 1 and not args.scheduler:
-        # pay torch's one-time start-up before timing, as for OpenCV's import
-        make_tracker("vidml").init(np.zeros((64, 64, 3), np.uint8), (16, 16, 24, 24))
     tasks = [(str(root), i, args.tracker, args.seed, args.threads) for i in range(len(seqs))]
     done = map_tasks(_eval_task, tasks, workers=args.workers, scheduler=args.scheduler,
                      desc=f"eval {args.tracker}", quiet=args.quiet)

@@ -2,17 +2,18 @@
 
 A tracker is anything with ``init(frame_rgb, box_xywh)`` and ``update(frame_rgb) -> (box, confidence)``;
 :class:`OpenCVTracker` adapts OpenCV's trackers (``cv2.TrackerMIL_create`` ...: BGR frames, integer
-boxes, ``update -> (ok, box)``; when ``ok`` is false the last box is kept). ``fps`` counts the time spent
-in ``init`` + ``update`` calls only (decoding frames is not the tracker's cost), as the OTB toolkit does.
+boxes, ``update -> (ok, box)``; when ``ok`` is false the last box is kept). The loop is
+:func:`apps.track.loop.track_video`, the same one ``vidml track`` runs: ``fps`` counts the time spent in
+``init`` + ``update`` calls only (decoding frames is not the tracker's cost), as the OTB toolkit does.
 """
 from __future__ import annotations
 
-import time
 from typing import Callable
 
 import cv2
 import numpy as np
 
+from apps.track.loop import TrackResult, track_video
 from apps.track.sequences import Sequence
 
 
@@ -47,21 +48,15 @@ def make_tracker(name: str, seed: int = 0, **options):
     raise ValueError(f"unknown tracker {name!r}")
 
 
+def track_sequence(tracker, seq: Sequence, warm_up: bool = True) -> TrackResult:
+    """:func:`track_video` over ``seq``'s frames from its first ground-truth box."""
+    return track_video(seq.frames(), tracker, seq.gt[0], warm_up=warm_up)
+
+
 def run_sequence(tracker, seq: Sequence) -> tuple[np.ndarray, float]:
     """Boxes (T, 4) for every frame of ``seq`` (the first is the given box) and the tracker's frames/s."""
-    frames = seq.frames()
-    first = next(frames)
-    boxes = np.zeros((len(seq), 4))
-    boxes[0] = seq.gt[0]
-    t0 = time.perf_counter()
-    tracker.init(first, seq.gt[0])
-    spent = time.perf_counter() - t0
-    for i, frame in enumerate(frames, 1):
-        t0 = time.perf_counter()
-        box, _ = tracker.update(frame)
-        spent += time.perf_counter() - t0
-        boxes[i] = box
-    return boxes, len(seq) / max(spent, 1e-9)
+    result = track_sequence(tracker, seq)
+    return result.boxes, result.fps
 
 
 def score_from(boxes: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,32 +1,32 @@
-"""Particle-filter tracker with an online deep-metric-learning observation model (Hu, Lu, Tan, TCSVT 2016).
+"""Particle-filter tracker with an online deep-metric-learning observation model (Hu, Lu, Tan, TCSVT 2016)
+on the features of the shared pretrained trunk.
 
 Per frame (``update``), in the paper's order:
 
-1. **Predict.** Every particle's affine state ``(cx, cy, s, a, r, k)`` takes a constant-velocity step (the
-   smoothed displacement of the estimate, ``velocity``) plus a zero-mean Gaussian one (std ``motion * z``
-   pixels for the centre, ``z = sqrt(w h)`` the box size, ``lost_search`` times wider after an unconfident
-   frame; ``scale_std``, ... for the rest).
-2. **Observe.** All particles are warped to ``patch x patch`` grey patches in one ``cv2.remap``
-   (:func:`vidml.boxes.warp_patches`), normalised to zero mean / unit variance, mapped by the tanh MLP ``f``,
-   and weighted ``w_i ∝ exp(-gamma * d^2_i / d^2_neg - colour * d_c^2_i / d_c^2_neg)`` with ``d^2_i = min_k
-   ||f(y_i) - f(m_k)||^2 / D`` to the templates ``m_k``, ``d^2_neg`` the mean distance of the last negatives
-   (so ``gamma`` is scale free), ``d_c^2`` the Bhattacharyya distance of the particle's colour histogram
-   to the reference one (:mod:`apps.track.colour`) and ``d_c^2_neg`` the same for the negatives (a running
-   mean over confident frames), so that ``colour`` is scale free too and both cues weigh alike whether the
-   target stands out from its background in colour or not.
+1. **Predict.** Every particle's affine state ``(cx, cy, s, a, r, k)`` (:mod:`vidml.boxes`; ``r = k = 0``)
+   takes a constant-velocity step (the smoothed displacement of the estimate, ``velocity``) plus a zero-mean
+   Gaussian one (std ``motion * z`` pixels for the centre, ``z = sqrt(w h)`` the box size; ``scale_std`` and
+   ``aspect_std`` for the log-scale and log-aspect, so the box follows a growing or shrinking target).
+2. **Observe.** ONE trunk forward of the search window around the prediction (:mod:`apps.track.window`:
+   ``context * z`` of margin, resized so the target is ``target_px`` across); every particle's box is pooled
+   from that map by ``roi_align`` into ``phi(y_i)`` and mapped by the tanh MLP ``f``; the weights are
+   ``w_i ∝ exp(-gamma * d^2_i / d^2_neg - colour * d_c^2_i / d_c^2_neg)`` with ``d^2_i = min_k ||f(phi(y_i)) -
+   f(m_k)||^2 / D`` to the templates ``m_k`` and ``d^2_neg`` the mean distance of the negatives (so ``gamma``
+   is scale free); the optional anchor term (``anchor > 0``) adds ``1 - cos(phi(y_i), phi(first box))`` of the
+   fixed trunk features, relative to the first frame's negatives; the optional colour term (``colour > 0``, :mod:`apps.track.colour`) is the Bhattacharyya
+   distance of each particle's colour histogram to the reference one, scaled by the background's.
 3. **Estimate.** The weighted mean state of the ``top_k`` best particles, its log-scale damped
    (``s_t = s_{t-1} + scale_lr (s_est - s_{t-1})``); confidence = ``clip(1 - d^2_first / d^2_neg, 0, 1)``
-   with ``d^2_first`` the estimate's distance to the FIRST frame's template only (recent templates follow
-   the box wherever it drifts, so only the first one can tell a drift or an occlusion).
-4. **Resample** with ``filterpy.monte_carlo.systematic_resample``.
+   with ``d^2_first`` the estimate's distance to the FIRST frame's template (recent templates follow the box
+   wherever it drifts, so only the first one can tell a drift or an occlusion).
+4. **Resample** with ``filterpy.monte_carlo.systematic_resample``. After an unconfident frame the next
+   search is wider (``lost_context``, ``lost_search`` times the motion std) and a ``redetect`` share of the
+   particles is spread uniformly over that window: the learned metric re-acquires the target there.
 5. **Learn** only from confident frames (``confidence >= confident``): positives (a few pixels off) and
-   negatives (background, parts, wrong scale) are cut around the estimate into replay buffers (the first
-   frame's samples are kept for good); every ``update_every`` frames ``train_steps`` Adam steps minimise
-   the online objective of :mod:`apps.track.objective`; the template bank is the first patch plus the last
-   ``templates - 1`` confident patches; the colour reference moves by ``colour_lr`` towards the estimate's.
-
-Frames are first shrunk (INTER_AREA) so that the initial box is about ``work_size`` pixels across: the
-cost then no longer depends on the frame or target size and the patch sampling does not alias.
+   negatives (background, parts, wrong scale; :mod:`apps.track.sampling`) are pooled from the same map into
+   replay buffers (the first frame's are kept for good); every ``update_every`` frames ``train_steps`` Adam
+   steps minimise the online DDML objective of :mod:`apps.track.objective`; the template bank is the first
+   box's feature plus the last ``templates - 1`` confident ones.
 
 Python API, like OpenCV's trackers::
 
@@ -39,32 +39,36 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field, replace
 
-import cv2
 import numpy as np
 import torch
 from filterpy.monte_carlo import systematic_resample
 
-from apps.track.colour import bhattacharyya_sq, colour_histograms, patch_histograms
+from apps.track.colour import bhattacharyya_sq, colour_histograms
 from apps.track.objective import online_objective, template_sq_dist
 from apps.track.sampling import negative_states, positive_states
+from apps.track.window import Window, WindowFeatures
 from vidml.backbones.mlp import MetricMLP
-from vidml.boxes import affine_to_xywh, check_box_in_frame, warp_patches, xywh_to_affine
+from vidml.boxes import affine_to_xywh, check_box_in_frame, xywh_to_affine, xyxy_to_xywh
 
 
 @dataclass
 class TrackerConfig:
-    """Every knob of the tracker, one default for all sequences (no per-sequence tuning)."""
+    """Every knob of the tracker, one default for all sequences, chosen on the DEV split (apps.track.splits)."""
 
     particles: int = 400
-    patch: int = 16
+    cut: int = 2                    # trunk block whose map is pooled (2: stride 4, 24 channels)
+    grid: int = 4                   # roi_align bins per side: features of C * grid^2 values
+    sampling: int = 2               # roi_align samples per bin side
+    unit: bool = True               # each box's feature vector scaled to length sqrt(C grid^2)
+    target_px: float = 32.0         # the target's size sqrt(w h) on the trunk's input, pixels
+    context: float = 2.0            # search window = box + context * z (width and height)
+    lost_context: float = 4.0       # ... after an unconfident frame
+    init_context: float = 5.0       # the first frame's window (room for the far negatives)
     hidden: tuple[int, ...] = (128, 32)
-    work_size: float = 48.0         # initial box size sqrt(w h) on the working image (frames shrink, never grow)
     motion: float = 0.12            # centre random-walk std, in box sizes
-    scale_std: float = 0.01         # log-scale std
+    scale_std: float = 0.02         # log-scale std
     aspect_std: float = 0.01        # log-aspect std
-    rot_std: float = 0.0            # rotation std (radians); axis-aligned benchmarks leave it 0
-    skew_std: float = 0.0
-    gamma: float = 20.0
+    gamma: float = 100.0
     top_k: int = 10
     objective: str = "logistic"     # or "linear" (the paper's)
     alpha: float = 1.0
@@ -79,16 +83,16 @@ class TrackerConfig:
     neg_per_frame: int = 24
     buffer_frames: int = 20         # confident frames kept in the replay buffers (besides the first)
     templates: int = 5
-    colour: float = 20.0            # lambda of the colour-histogram log-likelihood (0: grey metric only)
-    colour_bins: int = 4            # levels per RGB channel of the colour histograms
-    colour_lr: float = 0.05         # reference histogram q <- (1 - lr) q + lr h(estimate) on confident frames
-    lost_search: float = 2.0        # centre std x this while the last frame was not confident (re-detection)
+    anchor: float = 20.0            # weight of the fixed term 1 - cos(phi(y), phi(first box)) / that of the negatives
+    colour: float = 0.0             # lambda of the colour-histogram term (0: the learned metric only)
+    colour_bins: int = 4
+    colour_lr: float = 0.05
+    lost_search: float = 2.0        # centre std x this while the last frame was not confident
+    redetect: float = 0.0           # share of the particles spread over the wider window while lost
     confident: float = 0.5          # learn only from frames at least this confident
     threads: int = 1
-    features: str = "grey"          # "lab": L (zero mean / unit variance per patch) + a, b chroma; or "grey"
-    chroma_scale: float = 16.0      # a, b enter as (a - 128) / chroma_scale (absolute colour, not normalised)
-    velocity: float = 0.5           # constant-velocity drift: v_t = (1 - velocity) v_{t-1} + velocity * (c_t - c_{t-1})
-    scale_lr: float = 0.5           # damped scale: s_t = s_{t-1} + scale_lr * (s_estimate - s_{t-1})
+    velocity: float = 0.5           # v_t = (1 - velocity) v_{t-1} + velocity * (c_t - c_{t-1})
+    scale_lr: float = 0.5           # s_t = s_{t-1} + scale_lr * (s_estimate - s_{t-1})
 
 
 @dataclass
@@ -113,6 +117,14 @@ def _resample(weights: np.ndarray) -> np.ndarray:
         return np.minimum(np.searchsorted(np.cumsum(w), positions, side="right"), len(w) - 1)
 
 
+def _inside(states: np.ndarray, win: Window) -> np.ndarray:
+    """States with their centres clipped into the window (frame coordinates)."""
+    st = states.copy()
+    st[:, 0] = np.clip(st[:, 0], win.origin[0], win.origin[0] + win.size[0])
+    st[:, 1] = np.clip(st[:, 1], win.origin[1], win.origin[1] + win.size[1])
+    return st
+
+
 class Tracker:
     """Single-object tracker: ``init(frame, box)`` then ``update(frame) -> (box, confidence)`` per frame."""
 
@@ -121,163 +133,156 @@ class Tracker:
         self.seed = seed
         self.state: np.ndarray | None = None
 
-    # -- image and features ---------------------------------------------------------------------------
-    def _channels(self) -> int:
-        return 3 if self.cfg.features == "lab" else 1
+    def warm_up(self) -> None:
+        """Pay the one-time start-up (weights, thread pool, first calls of every kernel) on a dummy frame,
+        so that a short clip's fps is not dominated by it; the tracker is reset afterwards."""
+        rng = np.random.default_rng(0)
+        frame = rng.integers(0, 255, (96, 128, 3), dtype=np.uint8)
+        self.init(frame, (40, 30, 30, 36)).update(frame)
+        self.state = None
 
-    def _prepare(self, frame: np.ndarray) -> np.ndarray:
-        if self.scale < 1.0:
-            frame = cv2.resize(frame, None, fx=self.scale, fy=self.scale, interpolation=cv2.INTER_AREA)
-        self.rgb = frame if frame.ndim == 3 else cv2.cvtColor(frame, cv2.COLOR_GRAY2RGB)
-        if self.cfg.features == "lab" and frame.ndim == 3:
-            return cv2.cvtColor(frame, cv2.COLOR_RGB2LAB).astype(np.float32)
-        grey = frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
-        if self.cfg.features == "lab":  # grey input: neutral chroma
-            return np.dstack([grey, np.full_like(grey, 128), np.full_like(grey, 128)]).astype(np.float32)
-        return grey.astype(np.float32)
+    # -- observation ----------------------------------------------------------------------------------
+    def _window(self, frame: np.ndarray, context: float) -> Window:
+        box = affine_to_xywh(self.state)
+        z = float(np.sqrt(box[2] * box[3]))
+        centre = self.state[:2] + self.velocity
+        return self.feat.window(frame, centre, box[2:] + context * z, self.cfg.target_px / z)
 
-    def _patches(self, image: np.ndarray, states: np.ndarray) -> torch.Tensor:
-        """(N, 6) working-image states -> (N, C patch^2) features (see :meth:`_features`)."""
-        return self._features(warp_patches(image, states, (self.cfg.patch, self.cfg.patch)))
+    def _features(self, win: Window, states: np.ndarray) -> torch.Tensor:
+        return self.feat.pool(win, affine_to_xywh(states))
 
-    def _features(self, p: np.ndarray) -> torch.Tensor:
-        """(N, patch, patch[, C]) float patches -> (N, C patch^2) features: lightness zero mean / unit variance
-        per patch (+4 grey levels in the divisor so flat patches stay near 0), chroma ``(a - 128) / chroma_scale``."""
-        p = p.reshape(len(p), self.cfg.patch ** 2, -1)
-        light = p[:, :, 0]
-        light = light - light.mean(axis=1, keepdims=True)
-        light /= light.std(axis=1, keepdims=True) + 4.0
-        if p.shape[2] == 1:
-            return torch.from_numpy(np.ascontiguousarray(light, dtype=np.float32))
-        chroma = (p[:, :, 1:] - 128.0) / self.cfg.chroma_scale
-        return torch.from_numpy(np.ascontiguousarray(np.concatenate([light, chroma.reshape(len(p), -1)], axis=1)))
+    def _colour(self, win: Window, states: np.ndarray) -> np.ndarray:
+        on_window = xywh_to_affine(xyxy_to_xywh(self.feat.boxes_on(win, affine_to_xywh(states))))
+        return colour_histograms(win.rgb, on_window, size=12, bins=self.cfg.colour_bins)
 
-    def _observe(self, image: np.ndarray, states: np.ndarray) -> tuple[torch.Tensor, np.ndarray | None]:
-        """Features and colour histograms (None without the colour cue) of the particles ``states``.
-
-        With grey features both come from ONE warp of the RGB frame at ``patch x patch`` (grey = OpenCV's
-        RGB2GRAY of the warped patch), which halves the sampling cost of the particles."""
-        cfg = self.cfg
-        if cfg.colour <= 0:
-            return self._patches(image, states), None
-        if cfg.features != "grey":
-            return self._patches(image, states), self._colour(states)
-        rgb = warp_patches(self.rgb, states, (cfg.patch, cfg.patch))
-        grey = cv2.cvtColor(rgb.reshape(-1, cfg.patch, 3), cv2.COLOR_RGB2GRAY).reshape(len(states), -1)
-        return self._features(grey.astype(np.float32)), patch_histograms(rgb, cfg.colour_bins)
-
-    def _to_work(self, box: np.ndarray) -> np.ndarray:
-        return np.asarray(box, np.float64) * self.scale
+    def _negatives(self, win: Window, box: np.ndarray, n: int) -> np.ndarray:
+        """``n`` negative states around ``box`` with their centres inside the window."""
+        shifted = np.asarray(box, np.float64) - np.r_[win.origin, 0, 0]
+        st = negative_states(shifted, n, self.rng, (int(win.size[0]) + 1, int(win.size[1]) + 1))
+        st[:, :2] += win.origin
+        return st
 
     # -- public API -----------------------------------------------------------------------------------
     def init(self, frame: np.ndarray, box) -> "Tracker":
         """Start tracking the ``box`` (x, y, w, h in pixels) of ``frame`` (H, W[, 3] uint8)."""
+        cfg = self.cfg
         box = np.asarray(box, np.float64).reshape(4)
         height, width = frame.shape[:2]
         check_box_in_frame(box, (width, height), "--init box")
-        torch.set_num_threads(self.cfg.threads)
+        torch.set_num_threads(cfg.threads)
         torch.manual_seed(self.seed)
         self.rng = np.random.default_rng(self.seed)
         np.random.seed(self.seed)  # filterpy's systematic_resample draws its offset from the global generator
-        self.scale = min(1.0, self.cfg.work_size / float(np.sqrt(box[2] * box[3])))
-        self.work_size = (int(round(width * self.scale)), int(round(height * self.scale)))
-        self.net = MetricMLP((self._channels() * self.cfg.patch ** 2, *self.cfg.hidden))
-        self.optim = torch.optim.Adam(self.net.parameters(), lr=self.cfg.lr)
-        image = self._prepare(frame)
-        wbox = self._to_work(box)
-        self.state = xywh_to_affine(wbox)
-        self.particles = np.repeat(self.state[None], self.cfg.particles, axis=0)
+        self.frame_size = (width, height)
+        self.feat = WindowFeatures(cfg.cut, cfg.grid, cfg.sampling, cfg.unit)
+        self.net = MetricMLP((self.feat.dim, *cfg.hidden))
+        self.optim = torch.optim.Adam(self.net.parameters(), lr=cfg.lr)
+        self.state = xywh_to_affine(box)
+        self.particles = np.repeat(self.state[None], cfg.particles, axis=0)
         self.velocity = np.zeros(2)
         self.confidence = 1.0
-        self.first_template = self._patches(image, self.state[None])
-        self.colour_ref = self._colour(self.state[None])[0]
-        self.dc2_neg = 1.0
-        self._calibrate_colour(negative_states(wbox, 4 * self.cfg.neg_per_frame, self.rng, self.work_size), 1.0)
-        self.recent: deque = deque(maxlen=max(self.cfg.templates - 1, 0))
+        win = self._window(frame, cfg.init_context)
+        self.first_template = self._features(win, self.state[None])
+        self.recent: deque = deque(maxlen=max(cfg.templates - 1, 0))
         self.buf = _Buffers()
-        self.buf.pos_first = self._patches(image, positive_states(wbox, 4 * self.cfg.pos_per_frame, self.rng))
-        self.buf.neg_first = self._patches(image, negative_states(wbox, 4 * self.cfg.neg_per_frame, self.rng, self.work_size))
+        self.buf.pos_first = self._features(win, positive_states(box, 4 * cfg.pos_per_frame, self.rng))
+        negatives = self._negatives(win, box, 4 * cfg.neg_per_frame)
+        self.buf.neg_first = self._features(win, negatives)
+        if cfg.colour > 0:
+            self.colour_ref = self._colour(win, self.state[None])[0]
+            self.dc2_neg = float(bhattacharyya_sq(self._colour(win, negatives), self.colour_ref).mean())
+        self.raw_neg = max(float(self._raw_distance(self.buf.neg_first).mean()), 1e-6)
         self.d2_neg = 1.0
-        self._train(self.cfg.init_steps)
+        self._train(cfg.init_steps)
         self.frame_index = 0
         return self
 
+    def _predict(self, lost: bool, win: Window | None = None) -> None:
+        """Step 1 (and, while lost, the re-detection spread over ``win``)."""
+        cfg = self.cfg
+        z = float(np.exp(self.state[2]))
+        motion = cfg.motion * (cfg.lost_search if lost else 1.0)
+        std = np.array([motion * z, motion * z, cfg.scale_std, cfg.aspect_std, 0.0, 0.0])
+        self.particles = self.particles + self.rng.normal(size=self.particles.shape) * std
+        self.particles[:, :2] += self.velocity
+        if win is not None and cfg.redetect > 0:
+            n = int(round(cfg.redetect * len(self.particles)))
+            spread = np.repeat(self.state[None], n, axis=0)
+            spread[:, :2] = win.origin + self.rng.random((n, 2)) * np.asarray(win.size)
+            self.particles[self.rng.choice(len(self.particles), n, replace=False)] = spread
+        self.particles[:, 0] = np.clip(self.particles[:, 0], 0, self.frame_size[0])
+        self.particles[:, 1] = np.clip(self.particles[:, 1], 0, self.frame_size[1])
+        self.particles[:, 2] = np.clip(self.particles[:, 2], np.log(4.0), np.log(max(self.frame_size)))
+
+    def _log_weights(self, win: Window) -> np.ndarray:
+        """Step 2: ``-gamma d^2 / d^2_neg`` (``- colour d_c^2 / d_c^2_neg``) of every particle, max 0."""
+        cfg = self.cfg
+        with torch.no_grad():
+            feats = self._features(win, self.particles)
+            d2 = template_sq_dist(self.net, feats, self._templates()).numpy()
+        d2n = d2 / max(self.d2_neg, 1e-6)
+        logw = -cfg.gamma * (d2n - d2n.min())
+        if cfg.anchor > 0:
+            dr = self._raw_distance(feats) / self.raw_neg
+            logw -= cfg.anchor * (dr - dr.min())
+        if cfg.colour > 0:
+            dc2 = bhattacharyya_sq(self._colour(win, self.particles), self.colour_ref) / max(self.dc2_neg, 1e-6)
+            logw -= cfg.colour * (dc2 - dc2.min())
+        return logw
+
     def update(self, frame: np.ndarray) -> tuple[np.ndarray, float]:
-        """Track into the next ``frame``; returns the box (x, y, w, h, original pixels) and a confidence in [0, 1]."""
+        """Track into the next ``frame``; returns the box (x, y, w, h, pixels) and a confidence in [0, 1]."""
         if self.state is None:
             raise RuntimeError("call init(frame, box) before update(frame)")
         cfg = self.cfg
         self.frame_index += 1
-        image = self._prepare(frame)
-        # 1. predict: Gaussian random walk of the six affine parameters
-        z = float(np.exp(self.state[2]))
-        motion = cfg.motion * (cfg.lost_search if self.confidence < cfg.confident else 1.0)
-        std = np.array([motion * z, motion * z, cfg.scale_std, cfg.aspect_std, cfg.rot_std, cfg.skew_std])
-        self.particles = self.particles + self.rng.normal(size=self.particles.shape) * std
-        self.particles[:, :2] += self.velocity
-        self.particles[:, 0] = np.clip(self.particles[:, 0], 0, self.work_size[0])
-        self.particles[:, 1] = np.clip(self.particles[:, 1], 0, self.work_size[1])
-        # 2. observe: d^2 to the nearest template in the learned metric
-        features, hists = self._observe(image, self.particles)
-        with torch.no_grad():
-            d2 = template_sq_dist(self.net, features, self._templates()).numpy()
-        d2n = d2 / max(self.d2_neg, 1e-6)
-        logw = -cfg.gamma * (d2n - d2n.min())
-        if hists is not None:
-            dc2 = bhattacharyya_sq(hists, self.colour_ref)
-            dc2n = dc2 / max(self.dc2_neg, 1e-6)
-            logw -= cfg.colour * (dc2n - dc2n.min())
-        weights = np.exp(logw)
+        lost = self.confidence < cfg.confident
+        win = self._window(frame, cfg.lost_context if lost else cfg.context)
+        self._predict(lost, win if lost else None)                                  # 1. predict
+        weights = np.exp(self._log_weights(win))                                      # 2. observe
         weights /= weights.sum()
-        # 3. estimate: weighted mean of the best particles
-        top = np.argsort(-weights)[: cfg.top_k]
+        top = np.argsort(-weights)[: cfg.top_k]                                       # 3. estimate
         previous_scale, previous_centre = self.state[2], self.state[:2].copy()
         self.state = (weights[top, None] * self.particles[top]).sum(0) / weights[top].sum()
         self.state[2] = previous_scale + cfg.scale_lr * (self.state[2] - previous_scale)
-        # confidence: the estimate's distance to the FIRST frame's template, relative to the negatives' --
-        # recent templates follow the box wherever it goes, so only the first one can tell a drift
+        box = affine_to_xywh(self.state)
+        negatives = self._negatives(win, box, cfg.neg_per_frame)
         with torch.no_grad():
-            d2_first = float(template_sq_dist(self.net, self._patches(image, self.state[None]), self.first_template))
-        confidence = float(np.clip(1.0 - d2_first / max(self.d2_neg, 1e-6), 0.0, 1.0))
-        self.confidence = confidence
+            estimate, neg = self._features(win, self.state[None]), self._features(win, negatives)
+            d2_first = template_sq_dist(self.net, torch.cat([estimate, neg]), self.first_template).numpy()
+        self.confidence = float(np.clip(1.0 - d2_first[0] / max(d2_first[1:].mean(), 1e-6), 0.0, 1.0))
         self.velocity = (1 - cfg.velocity) * self.velocity + cfg.velocity * (self.state[:2] - previous_centre)
-        # 4. resample (systematic)
-        self.particles = self.particles[_resample(weights)]
-        # 5. learn from confident frames
-        box_work = affine_to_xywh(self.state)
-        if confidence >= cfg.confident:
-            self._collect(image, box_work)
-            if cfg.colour > 0:
-                h = self._colour(self.state[None])[0]
-                self.colour_ref = (1 - cfg.colour_lr) * self.colour_ref + cfg.colour_lr * h
-                self._calibrate_colour(negative_states(box_work, cfg.neg_per_frame, self.rng, self.work_size), cfg.colour_lr)
-        if confidence >= cfg.confident and self.frame_index % cfg.update_every == 0 and self.buf.pos:
-            self._train(cfg.train_steps)
-        return box_work / self.scale, confidence
+        self.particles = self.particles[_resample(weights)]                           # 4. resample
+        if self.confidence >= cfg.confident:                                          # 5. learn
+            self._collect(win, box, estimate, neg, negatives)
+            if self.frame_index % cfg.update_every == 0:
+                self._train(cfg.train_steps)
+        return box, self.confidence
+
+    def _raw_distance(self, feats: torch.Tensor) -> np.ndarray:
+        """``1 - cos(phi(y), phi(first box))`` of the trunk features themselves (the fixed anchor term)."""
+        first = self.first_template[0]
+        cos = (feats @ first) / (feats.norm(dim=1) * first.norm()).clamp_min(1e-6)
+        return (1.0 - cos).numpy()
 
     # -- online learning ------------------------------------------------------------------------------
-    def _colour(self, states: np.ndarray) -> np.ndarray:
-        # sampled like the particles' patches (patch x patch), so that all histograms count the same pixels
-        return colour_histograms(self.rgb, states, size=self.cfg.patch, bins=self.cfg.colour_bins)
-
-    def _calibrate_colour(self, negatives: np.ndarray, rate: float) -> None:
-        """``d_c^2_neg <- (1 - rate) d_c^2_neg + rate * mean_n d_c^2(negative_n)``: the colour distance of the
-        background and parts, which makes ``colour`` scale free like ``gamma``."""
-        if self.cfg.colour > 0:
-            dc2 = float(bhattacharyya_sq(self._colour(negatives), self.colour_ref).mean())
-            self.dc2_neg = (1 - rate) * self.dc2_neg + rate * dc2
-
     def _templates(self) -> torch.Tensor:
         return torch.cat([self.first_template, *self.recent]) if self.recent else self.first_template
 
-    def _collect(self, image: np.ndarray, box_work: np.ndarray) -> None:
+    def _collect(self, win: Window, box: np.ndarray, estimate: torch.Tensor, neg: torch.Tensor,
+                 negatives: np.ndarray) -> None:
+        """Step 5: the estimate joins the templates, positives and the frame's negatives the buffers."""
         cfg = self.cfg
-        self.recent.append(self._patches(image, xywh_to_affine(box_work)[None]))
-        self.buf.pos.append(self._patches(image, positive_states(box_work, cfg.pos_per_frame, self.rng)))
-        self.buf.neg.append(self._patches(image, negative_states(box_work, cfg.neg_per_frame, self.rng, self.work_size)))
+        self.recent.append(estimate)
+        self.buf.pos.append(self._features(win, positive_states(box, cfg.pos_per_frame, self.rng)))
+        self.buf.neg.append(neg)
         while len(self.buf.pos) > cfg.buffer_frames:
             self.buf.pos.popleft()
             self.buf.neg.popleft()
+        if cfg.colour > 0:
+            self.colour_ref = (1 - cfg.colour_lr) * self.colour_ref + cfg.colour_lr * self._colour(win, self.state[None])[0]
+            dc2 = float(bhattacharyya_sq(self._colour(win, negatives), self.colour_ref).mean())
+            self.dc2_neg = (1 - cfg.colour_lr) * self.dc2_neg + cfg.colour_lr * dc2
 
     def _train(self, steps: int) -> None:
         cfg = self.cfg

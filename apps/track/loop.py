@@ -1,0 +1,65 @@
+"""The one per-frame tracking loop, used by ``vidml track``, ``vidml eval sot`` and ``benchmarks/bench_sot.py``.
+
+``track_video(frames, tracker, box)`` calls ``tracker.init(first_frame, box)`` then ``tracker.update(frame)
+-> (box, confidence)`` for every later frame of ANY iterable of RGB frames (a FrameReader, a generator over a
+camera, a list). A tracker with a ``warm_up()`` method is warmed first (weights, thread pool, first kernel
+calls), outside the timing. ``TrackResult.seconds`` counts the ``init`` + ``update`` calls only (decoding,
+drawing and writing are not the tracker's cost), so ``fps = frames / seconds`` is the OTB toolkit's figure
+and the one ``vidml track`` reports. ``on_frame(i, frame, box, confidence)`` (optional) sees every frame
+after it was tracked, e.g. to draw it.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable, Iterable, Protocol
+
+import numpy as np
+
+
+class SingleObjectTracker(Protocol):
+    def init(self, frame: np.ndarray, box) -> object: ...
+
+    def update(self, frame: np.ndarray) -> tuple[np.ndarray, float]: ...
+
+
+@dataclass
+class TrackResult:
+    """Boxes (T, 4) xywh (the first is the given box), a confidence per frame (1 on frame 0), tracker time."""
+
+    boxes: np.ndarray
+    confidences: np.ndarray
+    seconds: float          # init + update time, seconds
+    warm_up_seconds: float  # the start-up paid before the first frame (not in ``seconds``)
+
+    @property
+    def frames(self) -> int:
+        return len(self.boxes)
+
+    @property
+    def fps(self) -> float:
+        return self.frames / max(self.seconds, 1e-9)
+
+
+def track_video(frames: Iterable[np.ndarray], tracker: SingleObjectTracker, box,
+                on_frame: Callable[[int, np.ndarray, np.ndarray, float], None] | None = None,
+                warm_up: bool = True) -> TrackResult:
+    """Track ``box`` (x, y, w, h) from the first of ``frames`` through the rest (see the module docstring)."""
+    t0 = time.perf_counter()
+    if warm_up and hasattr(tracker, "warm_up"):
+        tracker.warm_up()
+    warm = time.perf_counter() - t0
+    boxes, confs, spent = [], [], 0.0
+    for i, frame in enumerate(frames):
+        t0 = time.perf_counter()
+        if i == 0:
+            tracker.init(frame, box)
+            b, c = np.asarray(box, np.float64).reshape(4), 1.0
+        else:
+            b, c = tracker.update(frame)
+        spent += time.perf_counter() - t0
+        boxes.append(np.asarray(b, np.float64))
+        confs.append(float(c))
+        if on_frame is not None:
+            on_frame(i, frame, boxes[-1], confs[-1])
+    return TrackResult(np.array(boxes).reshape(-1, 4), np.array(confs), spent, warm)

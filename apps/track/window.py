@@ -1,0 +1,124 @@
+"""Trunk features of a search window, computed once per frame, and every box pooled from that one map.
+
+A window around the predicted box (``box + context * z`` on each side in total, ``z = sqrt(w h)``) is cut from the
+frame and resized so that the target measures ``target_px`` pixels across (``q = target_px / z``; INTER_AREA
+when shrinking, so that nothing aliases). The shared ImageNet trunk (:class:`vidml.backbones.pretrained.Trunk`,
+cut after block ``cut``, BatchNorm folded into the convolutions for speed) maps it to ``F`` of shape
+``(C, H/stride, W/stride)``. A box ``b`` of the frame becomes ``q (b - origin)`` on the window and its feature is
+
+    phi(b) = (roi_align(F, q (b - origin), grid x grid, 1 / stride) - mu) / sigma   (flattened, C grid^2 values)
+
+with ``mu``, ``sigma`` the per-channel mean / std of the first frame's map (fixed for the whole track), so that
+400 particles and the training samples cost one forward pass and one ``torchvision.ops.roi_align`` call.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import cv2
+import numpy as np
+import torch
+from torch import nn
+from torchvision.ops import roi_align
+
+from vidml.backbones.pretrained import Trunk
+
+
+def fold_batchnorm(module: nn.Module) -> nn.Module:
+    """Fold every ``Conv2d`` directly followed by a ``BatchNorm2d`` (inside an ``nn.Sequential``) into one
+    convolution, in place (eval mode: ``w' = w gamma / sqrt(var + eps)``, ``b' = beta - mean gamma / sqrt(var + eps)``)."""
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+    for child in module.modules():
+        if not isinstance(child, nn.Sequential):
+            continue
+        names = list(child._modules)
+        for a, b in zip(names, names[1:]):
+            conv, bn = child._modules[a], child._modules[b]
+            if isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d):
+                child._modules[a] = fuse_conv_bn_eval(conv, bn)
+                child._modules[b] = nn.Identity()
+    return module
+
+
+@lru_cache(maxsize=4)
+def frozen_trunk(cut: int) -> Trunk:
+    """The pretrained trunk cut after block ``cut``, in eval mode, BatchNorm folded, no gradients (cached)."""
+    trunk = Trunk(cut=cut).eval()
+    fold_batchnorm(trunk.blocks)
+    trunk.requires_grad_(False)
+    return trunk
+
+
+@dataclass
+class Window:
+    """One frame's search window: its feature map and the frame -> window mapping ``x' = q (x - origin)``."""
+
+    fmap: torch.Tensor          # (1, C, h, w)
+    origin: np.ndarray          # (2,) frame coordinates of the window's top-left corner
+    q: np.ndarray               # (2,) window pixels per frame pixel, x and y
+    size: tuple[int, int]       # frame-pixel (width, height) of the window
+    rgb: np.ndarray             # the resized window (h, w, 3) uint8
+
+
+def crop_window(frame: np.ndarray, centre: np.ndarray, size: np.ndarray, q: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cut ``size`` (w, h) frame pixels around ``centre`` (replicating the border) and resize by ``q``.
+    Returns the resized RGB window, its integer frame origin and the exact scale ``(qx, qy)``."""
+    height, width = frame.shape[:2]
+    w, h = max(int(round(size[0])), 4), max(int(round(size[1])), 4)
+    x0, y0 = int(round(centre[0] - w / 2)), int(round(centre[1] - h / 2))
+    out_w, out_h = max(int(round(w * q)), 16), max(int(round(h * q)), 16)
+    ix0, iy0, ix1, iy1 = max(x0, 0), max(y0, 0), min(x0 + w, width), min(y0 + h, height)
+    if ix1 <= ix0 or iy1 <= iy0:  # window wholly outside: the nearest border pixels
+        ix0, iy0 = min(max(x0, 0), width - 1), min(max(y0, 0), height - 1)
+        ix1, iy1 = ix0 + 1, iy0 + 1
+    crop = frame[iy0:iy1, ix0:ix1]
+    if (ix0, iy0, ix1, iy1) != (x0, y0, x0 + w, y0 + h):
+        crop = cv2.copyMakeBorder(crop, iy0 - y0 if iy0 > y0 else 0, max(y0 + h - iy1, 0),
+                                  ix0 - x0 if ix0 > x0 else 0, max(x0 + w - ix1, 0), cv2.BORDER_REPLICATE)
+    interp = cv2.INTER_AREA if q < 1 else cv2.INTER_LINEAR
+    crop = cv2.resize(crop, (out_w, out_h), interpolation=interp)
+    if crop.ndim == 2:
+        crop = cv2.cvtColor(crop, cv2.COLOR_GRAY2RGB)
+    return crop, np.array([x0, y0], np.float64), np.array([out_w / w, out_h / h])
+
+
+class WindowFeatures:
+    """Per-frame trunk map of a search window and roi-aligned box features from it (see the module docstring)."""
+
+    def __init__(self, cut: int = 3, grid: int = 3, sampling: int = 1, unit: bool = True) -> None:
+        self.trunk = frozen_trunk(cut)
+        self.grid, self.sampling, self.unit = grid, sampling, unit
+        self.dim = self.trunk.channels * grid * grid
+        self.mu: torch.Tensor | None = None
+        self.sigma: torch.Tensor | None = None
+
+    def window(self, frame: np.ndarray, centre: np.ndarray, size: np.ndarray, q: float) -> Window:
+        """The window of ``size`` frame pixels around ``centre``, resized by ``q``, through the trunk."""
+        rgb, origin, qxy = crop_window(frame, centre, size, q)
+        x = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None].float().div_(255.0)
+        with torch.no_grad():
+            fmap = self.trunk.forward_map(x)
+        if self.mu is None:  # the first frame's channel statistics normalise every later feature
+            self.mu = fmap.mean(dim=(0, 2, 3))[None, :, None, None]
+            self.sigma = fmap.std(dim=(0, 2, 3))[None, :, None, None] + 1e-3
+        return Window(fmap, origin, qxy, (rgb.shape[1] / qxy[0], rgb.shape[0] / qxy[1]), rgb)
+
+    def boxes_on(self, win: Window, boxes_xywh: np.ndarray) -> np.ndarray:
+        """Frame xywh boxes (N, 4) -> window-pixel xyxy boxes (N, 4)."""
+        b = np.asarray(boxes_xywh, np.float64)
+        x0 = (b[:, 0] - win.origin[0]) * win.q[0]
+        y0 = (b[:, 1] - win.origin[1]) * win.q[1]
+        return np.stack([x0, y0, x0 + b[:, 2] * win.q[0], y0 + b[:, 3] * win.q[1]], axis=1)
+
+    def pool(self, win: Window, boxes_xywh: np.ndarray) -> torch.Tensor:
+        """(N, 4) frame xywh boxes -> (N, C grid^2) normalised features pooled from ``win``'s map."""
+        rois = torch.from_numpy(self.boxes_on(win, boxes_xywh).astype(np.float32))
+        with torch.no_grad():
+            r = roi_align(win.fmap, [rois], (self.grid, self.grid), spatial_scale=1.0 / self.trunk.stride,
+                          sampling_ratio=self.sampling, aligned=True)
+            r = ((r - self.mu) / self.sigma).reshape(len(rois), -1)
+            if self.unit:  # each box's vector to length sqrt(D): unit variance per value on average
+                r = r * (r.shape[1] ** 0.5 / r.norm(dim=1, keepdim=True).clamp_min(1e-6))
+        return r
