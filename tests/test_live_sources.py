@@ -148,3 +148,41 @@ def test_run_frames_keeps_the_frames_before_a_stall_only_for_live_sources():
     assert set(result.rows[:, 0].astype(int)) == {3, 4, 5, 6} and len(result.det_rows) == 12  # n_init = 3
     with pytest.raises(StreamError):
         run_frames(frames(), make_tracker("sort"), detect, live=False)
+
+
+@needs_data
+def test_track_over_http_gives_a_box_for_every_frame(served, tmp_path, capsys):
+    base, _ = served
+    out = tmp_path / "boxes.txt"
+    gt = read_boxes(TUD / "gt" / "gt.txt")
+    x, y, w, h = gt[(gt[:, 0] == 1)][0, 2:6]  # a person of frame 1
+    assert main(["track", f"{base}/tud.mp4", "--init", f"{x:g},{y:g},{w:g},{h:g}", "--out", str(out), "--quiet"]) == 0
+    boxes = np.loadtxt(out, delimiter=",").reshape(-1, 4)
+    assert len(boxes) == N and np.allclose(boxes[0], [x, y, w, h], atol=0.01)
+
+
+def test_track_without_init_or_display_is_one_line(monkeypatch, tmp_path, capsys):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    video = DATA / "videos" / "pysot_bag.avi"
+    if not video.exists():
+        pytest.skip("needs ../shared/data/videos")
+    assert main(["track", str(video), "--out", str(tmp_path / "b.txt"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no display" in err[0] and "--init x,y,w,h" in err[0]
+    assert not (tmp_path / "b.txt").exists()
+
+
+@needs_data
+def test_track_on_a_stalled_stream_keeps_the_boxes_so_far(served, tmp_path, capsys):
+    _, folder = served
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Stalling, directory=str(folder)))
+    server.folder = folder
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    out = tmp_path / "boxes.txt"
+    code = main(["track", f"http://127.0.0.1:{server.server_address[1]}/tud.avi", "--init", "282,201,92,184",
+                 "--out", str(out), "--timeout", "2", "--quiet"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "tracked so far" in err[0], err
+    assert 1 <= len(np.loadtxt(out, delimiter=",").reshape(-1, 4)) < N
+    server.shutdown()

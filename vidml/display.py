@@ -53,7 +53,8 @@ class LiveWindow:
 
 def select_box(frame_rgb: np.ndarray, title: str = "vidml: draw the box, then Enter (c cancels)") -> np.ndarray:
     """Let the user drag the object's box on ``frame_rgb``; returns ``x, y, w, h`` (BadInput if cancelled)."""
-    require_display("drawing the box (no --init)")
+    if not has_display():
+        raise BadInput("no --init box, and no display to draw one on (DISPLAY is not set); give --init x,y,w,h")
     x, y, w, h = cv2.selectROI(title, cv2.cvtColor(frame_rgb, cv2.COLOR_RGB2BGR), showCrosshair=True)
     cv2.destroyWindow(title)
     cv2.waitKey(1)

@@ -19,9 +19,15 @@ NUMBER_LIST = re.compile(r"^-\d+$|^-\d*\.\d+$|^-?\d*\.?\d+(e-?\d+)?([, ]+-?\d*\.
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser._negative_number_matcher = NUMBER_LIST
-    parser.add_argument("video", help="video file (anything FFmpeg reads) or folder of frames (OTB img/ layout)")
-    parser.add_argument("--init", required=True, metavar="X,Y,W,H",
-                        help="the object's box in the first frame (pixels); clipped to the frame if it extends past it")
+    parser.add_argument("video", help="video file (anything FFmpeg reads), folder of frames (OTB img/ layout), "
+                                      "an http(s)/rtsp URL or a camera index (0)")
+    parser.add_argument("--init", metavar="X,Y,W,H",
+                        help="the object's box in the first frame (pixels); clipped to the frame if it extends past it; "
+                             "without it, draw the box on the first frame (needs a display)")
+    parser.add_argument("--show", action="store_true", help="draw the box on each frame in a window (needs a display)")
+    parser.add_argument("--timeout", type=float, default=10.0,
+                        help="seconds to wait for a frame of a URL/camera (default 10); if it stops, the boxes "
+                             "tracked so far are written, exit status 2")
     parser.add_argument("--out", default="-", help="where to write the boxes (default: stdout)")
     parser.add_argument("--format", choices=("otb", "json"), default="otb",
                         help="otb: x,y,w,h per line; json: boxes with a confidence per frame")
@@ -35,9 +41,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from apps.track.run import TrackJob, track_file
 
-    job = TrackJob(video=args.video, init=parse_box(args.init), out=args.out, format=args.format,
+    job = TrackJob(video=args.video, init=parse_box(args.init) if args.init else None, out=args.out, format=args.format,
                    render=args.render, particles=args.particles, threads=args.threads, seed=args.seed,
-                   quiet=args.quiet)
+                   quiet=args.quiet, show=args.show, timeout=args.timeout)
     output = track_file(job, warn=lambda message: print(f"vidml: warning: {message}", file=sys.stderr))
     if args.out == "-":
         sys.stdout.write(output.text)

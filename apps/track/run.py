@@ -9,10 +9,16 @@
   with ``c`` in [0, 1] (1 - the estimate's learned distance to the first template / that of the frame's
   negatives; 1 on frame 0) and ``fps`` = frames / (init + update seconds).
 * ``render``: every frame with the box drawn (green when confident, orange when not), written atomically.
+* Live sources (issue 12): ``video`` may be an http(s)/rtsp URL or a camera index (read by
+  :func:`vidml.stream_source.open_source`); ``init=None`` lets the user draw the box on the first frame
+  (needs a display), ``show`` draws each frame in a window. A live source that stops (no frame within
+  ``timeout`` s) still gets the boxes (and render) of the frames tracked so far, then StreamError (exit 2).
 """
 from __future__ import annotations
 
 import json
+import sys
+import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -24,7 +30,9 @@ from vidml.boxes import check_box_in_frame, clip_xywh
 from vidml.errors import BadInput
 from vidml.outputs import atomic_write_text, check_output_path
 from vidml.progress import progress_bar
-from vidml.video import FrameReader, FrameWriter
+from vidml.display import LiveWindow, StopRequested, select_box
+from vidml.stream_source import DEFAULT_TIMEOUT_S, StreamError, first_frame, open_source, source_length
+from vidml.video import FrameWriter
 
 FORMATS = ("otb", "json")
 
@@ -34,7 +42,7 @@ class TrackJob:
     """One ``vidml track`` run."""
 
     video: str
-    init: np.ndarray                # x, y, w, h in the first frame, pixels
+    init: np.ndarray | None         # x, y, w, h in the first frame, pixels; None: drawn by the user
     out: str = "-"                  # "-": the caller prints TrackOutput.text
     format: str = "otb"
     render: str = ""
@@ -43,6 +51,8 @@ class TrackJob:
     seed: int = 0
     quiet: bool = True
     tracker_options: dict = field(default_factory=dict)
+    show: bool = False              # draw each frame in a window (needs a display)
+    timeout: float = DEFAULT_TIMEOUT_S  # seconds to wait for a frame of a URL / camera
 
 
 @dataclass
@@ -91,8 +101,8 @@ def track_file(job: TrackJob, warn: Callable[[str], None] = lambda message: None
         raise BadInput(f"--particles {job.particles} is too few; use at least 10 (default 400)")
     if job.format not in FORMATS:
         raise BadInput(f"--format {job.format!r}: use one of {', '.join(FORMATS)}")
-    reader = FrameReader(job.video)
-    box = clip_init_box(job.init, reader.size, warn)
+    reader = open_source(job.video, timeout=job.timeout)
+    box = clip_init_box(job.init if job.init is not None else select_box(first_frame(reader)), reader.size, warn)
     if job.out != "-":
         check_output_path(job.out, "--out")
     from apps.track.tracker import Tracker  # torch is imported only once the inputs are known to be good
@@ -101,25 +111,43 @@ def track_file(job: TrackJob, warn: Callable[[str], None] = lambda message: None
     set_seed(job.seed)
     tracker = Tracker(seed=job.seed, particles=job.particles, threads=job.threads, **job.tracker_options)
     writer = FrameWriter(job.render, reader.fps) if job.render else None
-    bar = progress_bar(total=len(reader), unit="frame", desc="track", quiet=job.quiet)
+    bar = progress_bar(total=source_length(reader), unit="frame", desc="track", quiet=job.quiet)
+    window, done = (LiveWindow(f"vidml track {job.video}") if job.show else None), []
 
     def on_frame(i: int, frame: np.ndarray, b: np.ndarray, c: float) -> None:
-        if writer is not None:
-            writer.write(draw(frame, b, c, i))
+        done.append((np.array(b, np.float64), float(c)))
+        if writer is not None or window is not None:
+            drawn = draw(frame, b, c, i)
+            if writer is not None:
+                writer.write(drawn)
+            if window is not None and not window.show(drawn):
+                raise StopRequested
         bar.update(1)
         bar.set_postfix(conf=f"{c:.2f}", refresh=False)
 
+    stopped, t0 = None, time.perf_counter()
     try:
         result = track_video(reader, tracker, box, on_frame)
+    except (StreamError, StopRequested) as err:  # a live source stopped / q pressed: keep what was tracked
+        stopped = err
+        result = TrackResult(np.array([b for b, _ in done]).reshape(-1, 4), np.array([c for _, c in done]),
+                             time.perf_counter() - t0, 0.0)
     except BaseException:
         if writer is not None:
             writer.abort()
         raise
     finally:
         bar.close()
+        if window is not None:
+            window.close()
     if writer is not None:
         writer.close()
     text = format_boxes(result, job.format, str(job.video), box)
     if job.out != "-":
         atomic_write_text(job.out, text)
+    if isinstance(stopped, StreamError):
+        if job.out == "-":
+            sys.stdout.write(text)
+        where = ", ".join(p for p in ((job.out if job.out != "-" else "stdout"), job.render) if p)
+        raise StreamError(f"{stopped}; the {result.frames} frames tracked so far are in {where}")
     return TrackOutput(result, box, text)
