@@ -21,7 +21,7 @@ from vidml.invocation import invoked
 # name -> (module implementing it, one line of help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "track": ("apps.track.cli", "track one object in a video with a particle filter and a learned metric"),
-    "reid-mot": ("apps.reid_mot.cli", "track many people in a MOTChallenge sequence (Kalman + ReID + Hungarian)"),
+    "reid-mot": ("apps.reid_mot.cli", "track many people in a MOTChallenge sequence, a video, a URL or a camera (detector + Kalman + ReID + Hungarian)"),
     "video-index": ("apps.video_search.index_cli", "hash the frames of a video library into a searchable index"),
     "video-search": ("apps.video_search.search_cli", "find where a clip (or a face) appears in an indexed library"),
     "video-dedupe": ("apps.video_search.dedupe_cli", "every pair of library videos sharing a segment, in clusters of copies"),
