@@ -36,8 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="drop detections scoring below T (default: the detector's own: ssdlite 0.1, hog 0.3)")
     parser.add_argument("--save-det", metavar="DET_TXT", help="also write the detections used, in det.txt format")
     parser.add_argument("--timeout", type=float, default=10.0,
-                        help="seconds to wait for a frame of a URL/camera before giving up (default 10); the frames "
-                             "tracked until then are written, exit status 2")
+                        help="seconds to wait for a frame of a URL/camera before giving up (default 10). A stream that "
+                             "stops (or Ctrl-C on a live source): --out, --save-det and --render are written with the "
+                             "frames tracked until then, then exit status 2 (130 for Ctrl-C)")
     parser.add_argument("--mode", choices=["reid", "sort", "byte"], default="reid",
                         help="reid: appearance + IoU + low-score stage (default); sort: Kalman+IoU+Hungarian; byte: two-stage IoU")
     parser.add_argument("--appearance", choices=["reid", "hist", "off"], default="reid",
