@@ -60,6 +60,8 @@ def config_from(args: argparse.Namespace) -> MotConfig:
 
     if args.det_thresh is not None and not 0.0 <= args.det_thresh <= 1.0:
         raise BadInput(f"--det-thresh {args.det_thresh:g}: give a score in [0, 1]")
+    if args.det and args.detector:
+        raise BadInput("--det and --detector both give the detections; choose one")
     if args.timeout <= 0:
         raise BadInput(f"--timeout {args.timeout:g}: give a positive number of seconds")
     return MotConfig(path=args.path, out=args.out, render=args.render, eval=args.eval, gt=args.gt, mode=args.mode,
