@@ -79,6 +79,7 @@ class StreamReader:
         self._stop = threading.Event()
         self._fps = 0.0
         self._fetched: Path | None = None
+        self._progress = [0]  # bytes fetched so far by the fallback (a download that moves is not a stall)
         self._thread = threading.Thread(target=self._produce, name="vidml-stream", daemon=True)
         self._thread.start()
         kind, value = self._next(0)
@@ -104,7 +105,7 @@ class StreamReader:
         if ok or isinstance(self.spec, int) or not str(self.spec).lower().startswith(("http://", "https://")):
             return cap, first if ok else None
         cap.release()
-        self._fetched = _fetch(str(self.spec), self.timeout, self._stop)
+        self._fetched = _fetch(str(self.spec), self.timeout, self._stop, self._progress)
         cap = self._capture(str(self._fetched))
         ok, first = cap.read() if cap.isOpened() else (False, None)
         return cap, first if ok else None
@@ -147,11 +148,17 @@ class StreamReader:
                 cap.release()
 
     def _next(self, done: int) -> tuple[str, object]:
-        try:
-            return self._queue.get(timeout=self.timeout)
-        except queue.Empty:
-            what = "did not answer" if done == 0 else f"stalled after {done} frames"
-            return "stall", f"{what} within {self.timeout:g} s"
+        """The next queue item, or ("stall", why) after ``timeout`` s with no frame (and no fallback download moving)."""
+        seen = -1
+        while True:
+            try:
+                return self._queue.get(timeout=self.timeout)
+            except queue.Empty:
+                if self._progress[0] == seen or self._progress[0] == 0:
+                    break
+                seen = self._progress[0]  # the fallback download is still moving: wait on
+        what = "did not answer" if done == 0 else f"stalled after {done} frames"
+        return "stall", f"{what} within {self.timeout:g} s"
 
     # -- the FrameReader-like interface -------------------------------------------------------
     @property
@@ -211,7 +218,7 @@ class _FetchError(Exception):
     pass
 
 
-def _fetch(url: str, timeout: float, stop: threading.Event) -> Path:
+def _fetch(url: str, timeout: float, stop: threading.Event, progress: list[int]) -> Path:
     """Copy a file served at ``url`` to a temp file (the non-seekable-server fallback of the module docstring)."""
     try:
         resp = urllib.request.urlopen(url, timeout=timeout)  # noqa: S310 -- the user's own http(s) URL
@@ -229,6 +236,7 @@ def _fetch(url: str, timeout: float, stop: threading.Event) -> Path:
                     if not chunk:
                         break
                     out.write(chunk)
+                    progress[0] += len(chunk)
             except Exception as err:
                 Path(tmp).unlink(missing_ok=True)
                 raise _FetchError(f"download stopped ({err})") from None
