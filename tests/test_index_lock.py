@@ -112,7 +112,7 @@ CHURN = textwrap.dedent("""
 
 def test_readers_never_see_a_half_commit(tmp_path):
     folder = tmp_path / "lib.vidx"
-    writer = subprocess.Popen([sys.executable, "-c", CHURN, str(folder), "200"], env=ENV)
+    writer = subprocess.Popen([sys.executable, "-c", CHURN, str(folder), "120"], env=ENV)
     loads = 0
     try:
         while writer.poll() is None or loads == 0:
@@ -176,7 +176,8 @@ def test_two_video_index_runs_at_once_lose_no_video(tmp_path):
     index = tmp_path / "lib.vidx"
     gate = Index(index, writer=True)
     runs = [subprocess.Popen([sys.executable, "-m", "vidml.cli", "video-index", str(tmp_path / f), "--index", str(index),
-                              "--weights", str(_hashing_weights()), "--no-faces", "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+                              "--weights", str(_hashing_weights()), "--no-faces", "--quiet"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
             for f in ("one", "two")]
     try:
         for run in runs:

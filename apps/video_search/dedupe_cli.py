@@ -1,0 +1,62 @@
+"""``vidml video-dedupe LIBRARY [--index lib.vidx] [--json] [--report report.html] [--threshold T]``.
+
+Indexes the library (reusing what is indexed), then lists every pair of videos that share a segment, with
+both time spans, score and e-value, grouped into clusters of copies (apps.video_search.dedupe).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+
+from apps.video_search.dedupe import DedupeConfig, dedupe_library
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from apps.video_search.dedupe import DEFAULT_THRESHOLD
+    from apps.video_search.null_model import DEFAULT_EVALUE
+
+    parser.add_argument("library", nargs="?", help="folder of videos (indexed first; omit to use --index as it is)")
+    parser.add_argument("--index", default="lib.vidx", help="index folder to create, update or reuse (default lib.vidx)")
+    parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
+                        help=f"minimum pair score in [0, 1]: share of one video's frames agreeing (default {DEFAULT_THRESHOLD})")
+    parser.add_argument("--max-evalue", type=float, default=DEFAULT_EVALUE,
+                        help=f"largest e-value over the whole run (expected chance pairs) kept (default {DEFAULT_EVALUE})")
+    parser.add_argument("--report", default=None, help="write an HTML page with matched frames side by side")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--fps", type=float, default=2.0, help="frames hashed per second when indexing (default 2)")
+    parser.add_argument("--weights", default=None, help="HashingNet checkpoint (default: the shipped one)")
+    parser.add_argument("--backend", choices=("auto", "numpy", "faiss", "ivf"), default="auto",
+                        help="Hamming search backend (ivf: approximate, for large libraries)")
+    parser.add_argument("--workers", type=int, default=1, help="videos hashed in parallel (Dask, default 1)")
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _fmt(t: float) -> str:
+    m, s = divmod(max(t, 0.0), 60.0)
+    return f"{int(m)}:{s:05.2f}"
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.threads > 0:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    cfg = DedupeConfig(library=args.library, index=args.index, threshold=args.threshold, max_evalue=args.max_evalue,
+                       fps=args.fps, weights=args.weights, backend=args.backend, report=args.report,
+                       quiet=args.quiet, workers=args.workers)
+    result = dedupe_library(cfg)
+    if args.json:
+        print(json.dumps(result.as_dict(), indent=1))
+        return 0
+    print(f"{result.videos} videos ({result.indexed} newly indexed): {len(result.pairs)} pair(s) sharing a segment "
+          f"in {len(result.clusters)} cluster(s); matching took {result.match_seconds:.1f} s")
+    if result.pairs:
+        print("| cluster | video A | A start-end | video B | B start-end | score | e-value |")
+        print("|---:|---|---|---|---|---:|---:|")
+        for p in sorted(result.pairs, key=lambda p: (p.cluster, -p.score)):
+            print(f"| {p.cluster + 1} | {p.a} | {_fmt(p.a_start)}-{_fmt(p.a_end)} | {p.b} | "
+                  f"{_fmt(p.b_start)}-{_fmt(p.b_end)} | {p.score:.3f} | {p.evalue:.2g} |")
+    if result.report:
+        print(f"report: {result.report}")
+    return 0
