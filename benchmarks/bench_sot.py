@@ -36,7 +36,7 @@ sys.path.insert(0, str(REPO))
 import cv2  # noqa: E402
 import torch  # noqa: E402
 
-from apps.track.ope import make_tracker, score_from, track_sequence  # noqa: E402
+from apps.track.ope import make_tracker, score_from, start_box, track_sequence  # noqa: E402
 from apps.track.splits import split_sequences  # noqa: E402
 from vidml.eval.sot import curves, evaluate, overlaps_and_errors, plot_curves  # noqa: E402
 
@@ -77,7 +77,7 @@ def run_contrib(seqs, names: list[str], venv_dir: Path) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         job = {"trackers": [CONTRIB[n] for n in names], "threads": 1,
-               "sequences": [{"name": s.name, "files": frame_files(s, tmp), "init": s.gt[0].tolist()} for s in seqs]}
+               "sequences": [{"name": s.name, "files": frame_files(s, tmp), "init": start_box(s).tolist()} for s in seqs]}
         (tmp / "job.json").write_text(json.dumps(job))
         subprocess.run([str(py), str(REPO / "benchmarks" / "sot_contrib_worker.py"), str(tmp / "job.json"),
                         str(tmp / "out.json")], check=True)

@@ -15,6 +15,7 @@ import numpy as np
 
 from apps.track.loop import TrackResult, track_video
 from apps.track.sequences import Sequence
+from vidml.boxes import clip_xywh
 
 
 class OpenCVTracker:
@@ -48,9 +49,15 @@ def make_tracker(name: str, seed: int = 0, **options):
     raise ValueError(f"unknown tracker {name!r}")
 
 
+def start_box(seq: Sequence) -> np.ndarray:
+    """The box every tracker starts from: the first ground-truth box clipped to the frame (as ``vidml track``
+    clips its --init box; a MOTChallenge box may start partly outside the image)."""
+    return clip_xywh(np.asarray(seq.gt[0], np.float64), seq.reader.size)
+
+
 def track_sequence(tracker, seq: Sequence, warm_up: bool = True) -> TrackResult:
-    """:func:`track_video` over ``seq``'s frames from its first ground-truth box."""
-    return track_video(seq.frames(), tracker, seq.gt[0], warm_up=warm_up)
+    """:func:`track_video` over ``seq``'s frames from :func:`start_box`."""
+    return track_video(seq.frames(), tracker, start_box(seq), warm_up=warm_up)
 
 
 def run_sequence(tracker, seq: Sequence) -> tuple[np.ndarray, float]:

@@ -67,7 +67,7 @@ class TrackerConfig:
     hidden: tuple[int, ...] = (128, 32)
     motion: float = 0.12            # centre random-walk std, in box sizes
     scale_std: float = 0.02         # log-scale std
-    aspect_std: float = 0.01        # log-aspect std
+    aspect_std: float = 0.005       # log-aspect std
     gamma: float = 100.0
     top_k: int = 10
     objective: str = "logistic"     # or "linear" (the paper's)
@@ -83,7 +83,7 @@ class TrackerConfig:
     neg_per_frame: int = 24
     buffer_frames: int = 20         # confident frames kept in the replay buffers (besides the first)
     templates: int = 5
-    anchor: float = 20.0            # weight of the fixed term 1 - cos(phi(y), phi(first box)) / that of the negatives
+    anchor: float = 40.0            # weight of the fixed term 1 - cos(phi(y), phi(first box)) / that of the negatives
     colour: float = 0.0             # lambda of the colour-histogram term (0: the learned metric only)
     colour_bins: int = 4
     colour_lr: float = 0.05
