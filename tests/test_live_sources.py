@@ -186,3 +186,31 @@ def test_track_on_a_stalled_stream_keeps_the_boxes_so_far(served, tmp_path, caps
     assert code == 2 and len(err) == 1 and "tracked so far" in err[0], err
     assert 1 <= len(np.loadtxt(out, delimiter=",").reshape(-1, 4)) < N
     server.shutdown()
+
+
+class _MJPEG(_Quiet):
+    """A live camera as IP cameras serve one: multipart/x-mixed-replace JPEGs, no length, then it hangs up."""
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
+        self.end_headers()
+        for k in range(1, 13):
+            data = (TUD / "img1" / f"{k:06d}.jpg").read_bytes()
+            self.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n" % len(data) + data + b"\r\n")
+
+
+@needs_data
+def test_track_command_on_a_live_mjpeg_stream_exits_0(tmp_path):
+    import subprocess
+    import sys
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _MJPEG)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    out = tmp_path / "boxes.txt"
+    proc = subprocess.run([sys.executable, "-m", "vidml.cli", "track", f"http://127.0.0.1:{server.server_address[1]}/cam.mjpg",
+                           "--init", "282,201,92,184", "--out", str(out), "--quiet", "--timeout", "5"],
+                          capture_output=True, text=True, timeout=120)
+    server.shutdown()
+    assert proc.returncode == 0, proc.stderr[-1000:]  # the reading thread ends before the interpreter does
+    assert len(np.loadtxt(out, delimiter=",").reshape(-1, 4)) == 12

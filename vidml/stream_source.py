@@ -25,12 +25,14 @@ more frames.
 """
 from __future__ import annotations
 
+import atexit
 import os
 import queue
 import re
 import tempfile
 import threading
 import urllib.request
+import weakref
 from pathlib import Path
 from typing import Iterator
 
@@ -45,6 +47,17 @@ os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 URL_SCHEMES = ("http://", "https://", "rtsp://", "rtsps://", "rtmp://", "udp://", "tcp://")
 DEFAULT_TIMEOUT_S = 10.0
 MAX_FETCH_BYTES = 4 << 30
+
+
+_OPEN: "weakref.WeakSet[StreamReader]" = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open_readers() -> None:
+    """Stop every reading thread before the interpreter exits: a daemon thread killed inside OpenCV's C++
+    (``VideoCapture.read``/``release``) aborts the process ("terminate called without an active exception")."""
+    for reader in list(_OPEN):
+        reader.close()
 
 
 class StreamError(VideoError):
@@ -82,6 +95,7 @@ class StreamReader:
         self._progress = [0]  # bytes fetched so far by the fallback (a download that moves is not a stall)
         self._thread = threading.Thread(target=self._produce, name="vidml-stream", daemon=True)
         self._thread.start()
+        _OPEN.add(self)
         kind, value = self._next(0)
         if kind != "frame":
             self.close()
@@ -190,6 +204,7 @@ class StreamReader:
                 done += 1
                 yield value
                 continue
+            self.close()  # let the reading thread finish before anyone exits (a C++ thread killed mid-release aborts)
             if kind == "end" and (self.length is None or done >= self.length):
                 return
             if kind == "end":
