@@ -4,14 +4,14 @@ Split (apps/reid_mot/reid_sets.py, fixed before any run): of VIPeR-train's 316 i
 40 validate (every model choice was made there), 100 are held out (``--split test``, this table). Probes
 are camera A, the gallery camera B (CMC R1/5/10/20 and mAP in percent, apps/reid_mot/reid_eval.py).
 
-Rows: raw pixels, the HSV histogram of ``--appearance hist``, the untrained shared trunk, and nets
-fine-tuned on the trunk (``vidml train reid`` = apps.reid_mot.train.train_reid) with the shipped recipe
-but another loss: triplet (hard miner) alone, triplet + DAML, triplet + SFT, ArcFace alone, and the shipped
-recipe itself (triplet + normalized-softmax ID term: the shipped vidml/weights/reid_mnv2.pt, evaluated, not
-retrained; its card has the exact command). Every net trains on the same data (VIPeR's train identities +
-MOT17-mini gt crops) for ``--steps`` steps with the same seed.
+Rows: raw pixels, the HSV histogram of ``--appearance hist`` and the untrained shared trunk (128x64 crops),
+and nets fine-tuned on the trunk (``vidml train reid`` = apps.reid_mot.train.train_reid; mnv2@13+parts,
+blocks 11-13 + head trained, 64x32 crops, dim 128) with one loss each: triplet (hard miner) alone, triplet +
+DAML, triplet + SFT, ArcFace alone, triplet + normalized-softmax ID term; and the shipped
+vidml/weights/reid_mnv2.pt (evaluated, not retrained; its card has the exact command). Every net trains on
+the same data (VIPeR's train identities + MOT17-mini gt crops) for ``--steps`` steps with the same seed.
 
-    .venv/bin/python benchmarks/bench_reid.py [--steps 400] [--rows pixels hist trunk triplet daml sft arcface default]
+    .venv/bin/python benchmarks/bench_reid.py [--steps 400] [--rows pixels hist trunk triplet daml sft arcface default normsoftmax]
 
 Rows can be run in separate processes (``--rows``) and their tables concatenated: every row is
 independent and seeded.
@@ -29,11 +29,11 @@ DATA = REPO / ".." / "shared" / "data"
 VIPER = DATA / "reid" / "VIPeR-train"
 MOT17 = [DATA / "mot" / "MOT17-mini" / "MOT17-02-FRCNN", DATA / "mot" / "MOT17-mini" / "MOT17-04-FRCNN"]
 NETS = {"triplet": dict(id_loss="none"), "daml": dict(id_loss="none", daml=True), "sft": dict(id_loss="none", sft=True),
-        "arcface": dict(metric_loss="none", id_loss="arcface")}
+        "arcface": dict(metric_loss="none", id_loss="arcface"), "normsoftmax": dict(id_loss="normsoftmax")}
 LABELS = {"pixels": "raw pixels (128x64 RGB)", "hist": "HSV histogram (--appearance hist)",
           "trunk": "untrained trunk (mnv2@13+parts, ImageNet)", "triplet": "fine-tuned: triplet (hard miner)",
           "daml": "fine-tuned: triplet + DAML", "sft": "fine-tuned: triplet + SFT", "arcface": "fine-tuned: ArcFace",
-          "default": "fine-tuned: triplet + normsoftmax (shipped reid_mnv2)"}
+          "default": "shipped reid_mnv2 (triplet + DAML)", "normsoftmax": "fine-tuned: triplet + normsoftmax ID term"}
 
 
 def row(name: str, steps: int, tmp: Path, seed: int) -> dict:
@@ -78,6 +78,7 @@ def main() -> int:
         rows = [row(name, args.steps, Path(tmp), args.seed) for name in args.rows]
     print(f"## VIPeR-train held-out identities (test split, 100 ids, cam A probes vs cam B gallery), "
           f"{args.steps} training steps, seed {args.seed}\n")
+    rows = [{k: f"{v:.1f}" if isinstance(v, float) else v for k, v in r.items()} for r in rows]  # percent, 1 decimal
     print(format_table(rows, ["model", "R1", "R5", "R10", "R20", "mAP", "val R1", "val mAP", "train min"]))
     return 0
 

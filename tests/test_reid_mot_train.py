@@ -47,7 +47,7 @@ def test_reid_measures_known_answers(tmp_path):
 def test_train_reid_with_id_loss_and_strong_augmentation(tmp_path, capsys, one_torch_thread):
     import torch
 
-    from apps.reid_mot.appearance import ReIDEncoder
+    from apps.reid_mot.appearance import ReIDEncoder, histogram_features
     from vidml.backbones.weights import load_checkpoint
 
     seq = _with_gt(make_sequence(tmp_path / "s", frames=20, tracks=WALKERS))
@@ -127,7 +127,7 @@ def test_train_reid_function_saves_only_what_it_trained(tmp_path, one_torch_thre
     encoder rebuilt from it (frozen base from the package) gives the trained net's embeddings."""
     import torch
 
-    from apps.reid_mot.appearance import ReIDEncoder
+    from apps.reid_mot.appearance import ReIDEncoder, histogram_features
     from apps.reid_mot.reid_net import build_reid_net
     from apps.reid_mot.train import ReIDTrainConfig, train_reid
     from vidml.backbones.weights import load_checkpoint
@@ -158,10 +158,11 @@ def test_train_reid_function_saves_only_what_it_trained(tmp_path, one_torch_thre
 @needs_data
 def test_shipped_reid_separates_real_people_it_never_saw(one_torch_thread):
     """The shipped net (trunk + fine-tuned blocks) on VIPeR's val identities (not trained on; camera A vs
-    B): a person's two crops are more similar than two people's crops far more often than chance (0.5)."""
+    B): a person's two crops are more similar than two people's crops far more often than chance (0.5),
+    and more often than with the HSV histogram the tracker falls back to (measured: 0.87 vs 0.73)."""
     from scipy.stats import rankdata
 
-    from apps.reid_mot.appearance import ReIDEncoder
+    from apps.reid_mot.appearance import ReIDEncoder, histogram_features
     from apps.reid_mot.reid_sets import load_camera_crops
     from vidml.backbones.weights import shipped
 
@@ -176,5 +177,5 @@ def test_shipped_reid_separates_real_people_it_never_saw(one_torch_thread):
         n_pos, n_neg = same.sum(), (~same).sum()
         return float((ranks[:n_pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
-    ours = auc(enc.net.embed(cam.crops))
-    assert ours > 0.65   # 40 positive pairs: chance is 0.50 +- 0.05
+    ours, hist = auc(enc.net.embed(cam.crops)), auc(histogram_features(cam.crops))
+    assert ours > 0.8 and ours > hist + 0.05   # 40 positive pairs: chance is 0.50 +- 0.05

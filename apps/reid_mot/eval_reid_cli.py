@@ -4,8 +4,8 @@
 
 FOLDER holds one sub-folder per identity; files named ``cam_a_*`` are the probes and ``cam_b_*`` the
 gallery (VIPeR's layout), otherwise every crop is a query against all the others (leave-one-out).
-``--split`` keeps the identities of the fixed split of apps/reid_mot/reid_sets.py (VIPeR-train:
-train = folders 001-516 (176 ids), val = 517-593 (40), test = 595-873 (100)). ``--json`` prints ``{"R1", "R5", "R10", "R20", "mAP"}`` in
+``--split`` keeps the identities of the fixed, seeded identity split of apps/reid_mot/reid_sets.py
+(VIPeR-train: 176 train, 40 val, 100 test identities). ``--json`` prints ``{"R1", "R5", "R10", "R20", "mAP"}`` in
 percent. Definitions: apps/reid_mot/reid_eval.py.
 """
 from __future__ import annotations

@@ -53,14 +53,14 @@ class ReIDTrainConfig:
     trunk: str = "mnv2@13+parts"
     train_from: int = 11
     dim: int = 128
-    crop_hw: tuple[int, int] = (128, 64)
+    crop_hw: tuple[int, int] = (64, 32)
     steps: int = 400
     P: int = 8
     K: int = 4
     metric_loss: str = "triplet"
     margin: float = 0.2
     miner: str = "hard"
-    id_loss: str = "normsoftmax"
+    id_loss: str = "none"
     id_weight: float = 1.0
     daml: bool = False
     sft: bool = False
