@@ -1,34 +1,34 @@
-"""Near-duplicate clip search on ../shared/data/videos: vidml (learned 64-bit frame hashes) against
-per-frame pHash (imagehash, same index and temporal alignment) and the whole-video 64-bit videohash.
+"""Near-duplicate clip search on ../shared/data/videos under five edit families, with its anchors in one run.
 
-    .venv/bin/python benchmarks/bench_video_search.py [--seed 0] [--threads 2] [--weights PATH] [--quick]
+    .venv/bin/python benchmarks/bench_video_search.py [--seed 0] [--threads 2] [--weights PATH] [--per-family 1]
 
-Library: every video of ../shared/data/videos. Content groups (relevant to each other): the three PETS09
-vtest encodes; visil_video2 is a camcorded copy of visil_video1. Queries: from every library video of
->= 3 s, one sub-clip of 3-10 s (random start) per copy transformation of apps.video_search.augment
-(reencode, crop, scale, letterbox, colour, blur, noise, jpeg, flip, overlay), written as mp4 (mp4v
-re-encoding, <= 10 fps). Distractors (in no library video): sub-clips of the hamilton clip
-(faces/face_recognition_examples) and of sot/Dudek20 under the same transformations.
+Library: every video of ../shared/data/videos (NOT used for training or choosing: the HashingNet is trained
+on other sources, apps/video_search/train_data.py). Relevant groups: the three PETS09 vtest encodes;
+visil_video2 is a camcorded copy of visil_video1. Queries (test split): from every library video of >= 3 s,
+``--per-family`` 4-s clips per edit family of apps.video_search.augment (edit drawn within the family;
+compositing pastes onto frames of the distractors), written as mp4 (re-encoded) at <= 10 fps; distractors:
+the same from the hamilton clip and sot/Dudek20 (in no library video).
 
-Metrics: mAP over library videos (relevant = the query's content group), P@1, median start-time error
-(seconds; top-1 = source video only), uAP: one precision-recall curve over all (query, video) scores,
-distractors included. A top-1 match is *reported* when its score >= the default threshold and its
-e-value under the per-query null model (apps.video_search.null_model) is <= 0.01 -- the rule of
-``vidml video-search``: "copies reported" = share of real queries whose top-1 is relevant and reported,
-"distractor FP" = share of distractors whose top-1 is reported, "FP, score only" = the same without the
-e-value test (the rule before it). videohash has no null model (score only).
-videohash: the published algorithm of akamhy/videohash (frames at 1 fps -> collage -> imagehash.whash,
-64 bits) re-implemented here because the package shells out to an ffmpeg binary; a whole-video hash
-has no time alignment, so its start error is n/a.
-Speed: indexing frames/s (decode + hash, --threads torch threads, machine shared), decoding alone (its
-bound: decoding is forward-only, so every frame of a video is decoded to sample 2 per second), and one query clip's
-search + alignment at 10^4, 10^5, 10^6 codes (random codes + the library) with numpy, exact faiss and
-approximate faiss IVF (its build time and its recall of the exact neighbours within the match radius).
+Methods, all on the same decoded frames (benchmarks/video_search_protocol.py):
+* vidml: the shipped head (whole frames / + region codes of apps.video_search.regions: the default);
+* vidml LOFO: for each family, a head fitted (same method and data as the shipped one) WITHOUT that family's
+  copies, scored on that family's queries only (+ region codes);
+* float: the untrained pretrained features (the HashingNet's trunk, global avg + max pool, cosine), the
+  same alignment (distance = 64 * angle / pi, radius 16): the reference the codes must reach;
+* pHash: imagehash.phash per frame, the same index, alignment and null model;
+* vPDQ: Meta's vpdq needs a side venv built against FFmpeg dev libraries; the script says what is missing.
+
+Metrics: mAP over library videos per query (relevant = the query's group), P@1, "reported" = top-1
+relevant with score >= threshold and e-value <= max e-value (the rule of vidml video-search), distractor FP.
+Calibration (apps/video_search/calibration in bench_video_search_calibrate) is a separate section below.
+Speed: video-index (faces off, the real command's function) vs decoding alone, in this run; one query's
+search + alignment at 10^4..10^6 codes (numpy, faiss flat, faiss IVF with its recall).
 """
 from __future__ import annotations
 
 import argparse
-import math
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -38,279 +38,322 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
 DATA = REPO / ".." / "shared" / "data"
-GROUPS = [{"vtest_pets09_480x360_arjun.avi", "vtest_pets09_480x360_gautam.avi", "vtest_pets09_480x360_gautam.mp4"},
-          {"visil_video1.gif", "visil_video2.gif"}]
 DISTRACTORS = ["faces/face_recognition_examples/short_hamilton_clip.mp4", "sot/Dudek20"]
+VPDQ_APT = "pkg-config libavcodec-dev libavformat-dev libavdevice-dev libavutil-dev libswscale-dev libswresample-dev libavfilter-dev"
 
 
-class PHasher:
-    """Per-frame 64-bit pHash (imagehash.phash of the RGB frame)."""
+def vpdq_status() -> str:
+    """Why vPDQ is not run, in one line (it needs a side venv built from source against FFmpeg)."""
+    missing = [p for p in ("libavcodec", "libavformat", "libavutil", "libswscale") if shutil.which("pkg-config") is None
+               or subprocess.run(["pkg-config", "--exists", p]).returncode != 0]
+    if missing:
+        return f"vPDQ skipped: FFmpeg dev libraries missing ({', '.join(missing)}): apt-get install {VPDQ_APT}, then " \
+               "python -m venv .bench-venv-vpdq && .bench-venv-vpdq/bin/pip install vpdq"
+    if not (REPO / ".bench-venv-vpdq" / "bin" / "python").exists():
+        return "vPDQ skipped: no side venv: python -m venv .bench-venv-vpdq && .bench-venv-vpdq/bin/pip install vpdq"
+    return "vPDQ skipped: the side venv exists but this script does not drive it yet"
 
-    bits = 64
 
-    def codes(self, frames: np.ndarray) -> np.ndarray:
-        import imagehash
-        from PIL import Image
-
-        from vidml.metric.distances import pack_bits
-        return pack_bits(np.stack([imagehash.phash(Image.fromarray(f)).hash.reshape(-1) for f in frames]))
-
-
-def videohash(path: Path) -> np.ndarray:
-    """akamhy/videohash: frames at 1 fps, 144x144 tiles in a square collage 1024 px wide, wavelet hash."""
-    import cv2
+def phash_codes(frames: list) -> np.ndarray:
     import imagehash
     from PIL import Image
 
-    from apps.video_search.stream import stride_for
     from vidml.metric.distances import pack_bits
+    return pack_bits(np.stack([imagehash.phash(Image.fromarray(f)).hash.reshape(-1) for f in frames]))
+
+
+def lofo_heads(net, seed: int) -> dict:
+    """family -> a copy of ``net`` whose head was fitted without that family's copies (same data and method)."""
+    import copy
+
+    from dataclasses import replace
+
+    from apps.video_search.train import TRAIN_FAMILIES, TrainConfig, build_cache, choose_radius, fit_head, val_features
+    from apps.video_search.train_data import load_clips, resolve
+
+    cfg = replace(TrainConfig(), bits=net.bits, trunk=net.config["trunk"], size=net.size, quiet=True, seed=seed)
+    clips = load_clips(resolve(cfg.data), cfg.per_source, cfg.crops, np.random.default_rng(cfg.seed))
+    cache = build_cache(net, clips, cfg.views, cfg.seed)
+    val = val_features(net, load_clips(resolve(cfg.val), cfg.per_source, cfg.crops, np.random.default_rng(seed + 1)),
+                       seed + 1)
+    heads = {}
+    for fam in TRAIN_FAMILIES:
+        head = copy.deepcopy(net)
+        others = tuple(f for f in TRAIN_FAMILIES if f != fam)
+        fit_head(head, cache, replace(cfg, families=others))
+        head.radius = choose_radius(head, val, others)       # the held family plays no part in choosing it
+        heads[fam] = head
+    return heads
+
+
+def score(ranked: list, q: dict, threshold: float, max_e: float) -> dict:
+    from video_search_protocol import average_precision, group_of
+
+    top = ranked[0]
+    reported = top[1] >= threshold and top[2] <= max_e
+    if q["source"] is None:
+        return {"fp": reported}
+    rel = group_of(q["source"])
+    return {"ap": average_precision([n for n, *_ in ranked], rel), "p1": top[0] in rel,
+            "found": reported and top[0] in rel}
+
+
+def evaluate(queries, qfeats, lib, net, heads, tmp, fps, threshold, max_e) -> dict:
+    """method -> list of (query, score dict)."""
+    from video_search_protocol import code_index, rank_codes, rank_floats
+
+    from apps.video_search.regions import REGIONS
+
+    whole = [0]
+    indexes = {"vidml": code_index(lib, net.codes_of_features(lib.feats), tmp, fps, net.radius)}
+    for fam, h in heads.items():
+        indexes[fam] = code_index(lib, h.codes_of_features(lib.feats), tmp, fps, h.radius)
+    indexes["pHash"] = code_index(lib, lib.phash, tmp, fps, 16)
+    out: dict[str, list] = {m: [] for m in ("vidml", "vidml whole frame", "vidml LOFO", "float", "pHash")}
+    for q, (f, t, ph) in zip(queries, qfeats):
+        flat = f.reshape(-1, f.shape[-1])
+        codes = net.codes_of_features(flat).reshape(len(f), len(REGIONS), -1)
+        out["vidml"].append((q, score(rank_codes(indexes["vidml"], lib.names, codes, t), q, threshold, max_e)))
+        out["vidml whole frame"].append((q, score(rank_codes(indexes["vidml"], lib.names, codes[:, whole], t), q,
+                                                  threshold, max_e)))
+        if q["family"] in heads:
+            h = heads[q["family"]]
+            hc = h.codes_of_features(flat).reshape(len(f), len(REGIONS), -1)
+            out["vidml LOFO"].append((q, score(rank_codes(indexes[q["family"]], lib.names, hc, t), q, threshold, max_e)))
+        out["float"].append((q, score(rank_floats(lib, f[:, 0], t, fps), q, threshold, max_e)))
+        out["pHash"].append((q, score(rank_codes(indexes["pHash"], lib.names, ph[:, None], t), q, threshold, max_e)))
+    return out
+
+
+def summary(rows: list, family: str | None = None) -> dict:
+    real = [s for q, s in rows if q["source"] is not None and (family is None or q["family"] == family)]
+    dis = [s for q, s in rows if q["source"] is None and (family is None or q["family"] == family)]
+    mean = lambda xs: float(np.mean(xs)) if xs else float("nan")  # noqa: E731
+    return {"mAP": mean([s["ap"] for s in real]), "P@1": mean([s["p1"] for s in real]),
+            "reported": mean([s["found"] for s in real]), "FP": mean([s["fp"] for s in dis]), "n": len(real)}
+
+
+def print_tables(results: dict, families: list[str]) -> None:
+    print("| method | mAP | P@1 | copies reported | distractor FP | queries |\n|---|---:|---:|---:|---:|---:|")
+    for m, rows in results.items():
+        s = summary(rows)
+        print(f"| {m} | {s['mAP']:.3f} | {s['P@1']:.3f} | {s['reported']:.2f} | {s['FP']:.2f} | {s['n']} |")
+    print("\nmAP per edit family (vidml LOFO: head fitted without that family)\n")
+    print("| family | " + " | ".join(results) + " |\n|---|" + "---:|" * len(results))
+    for fam in families:
+        print(f"| {fam} | " + " | ".join(f"{summary(rows, fam)['mAP']:.3f}" for rows in results.values()) + " |")
+
+
+CAL_CHOOSE = ["car_traffic_small.mp4", "vtest_pets09_480x360_arjun.avi"]
+CAL_REPORT = ["megamind_720x528.avi", "short_hamilton_clip.mp4", "visil_video1.gif"]
+CAL_THRESHOLDS = (0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4)
+CAL_EVALUES = (1.0, 1e-1, 1e-2, 1e-3, 1e-4, 1e-6)
+CAL_MAX_NEGATIVES = 1 / 7  # the rule: most copies reported with at most this share of hard negatives reported
+
+
+def calibration_queries(paths: list[Path], tmp: Path, seed: int, n: int, backgrounds) -> list[dict]:
+    """Per video: ``n`` edited clips of its first half (copies) and ``n`` of its second half (same scene or
+    person, not in the index: hard negatives); the index holds first halves only."""
+    from video_search_protocol import write_query
+
+    from apps.video_search.augment import FAMILIES
     from vidml.video import FrameReader
 
-    r = FrameReader(path)
-    frames = [cv2.resize(f, (144, 144), interpolation=cv2.INTER_AREA) for _, f in r.frames(stride_for(r.fps, 1.0))]
-    cols = math.ceil(math.sqrt(len(frames)))
-    rows = math.ceil(len(frames) / cols)
-    grid = np.zeros((rows * 144, cols * 144, 3), np.uint8)
-    for i, f in enumerate(frames):
-        grid[(i // cols) * 144:(i // cols + 1) * 144, (i % cols) * 144:(i % cols + 1) * 144] = f
-    grid = cv2.resize(grid, (1024, int(1024 * grid.shape[0] / grid.shape[1])))
-    return pack_bits(imagehash.whash(Image.fromarray(grid)).hash.reshape(1, -1))[0]
+    rng = np.random.default_rng(seed + 7)
+    out = []
+    for p in paths:
+        r = FrameReader(p)
+        half, length = len(r) / r.fps / 2, min(4.0, len(r) / r.fps / 2 - 0.6)
+        step = max(1, int(round(r.fps / 10.0)))
+        for k in range(2 * n):
+            copy = k < n
+            lo, hi = (0.0, half - length) if copy else (half + 0.5, 2 * half - length)
+            a = r.index_at(float(rng.uniform(lo, max(lo, hi))))
+            frames = [f for _, b in r.batches(stride=step, batch_size=32, start=a,
+                                              stop=min(len(r), a + int(length * r.fps))) for f in b]
+            fam = str(rng.choice(list(FAMILIES)))
+            edit = str(rng.choice(FAMILIES[fam]))
+            q = tmp / f"cal{len(out):03d}_{edit}.mp4"
+            write_query(q, frames, max(1.0, r.fps / step), edit, rng, backgrounds)
+            out.append({"path": q, "video": p.name, "copy": copy, "edit": edit})
+    return out
 
 
-def make_queries(library: list[Path], out: Path, seed: int, quick: bool) -> list[dict]:
-    """Write the query clips; returns dicts: path, source (name or None), start (s), transform."""
-    from apps.video_search.augment import TRANSFORMS, make_transform
-    from vidml.video import FrameReader, FrameWriter
+def calibration(net, paths: list[Path], fps: float, tmp: Path, seed: int, n: int, backgrounds) -> tuple[float, float]:
+    """Choose (threshold, max e-value) on CAL_CHOOSE videos, report both rates on CAL_REPORT videos."""
+    from video_search_protocol import Library, code_index, query_features, rank_codes, sampled
 
-    rng = np.random.default_rng(seed)
-    sources = [(p, p.name) for p in library] + [(DATA / d, None) for d in DISTRACTORS]
-    queries = []
-    for path, name in sources:
-        r = FrameReader(path)
-        step = max(1, int(round(r.fps / 10.0)))      # written at <= 10 fps
-        fps_out = r.fps / step
-        if len(r) / r.fps < 3.0 and name is not None:
-            continue
-        if len(r) / r.fps < 3.0:                       # a short distractor sequence: slow it to >= 3 s
-            step, fps_out = 1, min(r.fps, len(r) / 4.0)
-        dur_src = len(r) / r.fps
-        for tname in (TRANSFORMS if not quick else ("reencode", "crop", "flip", "overlay")):
-            length = rng.uniform(3.0, min(10.0, dur_src)) if name is not None else min(dur_src, rng.uniform(3.0, 10.0))
-            start = rng.uniform(0.0, max(0.0, dur_src - length)) if name is not None else 0.0
-            a = r.index_at(start)
-            b = min(len(r), a + max(3, int(round(length * r.fps))))
-            if name is None:
-                a, b = 0, len(r)
-            fn = make_transform(tname, rng, (r.size[1], r.size[0]))
-            qpath = out / f"q{len(queries):03d}_{tname}.mp4"
-            with FrameWriter(qpath, fps_out) as w:
-                for _, batch in r.batches(stride=step, batch_size=32, start=a, stop=b):
-                    for f in batch:
-                        w.write(fn(f))
-            queries.append({"path": qpath, "source": name, "start": a / r.fps, "transform": tname})
-    return queries
+    from vidml.video import FrameReader
 
+    feats, times, vids = [], [], []
+    for i, p in enumerate(paths):
+        r = FrameReader(p)
+        frames, t = sampled(p, fps)
+        keep = t < len(r) / r.fps / 2
+        feats.append(net.embed(np.stack(frames)[keep])); times.append(t[keep]); vids.append(np.full(keep.sum(), i, np.int32))
+    lib = Library([p.name for p in paths], np.concatenate(feats), np.concatenate(times), np.concatenate(vids))
+    index = code_index(lib, net.codes_of_features(lib.feats), tmp, fps, net.radius)
+    tops = []
+    for q in calibration_queries(paths, tmp, seed, n, backgrounds):
+        f, t = query_features(net, q["path"], 2 * fps)
+        codes = net.codes_of_features(f.reshape(-1, f.shape[-1])).reshape(f.shape[0], f.shape[1], -1)
+        top = rank_codes(index, lib.names, codes, t)[0]
+        tops.append((q, top))
 
-def average_precision(ranked: list[str], relevant: set[str]) -> float:
-    hits, total = 0, 0.0
-    for i, v in enumerate(ranked, 1):
-        if v in relevant:
-            hits += 1
-            total += hits / i
-    return total / len(relevant) if relevant else 0.0
+    def rates(videos, thr, e):
+        sel = [(q, t) for q, t in tops if q["video"] in videos]
+        ok = lambda t: t[1] >= thr and t[2] <= e  # noqa: E731
+        tp = [ok(t) and t[0] == q["video"] for q, t in sel if q["copy"]]
+        fp = [ok(t) and t[0] == q["video"] for q, t in sel if not q["copy"]]
+        return float(np.mean(tp)), float(np.mean(fp)), len(tp), len(fp)
 
+    grid = [(rates(CAL_CHOOSE, a, b), a, b) for a in CAL_THRESHOLDS for b in CAL_EVALUES]
+    from apps.video_search.null_model import DEFAULT_EVALUE as e0
 
-def micro_ap(scores: list[float], labels: list[bool]) -> float:
-    order = np.argsort(-np.asarray(scores), kind="stable")
-    lab = np.asarray(labels)[order]
-    if lab.sum() == 0:
-        return 0.0
-    prec = np.cumsum(lab) / np.arange(1, len(lab) + 1)
-    return float((prec * lab).sum() / lab.sum())
+    feasible = [g for g in grid if g[0][1] <= CAL_MAX_NEGATIVES] or grid   # none: most copies, then the strictest
+    best = max(feasible, key=lambda g: (g[0][0], g[1], -abs(np.log10(g[2] / e0))))  # score; e-value ties: keep e0
+    print("\ncalibration grid on the choose split: copies reported / hard negatives reported\n")
+    print("| score >= \\ e-value <= | " + " | ".join(f"{e:g}" for e in CAL_EVALUES) + " |\n|---|" + "---|" * len(CAL_EVALUES))
+    for a in CAL_THRESHOLDS:
+        print(f"| {a:g} | " + " | ".join("{:.2f} / {:.2f}".format(*rates(CAL_CHOOSE, a, b)[:2]) for b in CAL_EVALUES) + " |")
+    from apps.video_search.clip_search import DEFAULT_THRESHOLD
+    from apps.video_search.null_model import DEFAULT_EVALUE
 
-
-def group_of(name: str) -> set[str]:
-    for g in GROUPS:
-        if name in g:
-            return g
-    return {name}
+    print(f"\ncalibration: index = first halves of {', '.join(p.name for p in paths)}; copies = edited clips of "
+          "first halves, hard negatives = edited clips of second halves (same scene / person, not indexed)\n")
+    print("| rule | split | copies reported | hard negatives reported |\n|---|---|---:|---:|")
+    for label, (thr, e) in (("chosen: most copies with <= 1/7 negatives on the choose split", best[1:]),
+                            ("current default", (DEFAULT_THRESHOLD, DEFAULT_EVALUE))):
+        for split, videos in (("choose: " + ", ".join(CAL_CHOOSE), CAL_CHOOSE), ("report: " + ", ".join(CAL_REPORT), CAL_REPORT)):
+            tp, fp, ntp, nfp = rates(videos, thr, e)
+            print(f"| {label} (score >= {thr:g}, e-value <= {e:g}) | {split} | {tp:.2f} of {ntp} | {fp:.2f} of {nfp} |")
+    return best[1], best[2]
 
 
-def rank_videos(method: str, q: dict, ctx: dict) -> list[tuple[str, float, float | None, float]]:
-    """[(video name, score, predicted start or None, e-value)] best first, every library video listed."""
-    from apps.video_search.clip_search import match_codes, query_null
-    from apps.video_search.stream import hash_video
+def speed(net, info, library_dir: Path, tmp: Path, fps: float, threads: int) -> None:
+    """video-index (faces off) vs decoding alone, the same library, this run."""
+    from apps.video_search.library import IndexConfig, find_videos, index_library
+    from apps.video_search.stream import stride_for
+    from vidml.video import FrameReader
 
-    names = ctx["names"]
-    if method == "videohash":   # no null model: e-value 0 (accepted on the score alone)
-        code = videohash(q["path"])
-        d = np.array([np.unpackbits(code ^ c).sum() for c in ctx["vh"]])
-        return sorted(((n, 1.0 - di / 64.0, None, 0.0) for n, di in zip(names, d)), key=lambda t: -t[1])
-    index, hasher = ctx[method]
-    hv = hash_video(q["path"], hasher, fps=2.0 * ctx["fps"])
-    matches = match_codes(index, hv.codes, hv.times)
-    null = query_null(index, hv.codes, hv.times)
-    out = [(Path(index.videos[m.video]["path"]).name, m.score, m.offset, null.evalue(m.video, m.support))
-           for m in matches]
-    seen = {n for n, *_ in out}
-    return out + [(n, 0.0, None, float("inf")) for n in names if n not in seen]
-
-
-def evaluate(method: str, queries: list[dict], ctx: dict, threshold: float, max_evalue: float) -> tuple[dict, dict]:
-    per_t: dict[str, list[float]] = {}
-    aps, p1s, errs, fp, fp_score, found, pooled_s, pooled_l = [], [], [], [], [], [], [], []
-    tops = []  # (top-1 score, its e-value, real query?, top-1 relevant?) for the operating-point table
-    for q in queries:
-        ranked = rank_videos(method, q, ctx)
-        tops.append((ranked[0][1], ranked[0][3], q["source"] is not None,
-                     q["source"] is not None and ranked[0][0] in group_of(q["source"])))
-        for n, s, *_ in ranked:
-            pooled_s.append(s)
-            pooled_l.append(q["source"] is not None and n in group_of(q["source"]))
-        reported = ranked[0][1] >= threshold and ranked[0][3] <= max_evalue
-        if q["source"] is None:
-            fp.append(reported)
-            fp_score.append(ranked[0][1] >= threshold)
-            continue
-        rel = group_of(q["source"])
-        ap = average_precision([n for n, *_ in ranked], rel)
-        aps.append(ap); per_t.setdefault(q["transform"], []).append(ap)
-        p1s.append(ranked[0][0] in rel)
-        found.append(reported and ranked[0][0] in rel)
-        if ranked[0][0] == q["source"] and ranked[0][2] is not None:
-            errs.append(abs(ranked[0][2] - q["start"]))
-    summary = {"mAP": np.mean(aps), "P@1": np.mean(p1s), "uAP": micro_ap(pooled_s, pooled_l),
-               "start_err_median_s": float(np.median(errs)) if errs else float("nan"),
-               "distractor_FP": float(np.mean(fp)) if fp else float("nan"),
-               "distractor_FP_score_only": float(np.mean(fp_score)) if fp_score else float("nan"),
-               "copies_reported": float(np.mean(found)) if found else float("nan"), "tops": tops}
-    return summary, {t: float(np.mean(v)) for t, v in per_t.items()}
+    t = time.perf_counter()
+    n_dec = 0
+    for p in find_videos(library_dir):   # the bound: every frame is decoded (forward), 1 in `stride` is kept
+        r = FrameReader(p)
+        n_dec += sum(len(i) for i, _ in r.batches(stride=stride_for(r.fps, fps), batch_size=64))
+    dec = n_dec / (time.perf_counter() - t)
+    rep = index_library(IndexConfig(library_dir, tmp / "speed.vidx", fps=fps, faces=False, quiet=True),
+                        hasher=net, hasher_info=info)
+    idx = rep.sampled_frames / rep.seconds
+    print(f"\nspeed ({threads} torch threads, 2 shared cores, other engineers' jobs running): decoding alone "
+          f"{dec:.1f} sampled frames/s; video-index --no-faces {idx:.1f} frames/s = {idx / dec:.2f} x decoding")
 
 
-def speed_table(index, hasher, query: Path, fps: float, seed: int) -> list[tuple]:
-    """Per size n: (n, query frames, numpy ms, faiss ms, ivf ms, ivf recall, ivf build s); search + alignment,
-    best of 3. IVF recall = share of the exact search's neighbours within the match radius that IVF finds."""
+def latency(index_codes: np.ndarray, video_of, times, query_codes: np.ndarray, qtimes, fps: float, seed: int,
+            radius: int) -> None:
+    """One query's search + alignment at 10^4..10^6 codes (the library + random codes), best of 3."""
     from apps.video_search.alignment import align
-    from apps.video_search.stream import hash_video
     from vidml.index.search import HammingSearcher
 
     rng = np.random.default_rng(seed)
-    hv = hash_video(query, hasher, fps=2.0 * fps)
-    radius = index.bits // 4
-    rows = []
+    q, r, nb = query_codes.shape
+    flat = query_codes.reshape(-1, nb)
+    radius = int(radius)
+    print(f"\nquery latency: search + alignment of one query ({q} frames x {r} regions = {q * r} codes), best of 3\n")
+    print("| codes | numpy ms | faiss flat ms | faiss IVF ms | IVF recall (d <= radius) | IVF build s |\n|---:|---:|---:|---:|---:|---:|")
     for n in (10_000, 100_000, 1_000_000):
-        extra = n - len(index.codes)
-        db = np.concatenate([index.codes, rng.integers(0, 256, (extra, index.codes.shape[1]), dtype=np.uint8)])
-        vid = np.concatenate([index.video_of, np.full(extra, len(index.videos), np.int32)])
-        tms = np.concatenate([index.times, rng.uniform(0, 3600, extra).astype(np.float32)])
-        row: list = [n, len(hv.codes)]
-        found = {}
-        build = 0.0
+        extra = n - len(index_codes)
+        db = np.concatenate([index_codes, rng.integers(0, 256, (extra, nb), dtype=np.uint8)])
+        vid = np.concatenate([video_of, np.full(extra, video_of.max() + 1, np.int32)])
+        tms = np.concatenate([times, rng.uniform(0, 3600, extra)]).astype(np.float32)
+        row, found, build = [], {}, 0.0
         for backend in ("numpy", "faiss", "ivf"):
+            if backend == "numpy" and n > 100_000:
+                row.append(float("nan")); continue
             t = time.perf_counter()
             s = HammingSearcher(db, backend)
             build = time.perf_counter() - t
-            s.search(hv.codes[:2], 64)
             best = float("inf")
             for _ in range(3):
                 t = time.perf_counter()
-                d, r = s.search(hv.codes, 64)
-                align(hv.times.astype(np.float64), d, r, vid, tms, radius, 1.0 / fps)
+                d, rows = s.search(flat, 64)
+                align(qtimes, d.reshape(q, -1), rows.reshape(q, -1), vid, tms, radius, 1.0 / fps)
                 best = min(best, time.perf_counter() - t)
             row.append(best * 1000)
-            found[backend] = {(i, int(j)) for i, j in zip(*np.nonzero(d <= radius)) for j in [r[i, j]]}
-        exact = found["faiss"]
-        row += [len(exact & found["ivf"]) / max(len(exact), 1), build]
-        rows.append(tuple(row))
-    return rows
+            found[backend] = {(i, int(j)) for i, j in zip(*np.nonzero(d <= radius)) for j in [rows[i, j]]}
+        rec = len(found["faiss"] & found["ivf"]) / max(len(found["faiss"]), 1)
+        print(f"| {n:,} | {row[0]:.1f} | {row[1]:.1f} | {row[2]:.1f} | {rec:.3f} | {build:.1f} |")
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--weights", default=None, help="HashingNet checkpoint (default: shipped hash64.pt)")
+    ap.add_argument("--weights", default=None, help="HashingNet checkpoint (default: the shipped one)")
     ap.add_argument("--fps", type=float, default=2.0, help="library sampling rate")
-    ap.add_argument("--quick", action="store_true", help="only reencode, crop, flip, overlay")
+    ap.add_argument("--per-family", type=int, default=1, help="query clips per source and edit family")
+    ap.add_argument("--no-lofo", action="store_true", help="skip the leave-one-family-out heads")
+    ap.add_argument("--no-speed", action="store_true", help="skip the speed sections")
+    ap.add_argument("--calibration-only", action="store_true", help="only the calibration section")
+    ap.add_argument("--cal-per-video", type=int, default=4, help="calibration copies (and negatives) per video")
     args = ap.parse_args()
     import torch
 
+    from video_search_protocol import library_features, query_features, sampled
+
+    from apps.video_search.augment import FAMILIES
     from apps.video_search.clip_search import DEFAULT_THRESHOLD
-    from apps.video_search.null_model import DEFAULT_EVALUE, library_cdf
-    from apps.video_search.library import find_videos, index_library, load_hasher
-    from vidml.index import Index
+    from apps.video_search.library import find_videos, load_hasher
+    from apps.video_search.null_model import DEFAULT_EVALUE
 
     torch.set_num_threads(args.threads)
     if not (DATA / "videos").is_dir():
         print("needs ../shared/data/videos (benchmark data, not shipped)")
         return 2
-    library = find_videos(DATA / "videos")
+    t0 = time.time()
+    paths = find_videos(DATA / "videos")
     net, info = load_hasher(args.weights)
     tmp = Path(tempfile.mkdtemp(prefix="bench_vs_"))
-    ctx: dict = {"names": [p.name for p in library], "fps": args.fps}
-    speed = []
-    for method, hasher, hinfo in (("vidml", net, info), ("pHash", PHasher(), {"name": "phash"})):
-        rep = index_library(DATA / "videos", tmp / f"{method}.vidx", fps=args.fps, faces=False, quiet=True,
-                            hasher=hasher, hasher_info=hinfo)
-        ctx[method] = (Index(tmp / f"{method}.vidx"), hasher)
-        speed.append((method, rep.sampled_frames, rep.seconds))
-    t = time.time()
-    ctx["vh"] = [videohash(p) for p in library]
-    speed.append(("videohash", len(library), time.time() - t))
-    queries = make_queries(library, tmp, args.seed, args.quick)
-    n_dis = sum(q["source"] is None for q in queries)
-    print(f"library: {len(library)} videos; queries: {len(queries) - n_dis} + {n_dis} distractors; "
-          f"reported = score >= {DEFAULT_THRESHOLD} and e-value <= {DEFAULT_EVALUE}; weights {info['name']}")
-    for m in ("vidml", "pHash"):
-        idx = ctx[m][0]
-        cdf, n = library_cdf(idx.codes, idx.video_of, idx.bits, idx.bits // 4)
-        print(f"{m}: library frames of unrelated videos ({n} pairs): P(d <= {idx.bits // 4}) = "
-              f"{cdf[idx.bits // 4]:.1e}, median distance {int(np.searchsorted(cdf, 0.5))} of {idx.bits} bits")
-    print()
-    results = {m: evaluate(m, queries, ctx, DEFAULT_THRESHOLD, DEFAULT_EVALUE) for m in ("vidml", "pHash", "videohash")}
-    print("| method | mAP | P@1 | uAP | start err median (s) | copies reported | distractor FP | FP, score only |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for m, (s, _) in results.items():
-        print(f"| {m} | {s['mAP']:.3f} | {s['P@1']:.3f} | {s['uAP']:.3f} | {s['start_err_median_s']:.2f} | "
-              f"{s['copies_reported']:.2f} | {s['distractor_FP']:.2f} | {s['distractor_FP_score_only']:.2f} |")
-    thresholds = (0.25, 0.3, 0.35, 0.4, 0.5)
-    print(f"\nvidml operating points (reported = score >= threshold and e-value <= {DEFAULT_EVALUE})\n")
-    print("| threshold | " + " | ".join(f"{t:g}" for t in thresholds) + " |\n|---|" + "---:|" * len(thresholds))
-    tops = results["vidml"][0]["tops"]
-    for label, real in (("copies reported", True), ("distractor FP", False)):
-        cells = []
-        for t in thresholds:
-            hit = [(s_ >= t and e <= DEFAULT_EVALUE and (rel or not real)) for s_, e, is_real, rel in tops if is_real == real]
-            cells.append(f"{np.mean(hit):.2f}")
-        print(f"| {label} | " + " | ".join(cells) + " |")
-    print("\nmAP per transformation\n\n| transformation | " + " | ".join(results) + " |")
-    print("|---|" + "---:|" * len(results))
-    for tname in results["vidml"][1]:
-        print(f"| {tname} | " + " | ".join(f"{results[m][1][tname]:.3f}" for m in results) + " |")
-    print(f"\nindexing (decode + hash, {args.threads} torch thread(s), shared CPU)\n\n| method | frames | seconds | frames/s |\n|---|---:|---:|---:|")
-    for m, n, s in speed:
-        unit = "videos" if m == "videohash" else "frames"
-        print(f"| {m} | {n} {unit} | {s:.1f} | {n / s:.1f} |")
-    t, n_dec = time.perf_counter(), 0
-    from apps.video_search.stream import stride_for
+    backgrounds = [f for d in DISTRACTORS for f in sampled(DATA / d, 1.0)[0]]
     from vidml.video import FrameReader
-    for p in library:   # the bound on indexing: every frame must be decoded (forward), 1 in `stride` is kept
-        r = FrameReader(p)
-        n_dec += sum(len(i) for i, _ in r.batches(stride=stride_for(r.fps, args.fps), batch_size=64))
-    print(f"\ndecoding alone (decord, forward, every frame decoded): {n_dec / (time.perf_counter() - t):.0f} "
-          "sampled frames/s")
-    frames = np.random.default_rng(0).integers(0, 256, (512, 360, 640, 3), dtype=np.uint8)
-    net.codes(frames[:32]); t = time.perf_counter(); net.codes(frames)
-    print(f"\nHashingNet alone (resize + net on 640x360 frames): {512 / (time.perf_counter() - t):.0f} frames/s")
-    idx = ctx["vidml"][0]
-    longest = max((q for q in queries if q["source"]), key=lambda q: q["path"].stat().st_size)
-    print(f"\nquery latency, search + alignment of one clip ({longest['path'].name}), best of 3\n")
-    print("| codes | query frames | numpy ms | faiss flat ms | faiss IVF ms | IVF recall (d <= radius) | IVF build s |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
-    for n, qn, a, b, c, rec, build in speed_table(idx, net, longest["path"], args.fps, args.seed):
-        print(f"| {n:,} | {qn} | {a:.1f} | {b:.1f} | {c:.1f} | {rec:.3f} | {build:.1f} |")
+
+    sources = [(p, p.name) for p in paths if len(FrameReader(p)) / FrameReader(p).fps >= 3.0] + \
+              [(DATA / d, None) for d in DISTRACTORS]
+    cal_paths = [p for p in paths if p.name in CAL_CHOOSE + CAL_REPORT] + [DATA / DISTRACTORS[0]]
+    thr, max_e = calibration(net, cal_paths, args.fps, tmp, args.seed, args.cal_per_video, backgrounds)
+    if args.calibration_only:
+        return 0
+    queries = make_queries_(sources, tmp, args.seed, args.per_family, backgrounds)
+    lib = library_features(net, paths, args.fps)
+    lib.phash = np.concatenate([phash_codes(sampled(p, args.fps)[0]) for p in paths])
+    qfeats = []
+    for q in queries:
+        f, t = query_features(net, q["path"], 2 * args.fps)
+        qfeats.append((f, t, phash_codes(sampled(q["path"], 2 * args.fps)[0])))
+    heads = {} if args.no_lofo else lofo_heads(net, args.seed)
+    n_dis = sum(q["source"] is None for q in queries)
+    print(f"\nlibrary: {len(paths)} videos, {len(lib.times)} codes; queries: {len(queries) - n_dis} + {n_dis} "
+          f"distractors; weights {info['name']} ({net.bits} bits, radius {net.radius}, trunk {net.config['trunk']} "
+          f"at {net.size} px); reported = score >= {thr:g} and e-value <= {max_e:g} (chosen above; code defaults "
+          f"{DEFAULT_THRESHOLD:g} / {DEFAULT_EVALUE:g}); float has no null model (score only)\n{vpdq_status()}\n")
+    results = evaluate(queries, qfeats, lib, net, heads, tmp, args.fps, thr, max_e)
+    print_tables(results, list(FAMILIES))
+    if not args.no_speed:
+        speed(net, info, DATA / "videos", tmp, args.fps, args.threads)
+        longest = max(qfeats, key=lambda x: len(x[1]))
+        codes = net.codes_of_features(longest[0].reshape(-1, longest[0].shape[-1])).reshape(len(longest[1]), -1, net.bits // 8)
+        latency(net.codes_of_features(lib.feats), lib.video_of, lib.times, codes, longest[1], args.fps, args.seed,
+                net.radius)
+    print(f"\ntotal {time.time() - t0:.0f} s")
+    shutil.rmtree(tmp, ignore_errors=True)
     return 0
+
+
+def make_queries_(sources, tmp, seed, per_family, backgrounds):
+    from video_search_protocol import make_queries
+    return make_queries(sources, tmp, seed, per_family, backgrounds)
 
 
 if __name__ == "__main__":

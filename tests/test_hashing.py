@@ -88,7 +88,9 @@ def test_losses_train_codes_apart_and_to_binary():
 def test_codes_stable_for_the_same_frame_decoded_twice():
     from vidml.video import FrameReader
 
-    net, card = load_hashing_net(shipped("hash64"))
+    from apps.video_search.library import DEFAULT_WEIGHTS
+
+    net, card = load_hashing_net(shipped(DEFAULT_WEIGHTS))
     path = DATA / "videos" / "megamind_720x528.avi"
     a = FrameReader(path).get_batch([0, 50, 100, 200])
     idx, b = next(FrameReader(path).batches(stride=50, batch_size=5))
@@ -98,3 +100,42 @@ def test_codes_stable_for_the_same_frame_decoded_twice():
     # different frames of the same shot are not all one code (the net is not collapsed)
     assert hamming(ca, ca).max() > 0
     assert "metrics" in card and "command" in card
+
+
+def test_a_head_only_checkpoint_on_the_pretrained_trunk_is_small_and_gives_the_same_codes(tmp_path):
+    import cv2
+
+    from conftest import SAMPLES
+    from vidml.backbones.weights import save_checkpoint
+
+    torch.manual_seed(0)
+    net = HashingNet(bits=64, trunk="mnv2@13+avgmax", size=64).eval()
+    assert net.frozen_trunk and not any(p.requires_grad for p in net.trunk.parameters())
+    path = save_checkpoint(tmp_path / "h.pt", "hashing", dict(net.config, head_only=True), net.saved_module(), {})
+    assert path.stat().st_size < 100_000                 # the bit layer only; the trunk comes from its package
+    again, _ = load_hashing_net(path)
+    files = sorted((SAMPLES / "juice").glob("*.jpg"))[::10][:3]
+    frames = np.stack([cv2.imread(str(p))[:, :, ::-1] for p in files])
+    np.testing.assert_array_equal(net.codes(frames), again.codes(frames))
+    np.testing.assert_array_equal(net.codes(frames), net.codes_of_features(net.embed(frames)))
+    f = net.embed(frames)
+    np.testing.assert_allclose(np.linalg.norm(f, axis=1), 1.0, rtol=1e-5)   # [avg/|avg|, max/|max|] / sqrt(2)
+
+
+@needs_data
+def test_shipped_codes_keep_a_copy_closer_than_another_video():
+    import cv2
+
+    from apps.video_search.augment import make_transform
+    from apps.video_search.library import DEFAULT_WEIGHTS
+    from vidml.video import FrameReader
+
+    net, _ = load_hashing_net(shipped(DEFAULT_WEIGHTS))
+    a = FrameReader(DATA / "videos" / "megamind_720x528.avi").get_batch([40, 200])
+    b = FrameReader(DATA / "videos" / "car_traffic_small.mp4").get_batch([100])
+    rng = np.random.default_rng(0)
+    for edit in ("greyscale", "jpeg", "crop", "bands"):
+        copy = make_transform(edit, rng, a[0].shape)(a[0])
+        d = hamming(net.codes(copy[None]), np.concatenate([net.codes(a), net.codes(b)]))[0]
+        assert d[0] < min(d[1], d[2]), (edit, d)
+        assert edit == "crop" or d[0] <= net.radius, (edit, d)   # a crop keeps as little as 55 % of a side

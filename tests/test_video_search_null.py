@@ -112,33 +112,13 @@ def test_overlapped_decoding_gives_the_codes_of_a_plain_loop():
 
 @needs_data
 def test_training_data_reads_gif_faces_and_cuts_windows_from_large_frames():
-    from apps.video_search.train_cli import MAX_SIDE, load_clips
+    from apps.video_search.train_data import MAX_SIDE, load_clips
 
     yale = load_clips([DATA / "faces" / "yale" / "subject01.happy"], 10, crops=3)
     assert len(yale) == 4 and all(len(c) == 1 and max(c[0].shape[:2]) <= MAX_SIDE for c in yale)
     assert len(load_clips([DATA / "faces" / "att_orl" / "s1"], 10, crops=3)) == 10   # 92x112: no windows
     mot = load_clips([DATA / "mot" / "MOT17-mini" / "MOT17-02-FRCNN"], 10, crops=2)
     assert len(mot) == 3 and len({len(c) for c in mot}) == 1                     # windows keep the time order
-
-
-def test_mined_partners_are_look_alikes_from_other_sources_only():
-    import torch
-
-    from apps.video_search.train_cli import hard_partners
-
-    class MeanColour(torch.nn.Module):  # a stand-in net: the "code" is the mean colour, centred
-        def pre_codes(self, x):
-            return x.mean((2, 3)) - 0.5
-
-    def clip(rgb):
-        return [np.full((32, 32, 3), rgb, np.uint8)] * 3
-
-    # source 0: red, blue; source 1: red, blue, green, and a red almost like source 0's (a near-copy in 1)
-    rgb = [(200, 30, 30), (30, 60, 200), (170, 60, 60), (60, 60, 170), (30, 200, 30), (195, 35, 35)]
-    clips, source = [clip(c) for c in rgb], np.array([0, 0, 1, 1, 1, 1])
-    partners = hard_partners(MeanColour(), clips, source, size=16, k=1)
-    # the nearest colour in the *other* source: source 1's reds and blues pair with source 0's, never each other
-    assert partners[:, 0].tolist() == [5, 3, 0, 1, 1, 0]
 
 
 @needs_data
@@ -173,3 +153,25 @@ def test_search_reports_an_evalue_and_a_one_video_library_still_finds_its_copy(t
     assert capsys.readouterr().out.startswith("no match")
     assert main(["video-search", "--query", str(clip), "--index", str(index), "--max-evalue", "0"]) == 2
     assert "--max-evalue" in capsys.readouterr().err
+
+
+def test_null_sample_is_keyed_on_what_it_was_computed_from(tmp_path):
+    """Another index (even at a reused id()) never gets this one's null model; the same content shares it."""
+    from apps.video_search.clip_search import library_sample
+    from vidml.index import Index
+
+    def make(seed, name):
+        idx = Index(tmp_path / name)
+        rng = np.random.default_rng(seed)
+        for v in range(3):
+            idx.add({"path": str(tmp_path / f"{name}{v}.mp4")}, rng.integers(0, 256, (100, 8), dtype=np.uint8),
+                    np.arange(100, dtype=np.float32) / 2)
+        return idx
+
+    a = make(0, "a")
+    first = library_sample(a, 16)
+    assert np.array_equal(first[0], a.codes[null_model.sample_rows(len(a))])
+    assert library_sample(make(0, "a2"), 16) is first          # same content: the cached model
+    del a
+    b = make(1, "b")                                            # new content (id() may be the freed one's)
+    assert np.array_equal(library_sample(b, 16)[0], b.codes[null_model.sample_rows(len(b))])

@@ -3,7 +3,10 @@
 Every query frame i (time ``tq_i``) has k library neighbours (video v, time ``tv``, Hamming distance d).
 A neighbour within ``radius`` bits votes for the offset ``o = tv - tq_i`` of video v with weight
 
-    w = 1 - d / (radius + 1)                     (1 for an identical code, > 0 up to the radius)
+    w = 1 - d / (2 (radius + 1))                 (1 for an identical code, > 1/2 up to the radius)
+
+(a copy of the pretrained-trunk codes sits at 0.5-0.9 radius, so a vote weighs 0.55-0.75 and a score is
+close to the share of agreeing frames, which the score threshold of clip search is calibrated on)
 
 Offsets are binned (``bin_s`` seconds, the library's sampling step). A query frame counts once per bin
 (its best vote), and a bin's support is taken over the bin and its two neighbours (sampling jitter), so
@@ -61,7 +64,7 @@ def align(query_times: np.ndarray, dist: np.ndarray, rows: np.ndarray, video_of:
     ok = dist <= radius
     qi, kj = np.nonzero(ok)
     r = rows[qi, kj]
-    w = 1.0 - dist[qi, kj] / float(radius + 1)
+    w = 1.0 - dist[qi, kj] / float(2 * (radius + 1))
     v = video_of[r]
     off = row_times[r].astype(np.float64) - query_times[qi]
     b = np.round(off / bin_s).astype(np.int64)

@@ -4,20 +4,24 @@
     from apps.video_search.clip_search import search_clip
     hits = search_clip(Index("lib.vidx"), "clip.mp4")      # list of dicts, best first, score >= threshold
 
-Steps: decode + hash the clip at ``fps`` samples/s (the same stream as indexing) -> Hamming top-k library
-frames per query frame (numpy or faiss, :meth:`vidml.index.Index.search`) -> temporal voting on (video,
-offset) (:func:`apps.video_search.alignment.align`) -> videos ranked by score -> only the significant ones.
+Steps: decode + hash the clip at ``fps`` samples/s (the same stream as indexing), each frame also on the
+inner rectangles of :mod:`apps.video_search.regions` (``regions=True``: composites) -> Hamming top-k
+library frames per query code (numpy, faiss or IVF, :meth:`vidml.index.Index.search`) -> temporal voting on
+(video, offset) (:func:`apps.video_search.alignment.align`) -> videos ranked by score -> only the
+significant ones.
 
-Defaults: ``radius`` = bits / 4 (16 of 64 bits: a frame's near-duplicates are that close, unrelated
-frames are ~bits/2 apart), ``k`` = 64 neighbours per query frame. A match is reported when
+Defaults: ``radius`` = the match radius of the hashing model, stored in the index's manifest (chosen on
+validation frames when the model was trained, :func:`apps.video_search.train.choose_radius`; bits / 4 for
+a model without one), ``k`` = 64 neighbours per query code. A match is reported when
 
-* its score >= ``threshold`` (0.25: a quarter of the query frames agree on one placement), and
+* its score >= ``threshold`` (a share of the query frames agree on one placement), and
 * its support is significant under a null model of chance votes measured for this query against
   library frames of unrelated videos (:mod:`apps.video_search.null_model`): the expected number of
-  chance placements with that many agreeing frames, its e-value, is <= ``max_evalue`` (0.01).
+  chance placements with that many agreeing frames, its e-value, is <= ``max_evalue``.
 """
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -27,28 +31,34 @@ from vidml.index import Index
 
 from apps.video_search import null_model
 from apps.video_search.alignment import ClipMatch, align
+from apps.video_search.regions import REGIONS, WHOLE, RegionHasher
 from apps.video_search.stream import hash_video
 
-DEFAULT_THRESHOLD = 0.25
+DEFAULT_THRESHOLD = 0.4   # chosen by benchmarks/bench_video_search.py calibration (choose split), see the card
+
+_NULL_CACHE: dict[tuple, tuple] = {}
 
 
-_NULL_CACHE: dict[tuple[int, int, int], tuple] = {}
+def match_radius(index: Index) -> int:
+    """The index's match radius: its hashing model's (manifest ``hasher.radius``), else bits / 4."""
+    return int((index.manifest.get("hasher") or {}).get("radius") or index.bits // 4)
 
 
 def library_sample(index: Index, radius: int) -> tuple:
-    """(sample codes, their videos, videos, copy matrix) of the null model for ``index`` (cached in memory)."""
-    key = (id(index), len(index), radius)
+    """(sample codes, their videos, videos, copy matrix) of the null model for ``index``; cached in memory,
+    keyed on what it is computed from (the sampled rows' codes and videos, the radius), never on ``id()``."""
+    rows = null_model.sample_rows(len(index))
+    codes, vids = index.codes[rows], index.video_of[rows]
+    key = (len(index), radius, hashlib.sha1(codes.tobytes() + vids.astype(np.int64).tobytes()).hexdigest())
     if key not in _NULL_CACHE:
-        rows = null_model.sample_rows(len(index))
-        codes, vids = index.codes[rows], index.video_of[rows]
         _NULL_CACHE.clear()
         _NULL_CACHE[key] = (codes, vids) + null_model.copy_matrix(codes, vids, radius)
     return _NULL_CACHE[key]
 
 
 def query_null(index: Index, codes: np.ndarray, times: np.ndarray, radius: int | None = None) -> null_model.QueryNull:
-    """The null model of chance matches for one query (see :mod:`apps.video_search.null_model`)."""
-    radius = index.bits // 4 if radius is None else radius
+    """The null model of chance matches for one query (codes (Q, nb) or (Q, R, nb)); see null_model."""
+    radius = match_radius(index) if radius is None else radius
     bin_s = 1.0 / float(index.manifest.get("fps") or 2.0)
     return null_model.QueryNull(codes, times, *library_sample(index, radius), radius=radius, n_bins=len(index),
                                 bin_s=bin_s)
@@ -56,31 +66,41 @@ def query_null(index: Index, codes: np.ndarray, times: np.ndarray, radius: int |
 
 def match_codes(index: Index, codes: np.ndarray, times: np.ndarray, k: int = 64, radius: int | None = None,
                 backend: str = "auto") -> list[ClipMatch]:
-    """Align query frame ``codes``/``times`` against the index; every video with votes, best first."""
-    radius = index.bits // 4 if radius is None else radius
-    dist, rows = index.search(codes, k=k, backend=backend)
+    """Align query frame ``codes`` ((Q, nb), or (Q, R, nb) region codes) at ``times`` against the index;
+    every video with votes, best first."""
+    radius = match_radius(index) if radius is None else radius
+    codes = np.asarray(codes)
+    q = len(codes)
+    dist, rows = index.search(codes.reshape(-1, codes.shape[-1]), k=k, backend=backend)
+    dist, rows = dist.reshape(q, -1), rows.reshape(q, -1)          # a frame's neighbours over its regions
     bin_s = 1.0 / float(index.manifest.get("fps") or 2.0)
     return align(np.asarray(times, np.float64), dist, rows, index.video_of, index.times, radius, bin_s)
 
 
+def hash_query(clip: str | Path, hasher, fps: float, regions: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """(codes (Q, R, nb), times (Q,)) of the query clip's sampled frames, R = len(REGIONS) or 1."""
+    rects = REGIONS if regions else WHOLE
+    hv = hash_video(clip, RegionHasher(hasher, rects), fps=fps)
+    return hv.codes.reshape(len(hv.times), len(rects), -1), hv.times
+
+
 def search_clip(index: Index, clip: str | Path, hasher=None, fps: float | None = None, top: int = 10,
                 k: int = 64, radius: int | None = None, threshold: float = DEFAULT_THRESHOLD,
-                backend: str = "auto", max_evalue: float = null_model.DEFAULT_EVALUE) -> list[dict]:
+                backend: str = "auto", max_evalue: float = null_model.DEFAULT_EVALUE,
+                regions: bool = True) -> list[dict]:
     """Ranked matches of the video ``clip`` (dicts: video path, score, e-value, start/end times) with
-    ``score >= threshold`` and ``evalue <= max_evalue``."""
+    ``score >= threshold`` and ``evalue <= max_evalue``. ``hasher``: the index's (default: the shipped one)."""
     if len(index) == 0:
         raise BadInput(f"{index.path}: index is empty or missing; run vidml video-index LIBRARY --index {index.path}")
     if hasher is None:
-        from apps.video_search.library import load_hasher
+        from apps.video_search.library import check_same_hasher, load_hasher
 
         hasher, info = load_hasher(None)
-        if index.manifest.get("hasher", {}).get("sha256") not in (None, info["sha256"]):
-            raise BadInput(f"{index.path}: index was built with another model ({index.manifest['hasher'].get('name')}); "
-                           "pass the same --weights used for video-index")
+        check_same_hasher(index, info)
     fps = fps or 2.0 * float(index.manifest.get("fps") or 2.0)
-    hv = hash_video(clip, hasher, fps=fps)
-    matches = match_codes(index, hv.codes, hv.times, k=k, radius=radius, backend=backend)
-    null = query_null(index, hv.codes, hv.times, radius) if matches else None
+    codes, times = hash_query(clip, hasher, fps, regions)
+    matches = match_codes(index, codes, times, k=k, radius=radius, backend=backend)
+    null = query_null(index, codes, times, radius) if matches else None
     out = []
     for m in matches[:top]:
         if m.score < threshold:

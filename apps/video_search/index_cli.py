@@ -4,14 +4,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from apps.video_search.library import index_library
+from apps.video_search.library import IndexConfig, index_library
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("library", nargs="?", help="folder of videos (mp4, avi, mkv, webm, gif, ...), searched recursively")
     parser.add_argument("--index", default="lib.vidx", help="index folder to create or update (default lib.vidx)")
     parser.add_argument("--fps", type=float, default=2.0, help="frames hashed per second of video (default 2)")
-    parser.add_argument("--weights", default=None, help="HashingNet checkpoint (default: shipped vidml/weights/hash64.pt)")
+    parser.add_argument("--weights", default=None, help="HashingNet checkpoint (default: shipped vidml/weights/hash256.pt)")
     parser.add_argument("--check", action="store_true",
                         help="verify the index (segments readable, rows consistent, videos still on disk) and exit")
     parser.add_argument("--prune", action="store_true",
@@ -41,9 +41,9 @@ def run(args: argparse.Namespace) -> int:
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     set_seed(args.seed)
-    rep = index_library(args.library, args.index, fps=args.fps, weights=args.weights, faces=not args.no_faces,
-                        quiet=args.quiet, workers=args.workers, scheduler=args.scheduler,
-                        prune=args.prune)
+    rep = index_library(IndexConfig(args.library, args.index, fps=args.fps, weights=args.weights,
+                                    faces=not args.no_faces, quiet=args.quiet, workers=args.workers,
+                                    scheduler=args.scheduler, prune=args.prune))
     rate = rep.sampled_frames / rep.seconds if rep.seconds > 0 else 0.0
     print(f"indexed {len(rep.added)} video(s) ({rep.sampled_frames} frames, {rate:.0f} frames/s), "
           f"{len(rep.unchanged)} unchanged, {len(rep.failed)} failed"

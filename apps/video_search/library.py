@@ -2,9 +2,9 @@
 
 Python API (no CLI needed)::
 
-    from apps.video_search.library import index_library, load_hasher
-    report = index_library("videos/", "lib.vidx", fps=2.0)        # adds new / changed videos only
-    report.added, report.unchanged, report.failed                  # paths; failed: (path, reason)
+    from apps.video_search.library import IndexConfig, index_library
+    report = index_library(IndexConfig("videos/", "lib.vidx", fps=2.0))   # adds new / changed videos only
+    report.added, report.unchanged, report.failed                          # paths; failed: (path, reason)
 
 A video is re-hashed when its size or modification time differ from the indexed ones. A video that
 cannot be decoded is reported and skipped; the others are indexed. The index is committed every
@@ -27,16 +27,26 @@ from vidml.video import VIDEO_SUFFIXES
 from apps.video_search.face_stage import RECORD_SET
 from apps.video_search.stream import hash_video
 
-DEFAULT_WEIGHTS = "hash64"
+DEFAULT_WEIGHTS = "hash256"
 
 
 def load_hasher(weights: str | Path | None = None):
-    """(HashingNet in eval mode, info dict for the index manifest) from ``weights`` or the shipped hash64.pt."""
+    """(HashingNet in eval mode, info dict for the index manifest) from ``weights`` or the shipped default."""
     from vidml.backbones.hashing import load_hashing_net
 
     path = Path(weights) if weights else shipped(DEFAULT_WEIGHTS)
     net, _card = load_hashing_net(path)
-    return net, {"name": path.stem, "sha256": sha256(path), "bits": net.bits}
+    return net, {"name": path.stem, "sha256": sha256(path), "bits": net.bits, "radius": net.radius}
+
+
+def check_same_hasher(index: Index, info: dict) -> None:
+    """BadInput (one line: re-index) when ``index`` was built with other weights than ``info``'s."""
+    built = index.manifest.get("hasher") or {}
+    if built.get("sha256") in (None, info["sha256"]) and index.bits in (None, info["bits"]):
+        return
+    raise BadInput(f"{index.path}: built with the hashing model {built.get('name')!r} ({index.bits} bits), not "
+                   f"{info['name']!r} ({info['bits']} bits); re-index: vidml video-index LIBRARY --index NEW.vidx "
+                   "(or pass the --weights it was built with)")
 
 
 def find_videos(folder: str | Path) -> list[Path]:
@@ -64,6 +74,32 @@ def _face_stage():
 
 
 @dataclass
+class IndexConfig:
+    """What ``vidml video-index`` does: ``folder`` -> ``index`` at ``fps`` codes/s with ``weights``."""
+
+    folder: str | Path
+    index: str | Path = "lib.vidx"
+    fps: float = 2.0
+    weights: str | Path | None = None
+    faces: bool = True
+    quiet: bool = False
+    commit_every: float = 120.0
+    workers: int = 1
+    scheduler: str | None = None
+    prune: bool = False
+
+
+@dataclass
+class HashTask:
+    """One video to hash (what a Dask task receives)."""
+
+    path: str
+    weights: str | None
+    fps: float
+    faces: bool
+
+
+@dataclass
 class IndexReport:
     added: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
@@ -87,108 +123,124 @@ def _worker_hasher(weights: str | None):
     return _WORKER_HASHERS[key][0]
 
 
-def hash_one(task: tuple, hasher=None, progress=None) -> tuple:
-    """Hash one video (a task of the Dask map): ``("ok", entry, codes, times, faces)`` or ``("failed", path, why)``.
+def hash_one(task: HashTask, hasher=None, progress=None) -> tuple:
+    """Hash one video: ``("ok", entry, codes, times, faces)`` or ``("failed", path, why)``.
 
-    ``task = (path, weights, fps, faces)``. In a worker the hasher is loaded from ``weights``; in-process
-    callers pass their ``hasher``. Paths must be visible to the workers (same machine or shared storage).
+    In a worker the hasher is loaded from ``task.weights``; in-process callers pass their ``hasher``.
+    Paths must be visible to the workers (same machine or shared storage).
     """
-    path, weights, fps, faces = task
-    hasher = hasher or _worker_hasher(weights)
-    face_fn = _face_stage() if faces else None
+    hasher = hasher or _worker_hasher(task.weights)
+    face_fn = _face_stage() if task.faces else None
     on_batch = None
     if face_fn is not None:
-        vid = str(Path(path).resolve())
+        vid = str(Path(task.path).resolve())
         on_batch = lambda frames, times: face_fn(frames, times, vid)  # noqa: E731
     try:
-        from vidml.video import FrameReader
-
-        reader = FrameReader(path)
-        hv = hash_video(path, hasher, fps=fps, on_batch=on_batch, progress=progress, reader=reader)
+        hv = hash_video(task.path, hasher, fps=task.fps, on_batch=on_batch, progress=progress)
     except VideoError as err:
-        return ("failed", str(path), str(err))
+        return ("failed", task.path, str(err))
     if len(hv.codes) == 0:
-        return ("failed", str(path), f"{path}: no frames could be sampled")
+        return ("failed", task.path, f"{task.path}: no frames could be sampled")
     return ("ok", hv.entry(), hv.codes, hv.times, hv.extra)
 
 
-def index_library(folder: str | Path, index_path: str | Path, fps: float = 2.0, weights: str | Path | None = None,
-                  faces: bool = True, quiet: bool = False, commit_every: float = 120.0, hasher=None,
-                  hasher_info: dict | None = None, workers: int = 1, scheduler: str | None = None,
-                  prune: bool = False) -> IndexReport:
-    """Hash the videos of ``folder`` into the index at ``index_path`` (created if absent); see module doc.
-
-    ``workers > 1`` hashes one video per task on a local Dask cluster (``scheduler``: an existing one);
-    the client merges results into the index in the order of the video list, so the index is the same
-    as a serial run's.
-    """
-    videos = find_videos(folder)
-    if not videos:
-        raise BadInput(f"{folder}: no video files found (looked for {', '.join(sorted(VIDEO_SUFFIXES))})")
-    existed = (Path(index_path) / "manifest.json").exists()
+def _open_index(cfg: IndexConfig, hasher, info: dict) -> tuple[Index, bool]:
+    """(the index opened for writing, whether it existed); refuses another --fps or other weights."""
+    existed = (Path(cfg.index) / "manifest.json").exists()
     if not existed:
         from vidml.outputs import check_output_path
 
-        check_output_path(index_path, "index")
-    if hasher is None:
-        hasher, hasher_info = load_hasher(weights)
-    index = Index(index_path, bits=hasher.bits, hasher=hasher_info, writer=True)  # waits for another writer
-    if index.videos and abs(float(index.manifest.get("fps", fps)) - fps) > 1e-6:
-        raise BadInput(f"{index_path}: index was built at --fps {index.manifest['fps']:g}, not {fps:g}; "
-                       "use the same --fps or a new --index")
-    index.manifest["fps"] = fps
-    report = IndexReport()
-    if prune:  # forget videos under this folder whose files are gone
-        root = str(Path(folder).resolve())
-        for entry in list(index.videos):
-            if entry["path"].startswith(root + "/") and not Path(entry["path"]).exists():
-                index.remove(entry["path"])
-                report.removed.append(entry["path"])
-    todo = []
-    for p in videos:
-        (report.unchanged if index.is_current(p) else todo).append(p)
-    report.unchanged = [str(p) for p in report.unchanged]
-    progress = show_progress(quiet)
-    t0 = time.time()
-    state = {"last_commit": t0}
-
-    def merge(result: tuple) -> None:
-        if result[0] == "failed":
-            report.failed.append((result[1], result[2]))
-            return
-        _, entry, codes, times, extra = result
-        index.add(entry, codes, times, sets={RECORD_SET: extra})
-        report.added.append(entry["path"])
-        report.sampled_frames += len(codes)
-        if time.time() - state["last_commit"] > commit_every:
-            index.save(failed=[{"path": a, "reason": b} for a, b in report.failed])
-            state["last_commit"] = time.time()
-
-    tasks = [(str(p), str(weights) if weights else None, fps, faces) for p in todo]
+        check_output_path(cfg.index, "index")
+    index = Index(cfg.index, hasher=None, writer=True)  # waits for another writer
     try:
-        if workers <= 1 and scheduler is None:
-            overall = tqdm(total=len(todo), desc="videos", unit="video", disable=not progress, position=0,
-                           dynamic_ncols=True)
-            for task in tasks:
-                bar = tqdm(desc=Path(task[0]).name[:30], unit="frame", leave=False, position=1,
-                           disable=not progress, dynamic_ncols=True)
-                merge(hash_one(task, hasher=hasher, progress=bar.update))
-                bar.close()
-                overall.update(1)
-            overall.close()
-        else:
-            from vidml.parallel import map_tasks
+        check_same_hasher(index, info)
+        if index.videos and abs(float(index.manifest.get("fps", cfg.fps)) - cfg.fps) > 1e-6:
+            raise BadInput(f"{cfg.index}: index was built at --fps {index.manifest['fps']:g}, not {cfg.fps:g}; "
+                           "use the same --fps or a new --index")
+    except BadInput:
+        index.close()
+        raise
+    if not existed:
+        index.bits, index.manifest["bits"], index.manifest["hasher"] = info["bits"], info["bits"], info
+    index.manifest["fps"] = cfg.fps
+    return index, existed
 
-            # results are merged in list order once all are back, so the index equals a serial run's
-            results = map_tasks(hash_one, tasks, workers=workers, scheduler=scheduler, desc="videos", quiet=quiet)
-            for result in results:
-                merge(result)
+
+def _prune(index: Index, folder: str | Path, report: IndexReport) -> None:
+    """Forget videos under ``folder`` whose files are gone."""
+    root = str(Path(folder).resolve())
+    for entry in list(index.videos):
+        if entry["path"].startswith(root + "/") and not Path(entry["path"]).exists():
+            index.remove(entry["path"])
+            report.removed.append(entry["path"])
+
+
+def _hash_all(tasks: list[HashTask], cfg: IndexConfig, hasher, merge) -> None:
+    """Hash every task (serially with bars, or on Dask) and ``merge`` each result in list order."""
+    if cfg.workers <= 1 and cfg.scheduler is None:
+        progress = show_progress(cfg.quiet)
+        overall = tqdm(total=len(tasks), desc="videos", unit="video", disable=not progress, position=0,
+                       dynamic_ncols=True)
+        for task in tasks:
+            bar = tqdm(desc=Path(task.path).name[:30], unit="frame", leave=False, position=1,
+                       disable=not progress, dynamic_ncols=True)
+            merge(hash_one(task, hasher=hasher, progress=bar.update))
+            bar.close()
+            overall.update(1)
+        overall.close()
+        return
+    from vidml.parallel import map_tasks
+
+    # results are merged in list order once all are back, so the index equals a serial run's
+    for result in map_tasks(hash_one, tasks, workers=cfg.workers, scheduler=cfg.scheduler, desc="videos",
+                            quiet=cfg.quiet):
+        merge(result)
+
+
+def index_library(cfg: IndexConfig, hasher=None, hasher_info: dict | None = None) -> IndexReport:
+    """Hash the videos of ``cfg.folder`` into ``cfg.index`` (created if absent); see the module doc.
+
+    ``hasher``/``hasher_info``: an in-process hasher instead of ``cfg.weights`` (benchmarks). With
+    ``cfg.workers > 1`` one video per task runs on a local Dask cluster (``cfg.scheduler``: an existing one).
+    """
+    videos = find_videos(cfg.folder)
+    if not videos:
+        raise BadInput(f"{cfg.folder}: no video files found (looked for {', '.join(sorted(VIDEO_SUFFIXES))})")
+    if hasher is None:
+        hasher, hasher_info = load_hasher(cfg.weights)
+    index, existed = _open_index(cfg, hasher, hasher_info)
+    report = IndexReport()
+    try:
+        if cfg.prune:
+            _prune(index, cfg.folder, report)
+        todo = [p for p in videos if not index.is_current(p)]
+        report.unchanged = [str(p) for p in videos if p not in todo]
+        t0 = last = time.time()
+
+        def merge(result: tuple) -> None:
+            nonlocal last
+            if result[0] == "failed":
+                report.failed.append((result[1], result[2]))
+                return
+            _, entry, codes, times, extra = result
+            index.add(entry, codes, times, sets={RECORD_SET: extra})
+            report.added.append(entry["path"])
+            report.sampled_frames += len(codes)
+            if time.time() - last > cfg.commit_every:
+                index.save(failed=[{"path": a, "reason": b} for a, b in report.failed])
+                last = time.time()
+
+        tasks = [HashTask(str(p), str(cfg.weights) if cfg.weights else None, cfg.fps, cfg.faces) for p in todo]
+        try:
+            _hash_all(tasks, cfg, hasher, merge)
+        finally:
+            report.seconds = time.time() - t0
+            nothing = not existed and not report.added and report.failed and len(report.failed) == len(todo)
+            if not nothing and (report.added or report.failed or report.removed or not existed):
+                index.save(failed=[{"path": a, "reason": b} for a, b in report.failed])
     finally:
-        report.seconds = time.time() - t0
-        nothing_decoded = not existed and not report.added and report.failed and len(report.failed) == len(todo)
-        if not nothing_decoded and (report.added or report.failed or report.removed or not existed):
-            index.save(failed=[{"path": a, "reason": b} for a, b in report.failed])
-    if nothing_decoded:
-        raise BadInput(f"{folder}: none of its {len(todo)} video(s) could be decoded (first: {report.failed[0][1]}); "
-                       "no index written")
+        index.close()
+    if nothing:
+        raise BadInput(f"{cfg.folder}: none of its {len(todo)} video(s) could be decoded "
+                       f"(first: {report.failed[0][1]}); no index written")
     return report

@@ -95,16 +95,20 @@ def poisson_binomial_sf(m: int, p: np.ndarray) -> float:
 class QueryNull:
     """Per-query chance rates against a fixed library sample; :meth:`evalue` of a placement's support.
 
-    ``sample_codes``/``sample_video`` (rows of :func:`sample_rows`), ``videos``/``copies`` of
-    :func:`copy_matrix`, ``n_bins`` placements tried (library codes), ``bin_s`` the library sampling step.
+    ``query_codes``: (Q, bits/8), or (Q, R, bits/8) with R region codes per frame
+    (:mod:`apps.video_search.regions`); ``sample_codes``/``sample_video`` (rows of :func:`sample_rows`),
+    ``videos``/``copies`` of :func:`copy_matrix`, ``n_bins`` placements tried (library codes), ``bin_s`` the
+    library sampling step.
     """
 
     def __init__(self, query_codes: np.ndarray, query_times: np.ndarray, sample_codes: np.ndarray,
                  sample_video: np.ndarray, videos: np.ndarray, copies: np.ndarray, radius: int, n_bins: int,
                  bin_s: float) -> None:
-        query_codes = np.atleast_2d(query_codes)
-        self.close = hamming(query_codes, sample_codes) <= radius                    # (Q, S) bool
-        self.fair = float(binom.cdf(radius, query_codes.shape[1] * 8, 0.5))           # random-code fallback
+        codes = np.asarray(query_codes)
+        codes = codes.reshape(len(codes), -1, codes.shape[-1]) if codes.ndim == 3 else np.atleast_2d(codes)[:, None]
+        q, r, nb = codes.shape        # r region codes per query frame: a frame is close when any region is
+        self.close = (hamming(codes.reshape(q * r, nb), sample_codes) <= radius).reshape(q, r, -1).any(1)
+        self.fair = 1.0 - (1.0 - float(binom.cdf(radius, nb * 8, 0.5))) ** r          # random-code fallback
         self.rank = np.searchsorted(videos, sample_video)                            # sample row -> video rank
         self.videos, self.copies, self.n_bins = videos, copies, max(int(n_bins), 1)
         self.group = np.unique(time_bins(query_times, bin_s), return_inverse=True)[1]

@@ -3,16 +3,17 @@
 Prints a table (video, matched start-end in that video, query start-end, score, e-value) or, with
 ``--json``, a JSON list of the same. A match is reported when its score >= ``--threshold`` and its
 e-value (expected number of chance placements as good, null model of apps.video_search.null_model)
-<= ``--max-evalue``; no such match is said plainly. ``--face IMAGE`` dispatches to the
-face search (apps.video_search.face_search).
+<= ``--max-evalue``; no such match is said plainly. ``--face IMAGE`` dispatches to the face search
+(apps.video_search.face_search). Search draws no random numbers, so it takes no --seed.
 """
 from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 from vidml.errors import BadInput
+
+from apps.video_search.search import BACKENDS, SearchConfig, open_index, search
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,12 +26,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--index", default="lib.vidx", help="index folder written by vidml video-index")
     parser.add_argument("--top", type=int, default=10, help="at most this many videos (default 10)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    parser.add_argument("--threshold", type=float, default=None, help="minimum score in [0, 1] (default 0.25)")
+    parser.add_argument("--threshold", type=float, default=None, help="minimum score in [0, 1] (default 0.4)")
     parser.add_argument("--max-evalue", type=float, default=None,
                         help="largest e-value (expected chance matches, null model of the index) reported (default 0.01)")
     parser.add_argument("--weights", default=None, help="HashingNet checkpoint (must be the one used to index)")
-    parser.add_argument("--backend", choices=("auto", "numpy", "faiss"), default="auto", help="Hamming search backend")
-    parser.add_argument("--seed", type=int, default=0, help="seed (search is deterministic; kept for uniformity)")
+    parser.add_argument("--backend", choices=BACKENDS, default="auto",
+                        help="Hamming search: numpy / faiss exact, ivf approximate (faster at 10^6 codes), auto")
+    parser.add_argument("--no-regions", action="store_true",
+                        help="hash whole query frames only (faster; misses copies shown inside other frames)")
+    parser.add_argument("--report", default=None, help="also write an HTML page: query and matched frames side by side")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
 
 
@@ -40,12 +44,8 @@ def _fmt(t: float) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vidml.index import Index
-
-    if not Path(args.index).exists():
-        raise BadInput(f"{args.index}: no index here; build one with vidml video-index LIBRARY --index {args.index}")
-    index = Index(args.index)
     if args.face:
+        index = open_index(args.index)
         try:
             from apps.video_search.face_search import run_face_search
         except ImportError:
@@ -53,33 +53,27 @@ def run(args: argparse.Namespace) -> int:
         return int(run_face_search(args, index) or 0)
     if not args.query:
         raise BadInput("pass --query CLIP (a video file) to search for")
-    if args.top < 1:
-        raise BadInput(f"--top must be >= 1, not {args.top}")
-    from apps.video_search.clip_search import DEFAULT_THRESHOLD, search_clip
-    from apps.video_search.library import load_hasher
+    if args.report:
+        from vidml.outputs import check_output_path
 
-    hasher, info = load_hasher(args.weights)
-    if index.manifest.get("hasher", {}).get("sha256") not in (None, info["sha256"]):
-        raise BadInput(f"{args.index}: index was built with model {index.manifest['hasher'].get('name')!r}, not "
-                       f"{info['name']!r}; pass the same --weights used for video-index")
-    threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
-    from apps.video_search.null_model import DEFAULT_EVALUE
+        check_output_path(args.report, "report")  # fail before the search, not after it
+    res = search(SearchConfig(query=args.query, index=args.index, top=args.top, threshold=args.threshold,
+                              max_evalue=args.max_evalue, weights=args.weights, backend=args.backend,
+                              regions=not args.no_regions))
+    if args.report:
+        from apps.video_search.report import search_report
 
-    max_e = DEFAULT_EVALUE if args.max_evalue is None else args.max_evalue
-    if max_e <= 0:
-        raise BadInput(f"--max-evalue must be > 0, not {args.max_evalue}")
-    hits = search_clip(index, args.query, hasher=hasher, top=args.top, threshold=threshold, backend=args.backend,
-                       max_evalue=max_e)
+        search_report(args.report, res.query, res.matches)
     if args.json:
-        print(json.dumps({"query": str(args.query), "threshold": threshold, "matches": hits}, indent=1))
+        print(json.dumps({"query": res.query, "threshold": res.threshold, "matches": res.matches}, indent=1))
         return 0
-    if not hits:
-        print(f"no match: {args.query} is not in the {len(index.videos)} indexed video(s) "
-              f"(no score >= {threshold} with e-value <= {max_e:g})")
+    if not res.matches:
+        print(f"no match: {res.query} is not in the {res.videos} indexed video(s) "
+              f"(no score >= {res.threshold} with e-value <= {res.max_evalue:g})")
         return 0
     print("| rank | video | match start-end | query start-end | score | e-value |")
     print("|---:|---|---|---|---:|---:|")
-    for i, h in enumerate(hits, 1):
+    for i, h in enumerate(res.matches, 1):
         print(f"| {i} | {h['video']} | {_fmt(h['video_start'])}-{_fmt(h['video_end'])} | "
               f"{_fmt(h['query_start'])}-{_fmt(h['query_end'])} | {h['score']:.3f} | {h['evalue']:.2g} |")
     return 0

@@ -1,15 +1,22 @@
-"""HashingNet: a conv trunk and a bit layer -> binary codes for frames (learned video hashing).
+"""HashingNet: a trunk and a bit layer -> binary codes for frames (learned video hashing).
 
-    h(x) = W . trunk(resize(x)) + b                    (N, bits) real "pre-codes"
+    f(x) = features(trunk(resize(x)))                  pooled trunk features
+    h(x) = W . f(x) + b                                (N, bits) real "pre-codes"
     training:  b~(x) = tanh(h(x))  in (-1, 1)^bits      (relaxation, differentiable)
     inference: b(x)  = sign(h(x))  in {-1, +1}^bits  -> bit = 1 where h > 0, packed 8 bits per uint8
 
 Codes are packed with :func:`vidml.metric.distances.pack_bits` (big-endian within a byte), so a 64-bit
 code is 8 bytes and Hamming distance is :func:`vidml.metric.distances.hamming`.
 
-Frames of any size are resized (OpenCV INTER_AREA, aspect not kept) to ``size x size`` and normalised
-(``norm``: the trunk's dataset mean/std, or each frame's own per-channel mean/std) before the trunk;
-the trunk is one of :func:`vidml.backbones.embed.make_trunk` (``small16`` by default: fast on a CPU).
+Frames of any size are resized (OpenCV INTER_AREA, aspect not kept) to ``size x size``. Two kinds of trunk:
+
+* the shared pretrained ImageNet MobileNetV2 (``mnv2@CUT+avgmax``, :mod:`vidml.backbones.pretrained`),
+  frozen: it normalises its own input, and ``f`` is its global average and max pools, each L2-normalised,
+  concatenated and scaled to unit length, ``f = [a / |a|, m / |m|] / sqrt(2)`` (so ``f . f'`` is the mean
+  of the two cosines: the untrained float descriptor). Only the bit layer is learned and saved; the
+  trunk is rebuilt from the installed package (:func:`load_hashing_net`).
+* a small CNN trained from scratch (``small16``, ...; :func:`vidml.backbones.embed.make_trunk`), input
+  normalised with ``norm``: the dataset mean/std or each frame's own per-channel mean/std.
 """
 from __future__ import annotations
 
@@ -17,6 +24,7 @@ import cv2
 import numpy as np
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from vidml.backbones.embed import _MEAN, _STD, make_trunk, to_tensor
 from vidml.metric.distances import pack_bits
@@ -30,7 +38,8 @@ IMAGE_STD_FLOOR = 0.02  # ~5 grey levels: a flat (black, blank) frame is not blo
 class HashingNet(nn.Module):
     """trunk -> linear bit layer. ``forward`` gives tanh-relaxed codes; :meth:`codes` gives packed bits."""
 
-    def __init__(self, bits: int = 64, trunk: str = "small16", size: int = 64, norm: str = "dataset") -> None:
+    def __init__(self, bits: int = 64, trunk: str = "small16", size: int = 64, norm: str = "dataset",
+                 pretrained: bool = True) -> None:
         super().__init__()
         if bits not in BIT_CHOICES:
             raise ValueError(f"bits must be one of {BIT_CHOICES}, not {bits}")
@@ -38,16 +47,36 @@ class HashingNet(nn.Module):
             raise ValueError(f"norm must be one of {NORMS}, not {norm}")
         self.config = {"bits": bits, "trunk": trunk, "size": size, "norm": norm}
         self.bits, self.size, self.norm = bits, size, norm
-        self.trunk = make_trunk(trunk)
+        self.trunk = make_trunk(trunk, pretrained=pretrained)
+        self.frozen_trunk = hasattr(self.trunk, "forward_map")     # the shared pretrained trunk: never trained
+        if self.frozen_trunk:
+            self.trunk.requires_grad_(False)
         self.bit_layer = nn.Linear(self.trunk.out_dim, bits)
+        self.radius = bits // 4   # match radius; a trained checkpoint carries its own (load_hashing_net)
 
-    def pre_codes(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, 3, size, size) float in [0, 1] -> (N, bits) real values before tanh / sign."""
+    def train(self, mode: bool = True) -> "HashingNet":
+        super().train(mode)
+        if self.frozen_trunk:
+            self.trunk.eval()   # ImageNet BatchNorm statistics stay
+        return self
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, 3, size, size) float in [0, 1] -> (N, trunk.out_dim) features before the bit layer."""
+        if self.frozen_trunk:
+            with torch.no_grad():
+                f = self.trunk(x)
+            half = f.shape[1] // 2 if self.trunk.pool == "avgmax" else f.shape[1]
+            parts = [F.normalize(p, dim=1) for p in torch.split(f, half, 1)]
+            return torch.cat(parts, 1) / float(np.sqrt(len(parts)))
         if self.norm == "image":  # each frame's channels to mean 0, std 1: brightness and colour cast removed
             mean = x.mean((2, 3), keepdim=True)
             std = x.std((2, 3), keepdim=True).clamp_min(IMAGE_STD_FLOOR)
-            return self.bit_layer(self.trunk((x - mean) / std))
-        return self.bit_layer(self.trunk((x - _MEAN.to(x)) / _STD.to(x)))
+            return self.trunk((x - mean) / std)
+        return self.trunk((x - _MEAN.to(x)) / _STD.to(x))
+
+    def pre_codes(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, 3, size, size) float in [0, 1] -> (N, bits) real values before tanh / sign."""
+        return self.bit_layer(self.features(x))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Relaxed codes ``tanh(h(x))`` used by the training losses."""
@@ -64,7 +93,22 @@ class HashingNet(nn.Module):
         return out
 
     @torch.no_grad()
-    def codes(self, frames: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    def embed(self, frames: np.ndarray, batch_size: int = 128) -> np.ndarray:
+        """uint8 RGB frames (N, H, W, 3) -> float features ``f`` (N, D) (the pretrained trunk: unit length)."""
+        was_training = self.training
+        self.eval()
+        out = [self.features(to_tensor(self.prepare(frames[i:i + batch_size]))).numpy()
+               for i in range(0, len(frames), batch_size)]
+        self.train(was_training)
+        return np.concatenate(out) if out else np.zeros((0, self.trunk.out_dim), np.float32)
+
+    @torch.no_grad()
+    def codes_of_features(self, feats: np.ndarray) -> np.ndarray:
+        """Packed codes (N, bits/8) of precomputed :meth:`embed` features."""
+        return pack_bits(self.bit_layer(torch.as_tensor(feats, dtype=torch.float32)).numpy() > 0)
+
+    @torch.no_grad()
+    def codes(self, frames: np.ndarray, batch_size: int = 128) -> np.ndarray:
         """uint8 RGB frames (N, H, W, 3) -> packed codes (N, bits/8) uint8: bit = [h(x) > 0]."""
         was_training = self.training
         self.eval()
@@ -75,13 +119,24 @@ class HashingNet(nn.Module):
         self.train(was_training)
         return np.concatenate(out) if out else np.zeros((0, self.bits // 8), np.uint8)
 
+    def saved_module(self) -> nn.Module:
+        """What a checkpoint stores: the bit layer alone on a frozen pretrained trunk, else the whole net."""
+        return self.bit_layer if self.frozen_trunk else self
+
 
 def load_hashing_net(path) -> tuple[HashingNet, dict]:
-    """Load a HashingNet checkpoint written by ``vidml train hash``; returns (net in eval mode, card)."""
+    """Load a HashingNet checkpoint written by ``vidml train hash``; returns (net in eval mode, card).
+
+    A checkpoint on the pretrained trunk holds the bit layer only (``config["head_only"]``); the trunk's
+    ImageNet weights come from the installed package. ``net.radius``: the Hamming distance up to which two
+    frames count as copies (``config["radius"]``, chosen on validation frames; bits / 4 if absent)."""
     from vidml.backbones.weights import load_checkpoint
 
     payload = load_checkpoint(path, kind="hashing")
-    net = HashingNet(**payload["config"])
-    net.load_state_dict(payload["state_dict"])
+    config = {k: v for k, v in payload["config"].items() if k not in ("head_only", "radius")}
+    head_only = bool(payload["config"].get("head_only"))
+    net = HashingNet(**config, pretrained=head_only)
+    (net.bit_layer if head_only else net).load_state_dict(payload["state_dict"])
+    net.radius = int(payload["config"].get("radius") or net.bits // 4)
     net.eval()
     return net, payload.get("card", {})

@@ -1,0 +1,66 @@
+"""``search(cfg) -> SearchResult``: the work of ``vidml video-search --query``, without argparse.
+
+Opens the index, loads the hasher (``cfg.weights``, default the shipped one) and refuses, in one line, an
+index built with other weights (re-index); then :func:`apps.video_search.clip_search.search_clip`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from vidml.errors import BadInput
+
+from apps.video_search.clip_search import DEFAULT_THRESHOLD, search_clip
+from apps.video_search.null_model import DEFAULT_EVALUE
+
+BACKENDS = ("auto", "numpy", "faiss", "ivf")
+
+
+@dataclass
+class SearchConfig:
+    query: str
+    index: str = "lib.vidx"
+    top: int = 10
+    threshold: float | None = None        # None: DEFAULT_THRESHOLD
+    max_evalue: float | None = None       # None: DEFAULT_EVALUE
+    weights: str | None = None
+    backend: str = "auto"
+    regions: bool = True
+
+
+@dataclass
+class SearchResult:
+    query: str
+    threshold: float
+    max_evalue: float
+    videos: int
+    matches: list[dict] = field(default_factory=list)
+
+
+def open_index(path: str | Path):
+    """The index at ``path`` (read-only use), or BadInput when there is none."""
+    from vidml.index import Index
+
+    if not Path(path).exists():
+        raise BadInput(f"{path}: no index here; build one with vidml video-index LIBRARY --index {path}")
+    return Index(path)
+
+
+def search(cfg: SearchConfig) -> SearchResult:
+    """Clip search with the checks of the command line (see the module doc)."""
+    from apps.video_search.library import check_same_hasher, load_hasher
+
+    if cfg.top < 1:
+        raise BadInput(f"--top must be >= 1, not {cfg.top}")
+    if cfg.backend not in BACKENDS:
+        raise BadInput(f"--backend must be one of {', '.join(BACKENDS)}, not {cfg.backend!r}")
+    threshold = DEFAULT_THRESHOLD if cfg.threshold is None else cfg.threshold
+    max_e = DEFAULT_EVALUE if cfg.max_evalue is None else cfg.max_evalue
+    if max_e <= 0:
+        raise BadInput(f"--max-evalue must be > 0, not {cfg.max_evalue}")
+    index = open_index(cfg.index)
+    hasher, info = load_hasher(cfg.weights)
+    check_same_hasher(index, info)
+    hits = search_clip(index, cfg.query, hasher=hasher, top=cfg.top, threshold=threshold, backend=cfg.backend,
+                       max_evalue=max_e, regions=cfg.regions)
+    return SearchResult(str(cfg.query), threshold, max_e, len(index.videos), hits)

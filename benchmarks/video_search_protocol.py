@@ -1,0 +1,155 @@
+"""Pieces of benchmarks/bench_video_search.py: query clips per edit family, features decoded once, rankings.
+
+Every method is scored from the same decoded frames: the trunk runs once per library frame and once per
+query-frame rectangle (:mod:`apps.video_search.regions`); codes of any head are then a matrix product, so
+the shipped head, the five leave-one-family-out heads and the untrained float features are compared on
+identical inputs.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+GROUPS = [{"vtest_pets09_480x360_arjun.avi", "vtest_pets09_480x360_gautam.avi", "vtest_pets09_480x360_gautam.mp4"},
+          {"visil_video1.gif", "visil_video2.gif"}]
+FLOAT_BITS = 64  # float features are compared as the expected Hamming distance of 64-bit SimHash codes
+
+
+def group_of(name: str) -> set[str]:
+    for g in GROUPS:
+        if name in g:
+            return g
+    return {name}
+
+
+def sampled(path: Path, fps: float, start: float = 0.0, stop: float | None = None) -> tuple[list, np.ndarray]:
+    """(RGB frames, times in s) of ``path`` sampled at about ``fps`` between ``start`` and ``stop`` seconds."""
+    from apps.video_search.stream import stride_for
+    from vidml.video import FrameReader
+
+    r = FrameReader(path)
+    frames, times = [], []
+    for idx, batch in r.batches(stride=stride_for(r.fps, fps), batch_size=64):
+        for i, f in zip(idx, batch):
+            t = i / r.fps
+            if t >= start and (stop is None or t < stop):
+                frames.append(f); times.append(t)
+    return frames, np.asarray(times, np.float64)
+
+
+def write_query(path: Path, frames: list, fps: float, edit: str, rng, backgrounds) -> None:
+    """Apply one edit (frame or temporal, :mod:`apps.video_search.augment`) and write an mp4 (re-encoded)."""
+    from apps.video_search.augment import CLIP_EDITS, make_clip_transform, make_transform
+    from vidml.video import FrameWriter
+
+    if edit in CLIP_EDITS:
+        frames, fps = make_clip_transform(edit, rng)(frames, fps)
+    else:
+        fn = make_transform(edit, rng, frames[0].shape, backgrounds)
+        frames = [fn(f) for f in frames]
+    with FrameWriter(path, fps) as w:
+        for f in frames:
+            w.write(f)
+
+
+def make_queries(sources: list[tuple[Path, str | None]], out: Path, seed: int, per_family: int,
+                 backgrounds: list, length: float = 4.0) -> list[dict]:
+    """``per_family`` clips of ``length`` s per source and edit family (edit drawn in the family), <= 10 fps."""
+    from apps.video_search.augment import FAMILIES
+    from vidml.video import FrameReader
+
+    rng = np.random.default_rng(seed)
+    queries = []
+    for path, name in sources:
+        r = FrameReader(path)
+        dur = len(r) / r.fps
+        step = max(1, int(round(r.fps / 10.0))) if dur >= 3.0 else 1
+        for fam, edits in FAMILIES.items():
+            for _ in range(per_family):
+                edit = str(rng.choice(edits))
+                start = float(rng.uniform(0.0, max(0.0, dur - length)))
+                a = r.index_at(start)
+                frames = [f for _, b in r.batches(stride=step, batch_size=32, start=a,
+                                                  stop=min(len(r), a + int(length * r.fps))) for f in b]
+                fps = r.fps / step if dur >= 3.0 else max(1.0, len(frames) / length)  # a short source: slowed
+                qpath = out / f"q{len(queries):03d}_{fam}_{edit}.mp4"
+                write_query(qpath, frames, fps, edit, rng, backgrounds)
+                queries.append({"path": qpath, "source": name, "start": a / r.fps, "family": fam, "edit": edit})
+    return queries
+
+
+@dataclass
+class Library:
+    """Float features of the sampled library frames and where they come from."""
+
+    names: list[str]
+    feats: np.ndarray
+    times: np.ndarray
+    video_of: np.ndarray
+
+
+def library_features(net, paths: list[Path], fps: float) -> Library:
+    feats, times, vids = [], [], []
+    for i, p in enumerate(paths):
+        frames, t = sampled(p, fps)
+        feats.append(net.embed(np.stack(frames))); times.append(t); vids.append(np.full(len(t), i, np.int32))
+    return Library([p.name for p in paths], np.concatenate(feats), np.concatenate(times), np.concatenate(vids))
+
+
+def query_features(net, path: Path, fps: float) -> tuple[np.ndarray, np.ndarray]:
+    """(features (Q, R, D) of every region of :data:`REGIONS`, times (Q,)) of a query clip."""
+    import cv2
+
+    from apps.video_search.regions import REGIONS, crops
+
+    frames, t = sampled(path, fps)
+    parts = [cv2.resize(c, (net.size, net.size), interpolation=cv2.INTER_AREA) for f in frames for c in crops(f)]
+    return net.embed(np.stack(parts)).reshape(len(frames), len(REGIONS), -1), t
+
+
+def code_index(lib: Library, codes: np.ndarray, tmp: Path, fps: float, radius: int | None = None):
+    """An in-memory :class:`vidml.index.Index` of ``codes`` (one per library frame), match radius ``radius``."""
+    from vidml.index import Index
+
+    index = Index(tmp / f"mem{np.random.default_rng().integers(1 << 30)}.vidx")
+    index.manifest["fps"] = fps
+    index.manifest["hasher"] = {"radius": radius}
+    for i, name in enumerate(lib.names):
+        m = lib.video_of == i
+        index.add({"path": str(tmp / name)}, codes[m], lib.times[m].astype(np.float32))
+    return index
+
+
+def rank_codes(index, names: list[str], codes: np.ndarray, times: np.ndarray) -> list[tuple[str, float, float]]:
+    """[(video name, score, e-value)] best first, every library video listed (codes (Q, R, nb))."""
+    from apps.video_search.clip_search import match_codes, query_null
+
+    matches = match_codes(index, codes, times)
+    null = query_null(index, codes, times) if matches else None
+    out = [(Path(index.videos[m.video]["path"]).name, m.score, null.evalue(m.video, m.support)) for m in matches]
+    seen = {n for n, *_ in out}
+    return out + [(n, 0.0, float("inf")) for n in names if n not in seen]
+
+
+def rank_floats(lib: Library, feats: np.ndarray, times: np.ndarray, fps: float, k: int = 64):
+    """The same alignment on the float features (whole frame): distance = 64 * angle / pi, radius 16."""
+    from apps.video_search.alignment import align
+
+    cos = np.clip(feats @ lib.feats.T, -1.0, 1.0)
+    rows = np.argsort(-cos, axis=1)[:, :k]
+    dist = FLOAT_BITS * np.arccos(np.take_along_axis(cos, rows, 1)) / np.pi
+    matches = align(times, dist, rows, lib.video_of, lib.times.astype(np.float32), FLOAT_BITS // 4, 1.0 / fps)
+    out = [(lib.names[m.video], m.score, 0.0) for m in matches]
+    seen = {n for n, *_ in out}
+    return out + [(n, 0.0, float("inf")) for n in lib.names if n not in seen]
+
+
+def average_precision(ranked: list[str], relevant: set[str]) -> float:
+    hits, total = 0, 0.0
+    for i, v in enumerate(ranked, 1):
+        if v in relevant:
+            hits += 1
+            total += hits / i
+    return total / len(relevant) if relevant else 0.0

@@ -1,0 +1,105 @@
+"""Edit families of the copy benchmark/training, region codes of composite queries, the ITQ projection."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import SAMPLES
+from apps.video_search import augment
+from apps.video_search.projection import itq_rotation, learn_projection
+from apps.video_search.regions import REGIONS, RegionHasher, crops
+
+
+def _frame() -> np.ndarray:
+    import cv2
+
+    f = cv2.imread(str(SAMPLES / "juice" / "frame_000100.jpg"))[:, :, ::-1].copy()   # a grey sequence:
+    f[..., 1] = (f[..., 1] * 0.6).astype(np.uint8)                                     # tinted, so colour edits bite
+    return f
+
+
+def test_every_frame_edit_keeps_the_shape_and_changes_the_frame():
+    f = _frame()
+    assert set(augment.FRAME_EDITS) == {e for fam in ("geometric", "photometric", "compositing", "overlays")
+                                        for e in augment.FAMILIES[fam]}
+    back = [np.full((50, 80, 3), (0, 200, 0), np.uint8)]
+    for name in augment.TRANSFORMS:
+        g = augment.make_transform(name, np.random.default_rng(3), f.shape, back)(f)
+        assert g.shape == f.shape and g.dtype == np.uint8, name
+        assert (name == "reencode") == np.array_equal(g, f), name
+    pip = augment.make_transform("pip", np.random.default_rng(3), f.shape, back)(f)
+    assert (pip == (0, 200, 0)).all(2).mean() > 0.3           # the frame sits on the other picture
+    grey = augment.make_transform("greyscale", np.random.default_rng(0), f.shape)(f)
+    assert np.array_equal(grey[..., 0], grey[..., 2])
+    with pytest.raises(ValueError):
+        augment.make_transform("warp", np.random.default_rng(0), f.shape)
+    assert augment.family_of("bands") == "overlays" and augment.family_of("overlay") == "overlays"
+
+
+def test_temporal_edits_retime_the_clip():
+    frames = [np.full((4, 4, 3), i, np.uint8) for i in range(100)]
+    rng = np.random.default_rng(0)
+    sped, fps = augment.make_clip_transform("speed", rng)(frames, 25.0)
+    assert fps == 25.0 and len(sped) != 100 and [int(f[0, 0, 0]) for f in sped] == sorted(int(f[0, 0, 0]) for f in sped)
+    dropped, _ = augment.make_clip_transform("drop", rng)(frames, 25.0)
+    assert 50 < len(dropped) < 90 and int(dropped[0][0, 0, 0]) == 0
+    refps, new = augment.make_clip_transform("fps", rng)(frames, 25.0)
+    assert 8 <= new <= 15 and len(refps) / new == pytest.approx(100 / 25.0, abs=0.2)  # duration kept
+
+
+def test_region_hasher_hashes_each_rectangle_of_each_frame():
+    class Mean:
+        bits, size = 8, 16
+
+        def codes(self, frames):
+            return np.packbits(frames.reshape(len(frames), -1, 8).mean(1)[:, :8] > 100, axis=1)
+
+    frames = np.stack([_frame(), _frame()[::-1]])
+    codes = RegionHasher(Mean()).codes(frames)
+    assert codes.shape == (2 * len(REGIONS), 1)
+    left, right = crops(frames[0])[1:3]
+    assert left.shape[1] + right.shape[1] == frames.shape[2] and left.shape[0] == frames.shape[1]
+
+
+def test_itq_rotation_is_orthogonal_and_lowers_quantisation_loss():
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(500, 8)) @ rng.normal(size=(8, 8))
+    r = itq_rotation(z)
+    np.testing.assert_allclose(r @ r.T, np.eye(8), atol=1e-8)
+    loss = lambda m: float(((np.sign(z @ m) - z @ m) ** 2).sum())  # noqa: E731
+    assert loss(r) < loss(np.eye(8))
+
+
+def test_learned_projection_ignores_the_directions_copies_move_along():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(400, 6))
+    x[:, 0] *= 3                         # the largest variance, but copies move along it: a nuisance
+    copies = x + rng.normal(size=x.shape) * [10, 0.05, 0.05, 0.05, 0.05, 0.05]
+    w, b = learn_projection(x, copies, 4)
+    assert w.shape == (6, 4) and b.shape == (4,)
+    flips = ((x @ w + b > 0) != (copies @ w + b > 0)).mean()
+    w_pca, b_pca = learn_projection(x, copies, 4, whiten=False)
+    assert flips < 0.1 < ((x @ w_pca + b_pca > 0) != (copies @ w_pca + b_pca > 0)).mean()
+    w_more, _ = learn_projection(x, copies, 16)                  # more bits than dimensions: more blocks
+    assert w_more.shape == (6, 16)
+
+
+def test_train_hash_fits_a_head_on_the_frozen_trunk_and_saves_only_it(tmp_path, one_torch_thread):
+    from apps.video_search.train import TrainConfig, train_hash
+    from vidml.backbones.hashing import load_hashing_net
+    from vidml.metric.distances import hamming
+
+    cfg = TrainConfig(data=(str(SAMPLES / "juice"),), val=(), out=str(tmp_path / "h.pt"), bits=64, size=64,
+                      per_source=12, crops=0, views=1, method="tuned", steps=20, batch=16, quiet=True,
+                      command="vidml train hash x")
+    res = train_hash(cfg)
+    assert res.out.stat().st_size < 100_000 and res.metrics["train_frames"] == 12
+    assert res.card["command"] == "vidml train hash x" and res.card["method"] == "tuned"
+    net, card = load_hashing_net(res.out)
+    assert net.config["trunk"] == "mnv2@13+avgmax" and card["families"] == list(cfg.families)
+    f = _frame()
+    copy = augment.make_transform("jpeg", np.random.default_rng(0), f.shape)(f)
+    codes = net.codes(np.stack([f, copy, np.ascontiguousarray(f[::-1, ::-1])]))
+    np.testing.assert_array_equal(codes, res.net.codes(np.stack([f, copy, np.ascontiguousarray(f[::-1, ::-1])])))
+    d = hamming(codes[:1], codes)[0]
+    assert d[1] < d[2]                               # a JPEG copy is nearer than the frame turned upside down
