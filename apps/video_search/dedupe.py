@@ -46,7 +46,7 @@ from apps.video_search.clip_search import match_radius
 # chosen by benchmarks/bench_dedupe.py on its TUNE split (PETS09 + megamind groups; the middle of the thresholds
 # with the best pair F1) with the shipped hash256; the e-value test does most of the work, the score only
 # drops pairs whose shared span is a tiny share of both videos
-DEFAULT_THRESHOLD = 0.08
+DEFAULT_THRESHOLD = 0.24
 CHUNK = 256                # query frames per search call
 
 
