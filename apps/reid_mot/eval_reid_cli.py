@@ -13,8 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 
-from vidml.errors import BadInput
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("folder", metavar="FOLDER", help="one sub-folder per identity (cam_a_/cam_b_ file prefixes)")
@@ -29,20 +27,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the metrics (percent) as one JSON object")
 
 
-def _crop(text: str) -> tuple[int, int]:
-    parts = text.lower().split("x")
-    if len(parts) != 2 or not all(p.isdigit() for p in parts) or min(int(p) for p in parts) < 16:
-        raise BadInput(f"--crop {text!r} is not HxW with sides >= 16, e.g. 128x64")
-    return int(parts[0]), int(parts[1])
-
-
 def run(args: argparse.Namespace) -> int:
     import torch
 
     from apps.reid_mot.eval_reid import EvalReIDConfig, evaluate_reid
+    from apps.reid_mot.reid_net import parse_crop
 
     torch.set_num_threads(max(1, args.threads))
-    cfg = EvalReIDConfig(args.folder, args.weights, args.features, args.split, _crop(args.crop), args.trunk)
+    cfg = EvalReIDConfig(args.folder, args.weights, args.features, args.split, parse_crop(args.crop), args.trunk)
     result = evaluate_reid(cfg)
     if args.json:
         print(json.dumps(result.metrics))

@@ -16,7 +16,15 @@ from __future__ import annotations
 import torch
 
 from vidml.backbones.embed import EmbeddingNet
-from vidml.errors import MissingModel
+from vidml.errors import BadInput, MissingModel
+
+
+def parse_crop(text: str) -> tuple[int, int]:
+    """``--crop`` text ``"HxW"`` (e.g. ``"64x32"``, sides >= 16 px) -> (h, w); BadInput otherwise."""
+    parts = text.lower().split("x")
+    if len(parts) != 2 or not all(p.isdigit() for p in parts) or min(int(p) for p in parts) < 16:
+        raise BadInput(f"--crop {text!r} is not HxW with sides >= 16, e.g. 128x64")
+    return int(parts[0]), int(parts[1])
 
 
 def build_reid_net(dim: int, trunk: str, train_from: int = 0) -> EmbeddingNet:

@@ -37,6 +37,7 @@ import torch
 from apps.reid_mot.augment import AUGMENTS
 from apps.reid_mot.reid_net import build_reid_net, trained_state_dict
 from vidml.errors import BadInput
+from vidml.invocation import card_command
 
 METRIC_LOSSES = ("triplet", "multi_similarity", "none")
 ID_LOSSES = ("normsoftmax", "cosface", "arcface", "none")
@@ -73,7 +74,7 @@ class ReIDTrainConfig:
     val_frames: tuple[int, int] | None = None
     seed: int = 0
     quiet: bool = True
-    command: str = ""
+    command: str = ""  # the command line, for the card (vidml.invocation.command_line)
 
 
 @dataclass
@@ -251,7 +252,7 @@ def _card(cfg: ReIDTrainConfig, data: _Data, metrics: dict) -> dict:
                      "tracklet_max_len": cfg.max_len, "gt_crops_of": list(cfg.gt_seq),
                      "camera_sets_train_identities": list(cfg.viper), "crops": int(len(data.crops)),
                      "labels": int(len(np.unique(data.labels)))},
-            "command": cfg.command, "loss": loss,
+            "command": card_command(cfg.command, cfg), "loss": loss,
             "network": f"{cfg.trunk}, blocks {cfg.train_from}.. fine-tuned (below frozen, BN frozen), dim {cfg.dim}, "
                        f"crop {cfg.crop_hw[0]}x{cfg.crop_hw[1]}",
             "metrics": metrics}

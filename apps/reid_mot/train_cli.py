@@ -11,7 +11,6 @@ the validation figures the choices were made on).
 from __future__ import annotations
 
 import argparse
-import shlex
 
 from vidml.errors import BadInput
 
@@ -67,38 +66,22 @@ def _frames(text: str | None, flag: str) -> tuple[int, int] | None:
     return a, b
 
 
-def _crop(text: str) -> tuple[int, int]:
-    parts = text.lower().split("x")
-    if len(parts) != 2 or not all(p.isdigit() for p in parts) or min(int(p) for p in parts) < 16:
-        raise BadInput(f"--crop {text!r} is not HxW with sides >= 16, e.g. 128x64")
-    return int(parts[0]), int(parts[1])
-
-
-def command_line(args: argparse.Namespace) -> str:
-    """The full command (every option spelled out) that reproduces this run, for the model card."""
-    words = ["vidml", "train", "reid"]
-    for key, value in vars(args).items():
-        flag = "--" + key.replace("_", "-") if len(key) > 1 else "--" + key
-        if value is None or value is False or value == []:
-            continue
-        words += [flag] if value is True else [flag, *map(str, value)] if isinstance(value, list) else [flag, str(value)]
-    return " ".join(shlex.quote(w) for w in words)
-
-
 def run(args: argparse.Namespace) -> int:
     import torch
 
+    from apps.reid_mot.reid_net import parse_crop
     from apps.reid_mot.train import ReIDTrainConfig, train_reid
+    from vidml.invocation import command_line
 
     torch.set_num_threads(max(1, args.threads))
     cfg = ReIDTrainConfig(
         out=args.out, seq=args.seq, gt_seq=args.gt_seq, viper=args.viper, frames=_frames(args.frames, "--frames"),
-        max_len=args.max_len, trunk=args.trunk, train_from=args.train_from, dim=args.dim, crop_hw=_crop(args.crop),
+        max_len=args.max_len, trunk=args.trunk, train_from=args.train_from, dim=args.dim, crop_hw=parse_crop(args.crop),
         steps=args.steps, P=args.P, K=args.K, metric_loss=args.loss, margin=args.margin, miner=args.miner,
         id_loss=args.id_loss, id_weight=args.id_weight, daml=args.daml, sft=args.sft, augment=args.augment,
         lr=args.lr, trunk_lr=args.trunk_lr, val_viper=args.val_viper, val_gt_seq=args.val_gt_seq,
         val_seq=args.val_seq, val_frames=_frames(args.val_frames, "--val-frames"), seed=args.seed,
-        quiet=args.quiet, command=command_line(args))
+        quiet=args.quiet, command=command_line())
     result = train_reid(cfg)
     print(f"saved {result.path}: {result.metrics}")
     return 0
