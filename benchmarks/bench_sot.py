@@ -109,8 +109,9 @@ def table(split: str, seqs, names: list[str], results: dict) -> dict:
         cells = []
         for n in names:
             boxes, seconds = results[n][s.name]
-            r = evaluate(*score_from(boxes, s.gt))
-            per[n].append((r.auc, r.p20, len(s), seconds, *overlaps_and_errors(*score_from(boxes, s.gt))))
+            iou, err = overlaps_and_errors(*score_from(boxes, s.gt))
+            r = curves(iou, err)
+            per[n].append((r.auc, r.p20, len(s), seconds, iou, err))
             cells.append(f"{r.auc:.3f} | {r.p20:.3f} | {len(s) / max(seconds, 1e-9):.1f}")
         print(f"| {s.name} | {len(s)} | " + " | ".join(cells) + " |")
     summary = {n: (np.mean([p[0] for p in per[n]]), np.mean([p[1] for p in per[n]]),

@@ -25,10 +25,10 @@ def test_affine_round_trip_and_patch_crop():
 @needs_data
 def test_tracker_follows_dudek_face():
     from apps.track.sequences import otb_sequences
-    from apps.track.ope import make_tracker, run_sequence, score_from
+    from apps.track.ope import make_tracker, score_from, track_sequence
 
     seq = [s for s in otb_sequences(DATA / "sot") if s.name == "Dudek20"][0]
-    boxes, _ = run_sequence(make_tracker("vidml", seed=0), seq)
+    boxes = track_sequence(make_tracker("vidml", seed=0), seq).boxes
     iou = iou_pairs_xywh(*score_from(boxes, seq.gt))
     assert np.mean(iou > 0.5) >= 0.8, iou
 
@@ -38,11 +38,11 @@ def test_tracker_keeps_walker_when_another_walks_alongside():
     """PETS09 identity 11 (red and blue jacket) walks beside a woman in a black coat for its first 60
     frames; the learned metric on the trunk's features keeps the box on the right person."""
     from apps.track.sequences import mot_track_sequences
-    from apps.track.ope import make_tracker, run_sequence, score_from
+    from apps.track.ope import make_tracker, score_from, track_sequence
 
     seq = [s for s in mot_track_sequences(DATA / "mot" / "PETS09-S2L1-dev") if s.name.endswith("/id11")][0]
     seq.gt = seq.gt[:60]
-    boxes, _ = run_sequence(make_tracker("vidml", seed=0), seq)
+    boxes = track_sequence(make_tracker("vidml", seed=0), seq).boxes
     iou = iou_pairs_xywh(*score_from(boxes, seq.gt))
     assert np.mean(iou > 0.5) >= 0.8, iou
 

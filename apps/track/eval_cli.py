@@ -46,26 +46,26 @@ def _eval_task(task: tuple) -> tuple:
     import cv2
     import torch
 
-    from apps.track.ope import make_tracker, run_sequence, score_from
-    from vidml.eval.sot import evaluate, overlaps_and_errors
+    from apps.track.ope import make_tracker, score_from, track_sequence
+    from vidml.eval.sot import curves, overlaps_and_errors
 
     root, position, name, seed, threads = task
     torch.set_num_threads(threads)
     cv2.setNumThreads(threads)
     seq = _sequences(Path(root))[position]
     tracker = make_tracker(name, seed=seed, **({"threads": threads} if name == "vidml" else {}))
-    boxes, fps = run_sequence(tracker, seq)
-    result = evaluate(*score_from(boxes, seq.gt))
-    iou, err = overlaps_and_errors(*score_from(boxes, seq.gt))
-    return seq.name, len(seq), result.auc, result.p20, fps, iou, err, boxes
+    tracked = track_sequence(tracker, seq)
+    iou, err = overlaps_and_errors(*score_from(tracked.boxes, seq.gt))
+    result = curves(iou, err)
+    return seq.name, len(seq), result.auc, result.p20, tracked.fps, iou, err, tracked.boxes
 
 
 def run(args: argparse.Namespace) -> int:
     import cv2
     import torch
 
+    from apps.track.run import otb_lines
     from vidml.eval.sot import curves, plot_curves
-
     from vidml.parallel import map_tasks
 
     root = Path(args.root)
@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
         errs.append(err)
         rows.append((name, n, auc, p20, fps))
         if args.results:
-            text = "".join(",".join(f"{v:.2f}" for v in b) + "\n" for b in boxes)
+            text = otb_lines(boxes)
             atomic_write_text(Path(args.results) / f"{name.replace('/', '_')}.txt", text)
     pooled = curves(np.concatenate(ious), np.concatenate(errs))
     print(f"| sequence | frames | AUC | P@20 | fps |  ({args.tracker})\n|---|---|---|---|---|")

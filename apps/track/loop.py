@@ -31,6 +31,7 @@ class TrackResult:
     confidences: np.ndarray
     seconds: float          # init + update time, seconds
     warm_up_seconds: float  # the start-up paid before the first frame (not in ``seconds``)
+    stopped: BaseException | None = None  # the ``stop_on`` error that ended the frames early, if any
 
     @property
     def frames(self) -> int:
@@ -43,23 +44,30 @@ class TrackResult:
 
 def track_video(frames: Iterable[np.ndarray], tracker: SingleObjectTracker, box,
                 on_frame: Callable[[int, np.ndarray, np.ndarray, float], None] | None = None,
-                warm_up: bool = True) -> TrackResult:
-    """Track ``box`` (x, y, w, h) from the first of ``frames`` through the rest (see the module docstring)."""
+                stop_on: tuple[type[BaseException], ...] = ()) -> TrackResult:
+    """Track ``box`` (x, y, w, h) from the first of ``frames`` through the rest (see the module docstring).
+
+    An exception of a ``stop_on`` type, raised by the frames or by ``on_frame`` (a live source that stops,
+    the user closing a window), ends the loop: the result holds the frames tracked so far and ``stopped``.
+    """
     t0 = time.perf_counter()
-    if warm_up and hasattr(tracker, "warm_up"):
+    if hasattr(tracker, "warm_up"):
         tracker.warm_up()
     warm = time.perf_counter() - t0
-    boxes, confs, spent = [], [], 0.0
-    for i, frame in enumerate(frames):
-        t0 = time.perf_counter()
-        if i == 0:
-            tracker.init(frame, box)
-            b, c = np.asarray(box, np.float64).reshape(4), 1.0
-        else:
-            b, c = tracker.update(frame)
-        spent += time.perf_counter() - t0
-        boxes.append(np.asarray(b, np.float64))
-        confs.append(float(c))
-        if on_frame is not None:
-            on_frame(i, frame, boxes[-1], confs[-1])
-    return TrackResult(np.array(boxes).reshape(-1, 4), np.array(confs), spent, warm)
+    boxes, confs, spent, stopped = [], [], 0.0, None
+    try:
+        for i, frame in enumerate(frames):
+            t0 = time.perf_counter()
+            if i == 0:
+                tracker.init(frame, box)
+                b, c = np.asarray(box, np.float64).reshape(4), 1.0
+            else:
+                b, c = tracker.update(frame)
+            spent += time.perf_counter() - t0
+            boxes.append(np.asarray(b, np.float64))
+            confs.append(float(c))
+            if on_frame is not None:
+                on_frame(i, frame, boxes[-1], confs[-1])
+    except stop_on as err:
+        stopped = err
+    return TrackResult(np.array(boxes).reshape(-1, 4), np.array(confs), spent, warm, stopped)

@@ -55,15 +55,9 @@ def start_box(seq: Sequence) -> np.ndarray:
     return clip_xywh(np.asarray(seq.gt[0], np.float64), seq.reader.size)
 
 
-def track_sequence(tracker, seq: Sequence, warm_up: bool = True) -> TrackResult:
+def track_sequence(tracker, seq: Sequence) -> TrackResult:
     """:func:`track_video` over ``seq``'s frames from :func:`start_box`."""
-    return track_video(seq.frames(), tracker, start_box(seq), warm_up=warm_up)
-
-
-def run_sequence(tracker, seq: Sequence) -> tuple[np.ndarray, float]:
-    """Boxes (T, 4) for every frame of ``seq`` (the first is the given box) and the tracker's frames/s."""
-    result = track_sequence(tracker, seq)
-    return result.boxes, result.fps
+    return track_video(seq.frames(), tracker, start_box(seq))
 
 
 def score_from(boxes: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -85,10 +84,15 @@ def draw(frame: np.ndarray, box: np.ndarray, confidence: float, index: int) -> n
     return out
 
 
+def otb_lines(boxes: np.ndarray) -> str:
+    """OTB results text: one ``x,y,w,h`` line per frame, 2 decimals."""
+    return "".join(",".join(f"{v:.2f}" for v in b) + "\n" for b in boxes)
+
+
 def format_boxes(result: TrackResult, fmt: str, video: str, init: np.ndarray) -> str:
     """The boxes as text: ``otb`` lines or the ``json`` document (see the module docstring)."""
     if fmt == "otb":
-        return "".join(",".join(f"{v:.2f}" for v in b) + "\n" for b in result.boxes)
+        return otb_lines(result.boxes)
     frames = [{"frame": i, "box": [round(float(v), 2) for v in b], "confidence": round(float(c), 4)}
               for i, (b, c) in enumerate(zip(result.boxes, result.confidences))]
     return json.dumps({"video": video, "init": [float(v) for v in init], "fps": round(result.fps, 2),
@@ -112,10 +116,9 @@ def track_file(job: TrackJob, warn: Callable[[str], None] = lambda message: None
     tracker = Tracker(seed=job.seed, particles=job.particles, threads=job.threads, **job.tracker_options)
     writer = FrameWriter(job.render, reader.fps) if job.render else None
     bar = progress_bar(total=source_length(reader), unit="frame", desc="track", quiet=job.quiet)
-    window, done = (LiveWindow(f"vidml track {job.video}") if job.show else None), []
+    window = LiveWindow(f"vidml track {job.video}") if job.show else None
 
     def on_frame(i: int, frame: np.ndarray, b: np.ndarray, c: float) -> None:
-        done.append((np.array(b, np.float64), float(c)))
         if writer is not None or window is not None:
             drawn = draw(frame, b, c, i)
             if writer is not None:
@@ -125,13 +128,8 @@ def track_file(job: TrackJob, warn: Callable[[str], None] = lambda message: None
         bar.update(1)
         bar.set_postfix(conf=f"{c:.2f}", refresh=False)
 
-    stopped, t0 = None, time.perf_counter()
-    try:
-        result = track_video(reader, tracker, box, on_frame)
-    except (StreamError, StopRequested) as err:  # a live source stopped / q pressed: keep what was tracked
-        stopped = err
-        result = TrackResult(np.array([b for b, _ in done]).reshape(-1, 4), np.array([c for _, c in done]),
-                             time.perf_counter() - t0, 0.0)
+    try:  # a live source that stops / q pressed ends the loop, keeping what was tracked
+        result = track_video(reader, tracker, box, on_frame, stop_on=(StreamError, StopRequested))
     except BaseException:
         if writer is not None:
             writer.abort()
@@ -145,9 +143,9 @@ def track_file(job: TrackJob, warn: Callable[[str], None] = lambda message: None
     text = format_boxes(result, job.format, str(job.video), box)
     if job.out != "-":
         atomic_write_text(job.out, text)
-    if isinstance(stopped, StreamError):
+    if isinstance(result.stopped, StreamError):
         if job.out == "-":
             sys.stdout.write(text)
         where = ", ".join(p for p in ((job.out if job.out != "-" else "stdout"), job.render) if p)
-        raise StreamError(f"{stopped}; the {result.frames} frames tracked so far are in {where}")
+        raise StreamError(f"{result.stopped}; the {result.frames} frames tracked so far are in {where}")
     return TrackOutput(result, box, text)

@@ -117,14 +117,6 @@ def _resample(weights: np.ndarray) -> np.ndarray:
         return np.minimum(np.searchsorted(np.cumsum(w), positions, side="right"), len(w) - 1)
 
 
-def _inside(states: np.ndarray, win: Window) -> np.ndarray:
-    """States with their centres clipped into the window (frame coordinates)."""
-    st = states.copy()
-    st[:, 0] = np.clip(st[:, 0], win.origin[0], win.origin[0] + win.size[0])
-    st[:, 1] = np.clip(st[:, 1], win.origin[1], win.origin[1] + win.size[1])
-    return st
-
-
 class Tracker:
     """Single-object tracker: ``init(frame, box)`` then ``update(frame) -> (box, confidence)`` per frame."""
 
@@ -192,7 +184,6 @@ class Tracker:
             self.colour_ref = self._colour(win, self.state[None])[0]
             self.dc2_neg = float(bhattacharyya_sq(self._colour(win, negatives), self.colour_ref).mean())
         self.raw_neg = max(float(self._raw_distance(self.buf.neg_first).mean()), 1e-6)
-        self.d2_neg = 1.0
         self._train(cfg.init_steps)
         self.frame_index = 0
         return self
