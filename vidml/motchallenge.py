@@ -150,6 +150,11 @@ def read_boxes(path: str | os.PathLike, what: str = "ground-truth", columns: int
     return out
 
 
+def has_classes(gt: np.ndarray) -> bool:
+    """True for MOT16/17-style gt, whose 8th column holds class ids 1..13 (1 = pedestrian); MOT15's holds -1 / 0."""
+    return bool(np.any(gt[:, 7] > 0) and np.all(np.isin(gt[:, 7], np.arange(1, 14))))
+
+
 def format_results(rows: np.ndarray) -> str:
     """MOTChallenge results text of ``(N, >=7)`` rows ``frame,id,x,y,w,h,conf`` (3 decimals for boxes)."""
     return "".join(f"{int(r[0])},{int(r[1])},{r[2]:.3f},{r[3]:.3f},{r[4]:.3f},{r[5]:.3f},{r[6]:.4f},-1,-1,-1\n"

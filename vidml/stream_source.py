@@ -40,6 +40,7 @@ import cv2
 import numpy as np
 
 from vidml.errors import VideoError
+from vidml.native_log import first_line
 
 # FFmpeg's and OpenCV's own log lines (a refused connection, a timeout) would reach the user's terminal
 # beside our one-line error: quiet them (read when the FFmpeg backend first opens something).
@@ -156,7 +157,7 @@ class StreamReader:
         except _FetchError as err:
             self._put(("error", str(err)))
         except Exception as err:  # OpenCV raises cv2.error with FFmpeg's words; the consumer prints it
-            self._put(("error", str(err).strip().splitlines()[0][:160] if str(err).strip() else type(err).__name__))
+            self._put(("error", first_line(err)))
         finally:
             if cap is not None:
                 cap.release()

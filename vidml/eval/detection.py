@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from vidml.boxes import iou_xywh
+from vidml.motchallenge import has_classes
 
 
 def gt_boxes_by_frame(gt_rows: np.ndarray) -> dict[int, np.ndarray]:
@@ -23,7 +24,7 @@ def gt_boxes_by_frame(gt_rows: np.ndarray) -> dict[int, np.ndarray]:
     rows = np.asarray(gt_rows, np.float64)
     if rows.shape[1] > 6:
         rows = rows[rows[:, 6] != 0]
-    if rows.shape[1] > 7 and np.any(rows[:, 7] > 0) and np.all(np.isin(rows[:, 7], np.arange(1, 14))):
+    if rows.shape[1] > 7 and has_classes(rows):
         rows = rows[rows[:, 7] == 1]
     return {int(f): rows[rows[:, 0] == f, 2:6] for f in np.unique(rows[:, 0])}
 

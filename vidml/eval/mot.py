@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from vidml.errors import BadInput
-from vidml.motchallenge import format_results, read_boxes
+from vidml.motchallenge import format_results, has_classes, read_boxes
 
 METRICS = ("HOTA", "DetA", "AssA", "IDF1", "MOTA", "IDSW")
 
@@ -52,8 +52,7 @@ def evaluate_mot(gt_path: str | os.PathLike, result_path: str | os.PathLike, seq
     if len(gt) == 0:
         raise BadInput(f"{gt_path}: ground truth is empty; nothing to evaluate")
     length = int(seq_length or max(gt[:, 0].max(), res[:, 0].max() if len(res) else 0))
-    has_classes = bool(np.any(gt[:, 7] > 0) and np.all(np.isin(gt[:, 7], np.arange(1, 14))))
-    benchmark = "MOT17" if has_classes else "MOT15"
+    benchmark = "MOT17" if has_classes(gt) else "MOT15"
     tmp = Path(tempfile.mkdtemp(prefix="vidml_mot_"))
     try:
         (tmp / "gt" / seq_name / "gt").mkdir(parents=True)
