@@ -19,9 +19,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from vidml.backbones.pretrained import IMAGENET_MEAN, IMAGENET_STD, Trunk, parse_trunk_name
+
 # ImageNet statistics are used only as a fixed, reasonable input scaling.
-_MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
-_STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+_MEAN = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+_STD = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
 
 
 def _block(cin: int, cout: int) -> nn.Sequential:
@@ -51,8 +53,6 @@ def make_trunk(name: str, pretrained: bool = True) -> nn.Module:
     ``pretrained=False`` builds a pretrained trunk's architecture without reading its ImageNet weights
     (used when a checkpoint's state_dict is about to overwrite them).
     """
-    from vidml.backbones.pretrained import Trunk, parse_trunk_name
-
     kwargs = parse_trunk_name(name)
     if kwargs is not None:
         return Trunk(pretrained=pretrained, **kwargs)
@@ -77,7 +77,7 @@ class EmbeddingNet(nn.Module):
         super().__init__()
         self.config = {"dim": dim, "trunk": trunk, "normalize": normalize}
         self.trunk = make_trunk(trunk, pretrained=pretrained)
-        self._trunk_normalizes = hasattr(self.trunk, "forward_map")  # the pretrained Trunk owns its input scaling
+        self._trunk_normalizes = isinstance(self.trunk, Trunk)  # the pretrained Trunk owns its input scaling
         self.proj = nn.Linear(self.trunk.out_dim, dim)
         self.normalize = normalize
 

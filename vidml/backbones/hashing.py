@@ -27,6 +27,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from vidml.backbones.embed import _MEAN, _STD, make_trunk, to_tensor
+from vidml.backbones.pretrained import Trunk
 from vidml.metric.distances import pack_bits
 
 BIT_CHOICES = (32, 64, 128, 256)
@@ -48,7 +49,7 @@ class HashingNet(nn.Module):
         self.config = {"bits": bits, "trunk": trunk, "size": size, "norm": norm}
         self.bits, self.size, self.norm = bits, size, norm
         self.trunk = make_trunk(trunk, pretrained=pretrained)
-        self.frozen_trunk = hasattr(self.trunk, "forward_map")     # the shared pretrained trunk: never trained
+        self.frozen_trunk = isinstance(self.trunk, Trunk)          # the shared pretrained trunk: never trained
         if self.frozen_trunk:
             self.trunk.requires_grad_(False)
         self.bit_layer = nn.Linear(self.trunk.out_dim, bits)
