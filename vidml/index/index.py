@@ -202,21 +202,21 @@ class Index:
     def __len__(self) -> int:
         return len(self.codes)
 
-    def search(self, query_codes: np.ndarray, k: int = 20, backend: str = "auto") -> tuple[np.ndarray, np.ndarray]:
-        """Hamming top-k rows for each query code: (dist, rows), each (Q, k)."""
+    def _searcher_for(self, backend: str) -> HammingSearcher:
+        """The Hamming searcher over every code (rebuilt when another backend is asked for); BadInput if empty."""
         if len(self.codes) == 0:
             raise BadInput(f"{self.path}: index is empty; run vidml video-index on a folder with videos first")
         if self._searcher is None or (backend != "auto" and self._searcher.backend != backend):
             self._searcher = HammingSearcher(self.codes, backend)
-        return self._searcher.search(query_codes, k)
+        return self._searcher
+
+    def search(self, query_codes: np.ndarray, k: int = 20, backend: str = "auto") -> tuple[np.ndarray, np.ndarray]:
+        """Hamming top-k rows for each query code: (dist, rows), each (Q, k)."""
+        return self._searcher_for(backend).search(query_codes, k)
 
     def range_search(self, query_codes: np.ndarray, radius: int, backend: str = "auto") -> tuple[np.ndarray, ...]:
         """Every row within ``radius`` bits of each query code: ``(lims, dist, rows)`` (vidml.index.search)."""
-        if len(self.codes) == 0:
-            raise BadInput(f"{self.path}: index is empty; run vidml video-index on a folder with videos first")
-        if self._searcher is None or (backend != "auto" and self._searcher.backend != backend):
-            self._searcher = HammingSearcher(self.codes, backend)
-        return self._searcher.range_search(query_codes, radius)
+        return self._searcher_for(backend).range_search(query_codes, radius)
 
     def set_names(self) -> list[str]:
         """Names of the record sets any video carries."""
