@@ -32,16 +32,17 @@ sys.path.insert(0, str(REPO))
 DATA = REPO / ".." / "shared" / "data" / "mot"
 
 
-def detect_all(name: str, seq, frames: list) -> tuple[dict, float, float]:
-    """{frame: (N, 5)} of a detector over the frames, its wall and CPU seconds."""
+def detect_all(name: str, seq, frames: list) -> tuple[dict, float, float, float | None]:
+    """{frame: (N, 5)} of a detector over the frames, its wall and CPU seconds, its tracker high_thresh
+    (None for the public detections)."""
     from apps.reid_mot.detectors import make_detector
 
     if name == "public":
-        return {k: seq.dets(k) for k in range(1, len(seq) + 1)}, 0.0, 0.0
+        return {k: seq.dets(k) for k in range(1, len(seq) + 1)}, 0.0, 0.0, None
     det = make_detector(name)
     t0, c0 = time.perf_counter(), time.process_time()
     out = {k: det(f) for k, f in enumerate(frames, 1)}
-    return out, time.perf_counter() - t0, time.process_time() - c0
+    return out, time.perf_counter() - t0, time.process_time() - c0, det.high_thresh
 
 
 def track(dets: dict, frames: list, high_thresh: float | None, seq) -> tuple[dict, float, float]:
@@ -73,7 +74,6 @@ def main() -> int:
     import cv2
     import torch
 
-    from apps.reid_mot.detectors import make_detector
     from apps.reid_mot.sequence import Sequence
     from vidml.eval.detection import average_precision, gt_boxes_by_frame
     from vidml.eval.mot import format_table
@@ -87,8 +87,7 @@ def main() -> int:
         gt = gt_boxes_by_frame(read_boxes(seq.gt_path))
         rows = []
         for det_name in args.detectors:
-            dets, det_s, det_cpu = detect_all(det_name, seq, frames)
-            high = None if det_name == "public" else make_detector(det_name).high_thresh
+            dets, det_s, det_cpu, high = detect_all(det_name, seq, frames)
             metrics, track_s, track_cpu = track(dets, frames, high, seq)
             row = {"detector": det_name, **average_precision(dets, gt), **metrics,
                    "det fps": len(frames) / det_s if det_s else float("nan"),

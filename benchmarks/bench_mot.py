@@ -24,6 +24,7 @@ compare trackers measured in the same run.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import subprocess
 import sys
@@ -68,13 +69,13 @@ def sequences(names: list[str], tmp: Path) -> list[Path]:
     """Sequence folders; a sequence that ships fewer images than its seqLength (MOT17-mini) is cut to the
     leading frames it has (images linked, det/gt rows of later frames dropped) in ``tmp``."""
     from apps.reid_mot.sequence import find_sequences
+    from vidml.motchallenge import read_seqinfo
 
     out = []
     for name in names:
         for seq in find_sequences(DATA / name):
             frames = sorted((seq / "img1").glob("*.jpg"))
-            info = (seq / "seqinfo.ini").read_text()
-            n = next(int(l.split("=")[1]) for l in info.splitlines() if l.startswith("seqLength"))
+            n = read_seqinfo(seq).length
             if len(frames) == n:
                 out.append(seq)
                 continue
@@ -82,6 +83,7 @@ def sequences(names: list[str], tmp: Path) -> list[Path]:
             (cut / "img1").mkdir(parents=True)
             for f in frames:
                 (cut / "img1" / f.name).symlink_to(f.resolve())
+            info = (seq / "seqinfo.ini").read_text()
             (cut / "seqinfo.ini").write_text(info.replace(f"seqLength={n}", f"seqLength={len(frames)}"))
             for sub in ("det/det.txt", "gt/gt.txt"):
                 rows = [l for l in (seq / sub).read_text().splitlines() if 1 <= int(float(l.split(",")[0])) <= len(frames)]
@@ -91,8 +93,9 @@ def sequences(names: list[str], tmp: Path) -> list[Path]:
     return out
 
 
+@functools.cache
 def seen_by(weights: Path) -> dict[str, str]:
-    """{sequence name: 'trained' | 'calibrated'} from a ReID checkpoint's card."""
+    """{sequence name: 'trained' | 'calibrated'} from a ReID checkpoint's card (read once per file)."""
     from vidml.backbones.weights import load_checkpoint
 
     card = load_checkpoint(weights, kind="reid")["card"]
@@ -104,39 +107,35 @@ def seen_by(weights: Path) -> dict[str, str]:
     return seen
 
 
-def vidml_rows(seq_dir: Path, out_dir: Path) -> list[dict]:
-    from apps.reid_mot.appearance import HistogramEncoder, ReIDEncoder
-    from apps.reid_mot.runner import format_rows, run_sequence
-    from apps.reid_mot.sequence import Sequence
-    from apps.reid_mot.tracker import make_tracker
+def vidml_rows(seq, out_dir: Path) -> list[dict]:
+    from apps.reid_mot.pipeline import build_tracker
+    from apps.reid_mot.runner import run_sequence
     from vidml.backbones.weights import shipped
     from vidml.eval.mot import evaluate_mot
+    from vidml.motchallenge import write_results
 
-    seq = Sequence(seq_dir)
-    trackers = [("vidml (default, reid_mnv2)", shipped("reid_mnv2"), lambda w: make_tracker("reid", ReIDEncoder.load(w))),
-                ("vidml old net (reid_small16)", shipped("reid_small16"), lambda w: make_tracker("reid", ReIDEncoder.load(w))),
-                ("vidml --appearance hist", None, lambda w: make_tracker("reid", HistogramEncoder())),
-                ("vidml --appearance off", None, lambda w: make_tracker("sort"))]
+    trackers = [("vidml (default, reid_mnv2)", shipped("reid_mnv2"), "reid"),
+                ("vidml old net (reid_small16)", shipped("reid_small16"), "reid"),
+                ("vidml --appearance hist", None, "hist"),
+                ("vidml --appearance off", None, "off")]
     rows = []
-    for name, weights, build in trackers:
-        res = run_sequence(seq, build(weights))
+    for name, weights, appearance in trackers:
+        res = run_sequence(seq, build_tracker("reid", appearance, weights and str(weights)))
         out = out_dir / f"vidml{len(rows)}.txt"
-        out.write_text(format_rows(res.rows))
+        write_results(out, res.rows)
         seen = seen_by(weights).get(seq.name.split("/")[-1], "") if weights else ""
         rows.append({"tracker": name, "trained / calibrated on": seen or "-", **evaluate_mot(seq.gt_path, out, len(seq), seq.name),
                      "assoc fps": res.assoc_fps, "e2e fps": res.fps})
     return rows
 
 
-def peer_rows(seq_dir: Path, out_dir: Path, missing: str | None) -> tuple[list[dict], list[str]]:
-    from apps.reid_mot.sequence import Sequence
+def peer_rows(seq, out_dir: Path, missing: str | None) -> tuple[list[dict], list[str]]:
     from vidml.eval.mot import evaluate_mot
 
     if missing:
         return [], [missing]
-    seq = Sequence(seq_dir)
     proc = subprocess.run([str(PEER_VENV / "bin" / "python"), str(REPO / "benchmarks" / "mot_peer_worker.py"),
-                           str(seq_dir), str(out_dir)], capture_output=True, text=True, timeout=1800)
+                           str(seq.root), str(out_dir)], capture_output=True, text=True, timeout=1800)
     rows, notes = [], []
     for line in proc.stdout.splitlines():
         if not line.startswith('{"peer"'):  # boxmot logs its settings to stdout
@@ -163,6 +162,7 @@ def main() -> int:
 
     import torch
 
+    from apps.reid_mot.sequence import Sequence
     from vidml.eval.mot import format_table
     from vidml.train import set_seed
 
@@ -173,8 +173,9 @@ def main() -> int:
         for seq_dir in sequences(args.seqs, Path(tmp) / "seqs"):
             out_dir = Path(tmp) / "out" / seq_dir.name
             out_dir.mkdir(parents=True)
-            rows = vidml_rows(seq_dir, out_dir)
-            peers, notes = peer_rows(seq_dir, out_dir, missing)
+            seq = Sequence(seq_dir)
+            rows = vidml_rows(seq, out_dir)
+            peers, notes = peer_rows(seq, out_dir, missing)
             print(f"## {seq_dir.name} (torch threads {args.threads}, same public det/det.txt for every tracker)\n")
             print(format_table(rows + peers, COLUMNS))
             for note in notes:

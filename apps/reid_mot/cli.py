@@ -13,8 +13,10 @@ of the frames tracked so far are written, then one line and exit status 2 (130 f
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-from apps.reid_mot.pipeline import MotConfig
+if TYPE_CHECKING:
+    from apps.reid_mot.pipeline import MotConfig
 
 COLUMNS = ["sequence", "frames", "HOTA", "DetA", "AssA", "IDF1", "MOTA", "IDSW", "fps", "assoc fps"]
 PLAIN = ["sequence", "frames", "fps", "assoc fps"]
@@ -56,6 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def config_from(args: argparse.Namespace) -> MotConfig:
     """The typed config of the parsed arguments."""
+    from apps.reid_mot.pipeline import MotConfig
     from vidml.errors import BadInput
 
     if args.det_thresh is not None and not 0.0 <= args.det_thresh <= 1.0:

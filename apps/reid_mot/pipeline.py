@@ -15,6 +15,7 @@ it announced) or is interrupted with Ctrl-C still gets the outputs of the frames
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import sys
 from dataclasses import dataclass
@@ -175,26 +176,21 @@ def _run(cfg: MotConfig, src: _Source, tracker) -> RunResult:
         return window.show(drawn) if window is not None else True
 
     bar = (lambda it: progress_bar(it, total=src.length, desc=src.name, unit="frame", quiet=cfg.quiet, leave=False))
-    try:
-        result = run_frames(src.frames, tracker, src.detect, bar, on_frame=on_frame, live=src.live)
-    except BaseException:
-        if writer is not None:
-            writer.abort()
-        raise
-    finally:
-        if window is not None:
-            window.close()
-        if src.close is not None:
-            src.close()
-    if writer is not None:
-        writer.close()
-    return result
+    # FrameWriter's with: the mp4 is kept on a return (a live source that stops returns its partial result),
+    # dropped on a raise
+    with writer if writer is not None else contextlib.nullcontext():
+        try:
+            return run_frames(src.frames, tracker, src.detect, bar, on_frame=on_frame, live=src.live)
+        finally:
+            if window is not None:
+                window.close()
+            if src.close is not None:
+                src.close()
 
 
 def track_source(cfg: MotConfig, out: Path | None = None) -> dict:
     """Track ``cfg.path``, write the outputs; returns a table row (with TrackEval metrics if ``cfg.eval``)."""
-    from vidml.motchallenge import format_results
-    from vidml.outputs import atomic_write_text
+    from vidml.motchallenge import write_results
 
     out = Path(out or cfg.out or default_out(cfg.path))
     _check_outputs(cfg, out)
@@ -204,9 +200,9 @@ def track_source(cfg: MotConfig, out: Path | None = None) -> dict:
     if cfg.eval and (src.gt_path is None or not src.gt_path.is_file()):
         raise BadInput(f"{src.gt_path or cfg.path}: no ground truth for --eval; give --gt GT.txt or run without --eval")
     result = _run(cfg, src, tracker)
-    atomic_write_text(out, format_results(result.rows))
+    write_results(out, result.rows)
     if cfg.save_det:
-        atomic_write_text(cfg.save_det, format_results(result.det_rows))
+        write_results(cfg.save_det, result.det_rows)
     row = {"sequence": src.name, "frames": result.frames, "fps": result.fps, "assoc fps": result.assoc_fps,
            "detect fps": result.frames / max(result.detect_s, 1e-9), "out": str(out)}
     if result.stopped:

@@ -22,7 +22,6 @@ import numpy as np
 from apps.reid_mot.sequence import Sequence
 from apps.reid_mot.tracker import Tracker
 from vidml.errors import VideoError
-from vidml.motchallenge import format_results
 
 
 class _TimedEncoder:
@@ -44,7 +43,6 @@ class RunResult:
     frames: int
     total_s: float
     assoc_s: float
-    per_frame: list = field(default_factory=list)  # [(frame, [(id, xywh), ...])] when keep_boxes
     det_rows: np.ndarray = field(default_factory=lambda: np.zeros((0, 10)))  # det.txt rows of the detector
     detect_s: float = 0.0
     stopped: str | None = None             # why the source ended early (results are those of `frames`)
@@ -64,7 +62,7 @@ OnFrame = Callable[[int, "np.ndarray | None", list], "bool | None"]
 
 
 def run_frames(frames: Iterable, tracker: Tracker, detect: Detect, progress: Callable | None = None,
-               keep_boxes: bool = False, on_frame: OnFrame | None = None, live: bool = False) -> RunResult:
+               on_frame: OnFrame | None = None, live: bool = False) -> RunResult:
     """Track ``frames`` (RGB arrays, or None where no pixels are needed), frame k = 1, 2, ...
 
     ``detect(k, frame) -> (N, 5)`` gives the detections of frame k; ``on_frame(k, frame, tracks)`` is
@@ -74,7 +72,7 @@ def run_frames(frames: Iterable, tracker: Tracker, detect: Detect, progress: Cal
     if tracker.encoder is not None:
         timed = _TimedEncoder(tracker.encoder)
         tracker.encoder = timed
-    rows, per_frame, det_rows = [], [], []
+    rows, det_rows = [], []
     update_s = detect_s = 0.0
     stopped, interrupted, done = None, False, 0
     t_start = time.perf_counter()
@@ -88,8 +86,6 @@ def run_frames(frames: Iterable, tracker: Tracker, detect: Detect, progress: Cal
             detect_s += t1 - t0
             det_rows += [[k, -1, *d, -1, -1, -1] for d in dets]
             rows += [[k, t.track_id, *t.box, t.score, -1, -1, -1] for t in tracks]
-            if keep_boxes:
-                per_frame.append((k, [(t.track_id, t.box.copy()) for t in tracks]))
             done = k
             if on_frame is not None and on_frame(k, frame, tracks) is False:
                 break
@@ -108,18 +104,12 @@ def run_frames(frames: Iterable, tracker: Tracker, detect: Detect, progress: Cal
     enc_s = timed.seconds if timed is not None else 0.0
     rows = [r for r in rows if r[0] <= done]  # a frame cut off mid-update (Ctrl-C) is not half-reported
     det_rows = [r for r in det_rows if r[0] <= done]
-    return RunResult(np.array(rows, np.float64).reshape(-1, 10), done, total, update_s - enc_s, per_frame,
+    return RunResult(np.array(rows, np.float64).reshape(-1, 10), done, total, update_s - enc_s,
                      np.array(det_rows, np.float64).reshape(-1, 10), detect_s, stopped, interrupted)
 
 
-def run_sequence(seq: Sequence, tracker: Tracker, progress: Callable | None = None,
-                 keep_boxes: bool = False) -> RunResult:
+def run_sequence(seq: Sequence, tracker: Tracker, progress: Callable | None = None) -> RunResult:
     """Track every frame of ``seq`` with its det.txt; frames are decoded only when the tracker has an encoder."""
     needs_pixels = tracker.encoder is not None
     frames = (seq.frame(k) if needs_pixels else None for k in range(1, len(seq) + 1))
-    return run_frames(frames, tracker, lambda k, _: seq.dets(k), progress, keep_boxes)
-
-
-def format_rows(rows: np.ndarray) -> str:
-    """MOTChallenge text of result rows (3 decimals for boxes); see :func:`vidml.motchallenge.format_results`."""
-    return format_results(rows)
+    return run_frames(frames, tracker, lambda k, _: seq.dets(k), progress)

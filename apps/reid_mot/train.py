@@ -27,7 +27,6 @@ tracker's appearance gate ``max_cos_dist``: calibrate it on a sequence not train
 from __future__ import annotations
 
 import time
-import types
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -237,8 +236,7 @@ def train_reid(cfg: ReIDTrainConfig) -> TrainResult:
     if gates and np.isfinite(gates).all():  # the tracker's appearance gate for this embedding
         config["max_cos_dist"] = round(float(np.mean(gates)), 4)
     card = _card(cfg, data, metrics)
-    saved = types.SimpleNamespace(state_dict=lambda: trained_state_dict(net))  # only what was trained
-    path = save_checkpoint(cfg.out, "reid", config, saved, card)
+    path = save_checkpoint(cfg.out, "reid", config, trained_state_dict(net), card)  # only what was trained
     return TrainResult(path, config, metrics, card)
 
 

@@ -20,6 +20,7 @@ import json
 import os
 import pickle
 from pathlib import Path
+from typing import Mapping
 
 import numpy as np
 import torch
@@ -43,12 +44,16 @@ def sha256(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
-def save_checkpoint(path: str | os.PathLike, kind: str, config: dict, model: torch.nn.Module, card: dict) -> Path:
-    """Write ``model``'s weights + config + card atomically to ``path`` and the card as markdown beside it."""
+def save_checkpoint(path: str | os.PathLike, kind: str, config: dict, model: torch.nn.Module | Mapping[str, torch.Tensor],
+                    card: dict) -> Path:
+    """Write ``model``'s weights + config + card atomically to ``path`` and the card as markdown beside it.
+
+    ``model``: a module (its ``state_dict()`` is stored) or the state dict itself (e.g. only the trained part)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     config, card = plain(config), plain(card)
-    payload = {"kind": kind, "config": config, "state_dict": model.state_dict(), "card": card}
+    payload = {"kind": kind, "config": config, "state_dict": model.state_dict() if hasattr(model, "state_dict") else model,
+               "card": card}
     buf = io.BytesIO()
     torch.save(payload, buf)
     torch.load(io.BytesIO(buf.getvalue()), map_location="cpu", weights_only=True)  # must load safely
