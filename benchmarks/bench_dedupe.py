@@ -45,8 +45,11 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 DATA = REPO / ".." / "shared" / "data"
-GROUPS = {"vtest_pets09_480x360_arjun.avi": "pets", "vtest_pets09_480x360_gautam.avi": "pets",
-          "vtest_pets09_480x360_gautam.mp4": "pets", "visil_video1.gif": "visil", "visil_video2.gif": "visil"}
+sys.path.insert(0, str(REPO / "benchmarks"))
+from video_search_protocol import GROUPS as CONTENT_GROUPS, phash_codes  # noqa: E402
+
+# the content groups of bench_video_search, named (names appear in the planted copies' file names)
+GROUPS = {name: label for label, members in zip(("pets", "visil"), CONTENT_GROUPS) for name in members}
 TUNE_GROUPS = {"pets", "megamind_720x528", "demo"}
 DISTRACTORS = {"faces/face_recognition_examples/short_hamilton_clip.mp4": "tune", "sot/Dudek20": "tune",
                "sot/juice": "tune", "sot/Human3": "test", "sot/UAV123_wakeboard7": "test",
@@ -165,11 +168,7 @@ class PHasher:
     bits = 64
 
     def codes(self, frames: np.ndarray) -> np.ndarray:
-        import imagehash
-        from PIL import Image
-
-        from vidml.metric.distances import pack_bits
-        return pack_bits(np.stack([imagehash.phash(Image.fromarray(f)).hash.reshape(-1) for f in frames]))
+        return phash_codes(frames)
 
 
 def dedupe_real(lib: Path, tmp: Path, method: str, weights: str | None):

@@ -61,14 +61,6 @@ def vpdq_status() -> str:
     return "vPDQ skipped: the side venv exists but this script does not drive it yet"
 
 
-def phash_codes(frames: list) -> np.ndarray:
-    import imagehash
-    from PIL import Image
-
-    from vidml.metric.distances import pack_bits
-    return pack_bits(np.stack([imagehash.phash(Image.fromarray(f)).hash.reshape(-1) for f in frames]))
-
-
 def lofo_heads(net, seed: int) -> dict:
     """family -> a copy of ``net`` whose head was fitted without that family's copies (same data and method)."""
     import copy
@@ -312,7 +304,7 @@ def main() -> int:
     args = ap.parse_args()
     import torch
 
-    from video_search_protocol import library_features, query_features, sampled
+    from video_search_protocol import library_features, make_queries, phash_codes, region_features, sampled
 
     from apps.video_search.augment import FAMILIES
     from apps.video_search.clip_search import DEFAULT_THRESHOLD
@@ -330,19 +322,21 @@ def main() -> int:
     backgrounds = [f for d in DISTRACTORS for f in sampled(DATA / d, 1.0)[0]]
     from vidml.video import FrameReader
 
-    sources = [(p, p.name) for p in paths if len(FrameReader(p)) / FrameReader(p).fps >= 3.0] + \
-              [(DATA / d, None) for d in DISTRACTORS]
+    def seconds(path: Path) -> float:
+        r = FrameReader(path)                     # opened once per path
+        return len(r) / r.fps
+
+    sources = [(p, p.name) for p in paths if seconds(p) >= 3.0] + [(DATA / d, None) for d in DISTRACTORS]
     cal_paths = [p for p in paths if p.name in CAL_CHOOSE + CAL_REPORT] + [DATA / DISTRACTORS[0]]
     thr, max_e = calibration(net, cal_paths, args.fps, tmp, args.seed, args.cal_per_video, backgrounds)
     if args.calibration_only:
         return 0
-    queries = make_queries_(sources, tmp, args.seed, args.per_family, backgrounds)
-    lib = library_features(net, paths, args.fps)
-    lib.phash = np.concatenate([phash_codes(sampled(p, args.fps)[0]) for p in paths])
+    queries = make_queries(sources, tmp, args.seed, args.per_family, backgrounds)
+    lib = library_features(net, paths, args.fps, phash=True)   # each video decoded once for both
     qfeats = []
     for q in queries:
-        f, t = query_features(net, q["path"], 2 * args.fps)
-        qfeats.append((f, t, phash_codes(sampled(q["path"], 2 * args.fps)[0])))
+        frames, t = sampled(q["path"], 2 * args.fps)
+        qfeats.append((region_features(net, frames), t, phash_codes(frames)))
     heads = {} if args.no_lofo else lofo_heads(net, args.seed)
     n_dis = sum(q["source"] is None for q in queries)
     print(f"\nlibrary: {len(paths)} videos, {len(lib.times)} codes; queries: {len(queries) - n_dis} + {n_dis} "
@@ -357,11 +351,6 @@ def main() -> int:
     print(f"\ntotal {time.time() - t0:.0f} s")
     shutil.rmtree(tmp, ignore_errors=True)
     return 0
-
-
-def make_queries_(sources, tmp, seed, per_family, backgrounds):
-    from video_search_protocol import make_queries
-    return make_queries(sources, tmp, seed, per_family, backgrounds)
 
 
 if __name__ == "__main__":

@@ -39,6 +39,15 @@ def sampled(path: Path, fps: float, start: float = 0.0, stop: float | None = Non
     return frames, np.asarray(times, np.float64)
 
 
+def phash_codes(frames) -> np.ndarray:
+    """(N, 8) packed 64-bit pHash (imagehash.phash) codes of RGB ``frames``, the anchor of both benchmarks."""
+    import imagehash
+    from PIL import Image
+
+    from vidml.metric.distances import pack_bits
+    return pack_bits(np.stack([imagehash.phash(Image.fromarray(f)).hash.reshape(-1) for f in frames]))
+
+
 def write_query(path: Path, frames: list, fps: float, edit: str, rng, backgrounds) -> None:
     """Apply one edit (frame or temporal, :mod:`apps.video_search.augment`) and write an mp4 (re-encoded)."""
     from apps.video_search.augment import CLIP_EDITS, make_clip_transform, make_transform
@@ -82,31 +91,42 @@ def make_queries(sources: list[tuple[Path, str | None]], out: Path, seed: int, p
 
 @dataclass
 class Library:
-    """Float features of the sampled library frames and where they come from."""
+    """Float features of the sampled library frames and where they come from (``phash``: their pHash codes)."""
 
     names: list[str]
     feats: np.ndarray
     times: np.ndarray
     video_of: np.ndarray
+    phash: np.ndarray | None = None
 
 
-def library_features(net, paths: list[Path], fps: float) -> Library:
-    feats, times, vids = [], [], []
+def library_features(net, paths: list[Path], fps: float, phash: bool = False) -> Library:
+    """The :class:`Library` of ``paths`` sampled at ``fps``; ``phash``: also the pHash codes of the same
+    decoded frames (each video decoded once)."""
+    feats, times, vids, codes = [], [], [], []
     for i, p in enumerate(paths):
         frames, t = sampled(p, fps)
         feats.append(net.embed(np.stack(frames))); times.append(t); vids.append(np.full(len(t), i, np.int32))
-    return Library([p.name for p in paths], np.concatenate(feats), np.concatenate(times), np.concatenate(vids))
+        if phash:
+            codes.append(phash_codes(frames))
+    return Library([p.name for p in paths], np.concatenate(feats), np.concatenate(times), np.concatenate(vids),
+                   np.concatenate(codes) if phash else None)
 
 
-def query_features(net, path: Path, fps: float) -> tuple[np.ndarray, np.ndarray]:
-    """(features (Q, R, D) of every region of :data:`REGIONS`, times (Q,)) of a query clip."""
+def region_features(net, frames: list) -> np.ndarray:
+    """Features (Q, R, D) of every region of :data:`REGIONS` of the query ``frames``."""
     import cv2
 
     from apps.video_search.regions import REGIONS, crops
 
-    frames, t = sampled(path, fps)
     parts = [cv2.resize(c, (net.size, net.size), interpolation=cv2.INTER_AREA) for f in frames for c in crops(f)]
-    return net.embed(np.stack(parts)).reshape(len(frames), len(REGIONS), -1), t
+    return net.embed(np.stack(parts)).reshape(len(frames), len(REGIONS), -1)
+
+
+def query_features(net, path: Path, fps: float) -> tuple[np.ndarray, np.ndarray]:
+    """(features (Q, R, D) of every region of :data:`REGIONS`, times (Q,)) of a query clip."""
+    frames, t = sampled(path, fps)
+    return region_features(net, frames), t
 
 
 def code_index(lib: Library, codes: np.ndarray, tmp: Path, fps: float, radius: int | None = None):

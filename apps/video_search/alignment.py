@@ -46,6 +46,12 @@ class ClipMatch:
         return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in asdict(self).items()}
 
 
+def fmt_time(t: float) -> str:
+    """``m:ss.ss`` of ``t`` seconds (negative shown as 0), as the match tables and the report print times."""
+    m, s = divmod(max(t, 0.0), 60.0)
+    return f"{int(m)}:{s:05.2f}"
+
+
 def time_bins(times: np.ndarray, bin_s: float) -> np.ndarray:
     """Index of the library sampling step (``bin_s`` seconds) each time falls in: ``floor(t / bin_s)``
     (+1e-9 so that a time on a step's edge, up to round-off, counts in that step)."""

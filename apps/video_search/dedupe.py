@@ -33,15 +33,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from vidml.errors import BadInput
 from vidml.index import Index
-from vidml.progress import show_progress
+from vidml.progress import progress_bar
 
 from apps.video_search import null_model
 from apps.video_search.alignment import align
-from apps.video_search.clip_search import match_radius
+from apps.video_search.clip_search import library_sample, match_radius
 
 # chosen by benchmarks/bench_dedupe.py on its TUNE split (PETS09 + megamind groups; the middle of the thresholds
 # with the best pair F1) with the shipped hash256; the e-value test does most of the work, the score only
@@ -106,6 +105,10 @@ def dedupe_library(cfg: DedupeConfig) -> DedupeResult:
         raise BadInput(f"--threshold must be in [0, 1], not {cfg.threshold}")
     if cfg.max_evalue <= 0:
         raise BadInput(f"--max-evalue must be > 0, not {cfg.max_evalue}")
+    if cfg.report:
+        from vidml.outputs import check_output_path
+
+        check_output_path(cfg.report, "report")  # fail before indexing and matching, not after them
     t0, indexed = time.time(), 0
     if cfg.library is not None:
         from apps.video_search.library import IndexConfig, index_library
@@ -145,14 +148,12 @@ def find_pairs(index: Index, members: list[int], cfg: DedupeConfig) -> list[Dedu
     """Every significant pair among ``members`` (positions in ``index.videos``), best score first."""
     radius = match_radius(index) if cfg.radius is None else cfg.radius
     bin_s = 1.0 / float(index.manifest.get("fps") or cfg.fps)
-    sample = null_model.sample_rows(len(index))
-    s_codes, s_video = index.codes[sample], index.video_of[sample]
-    videos, copies = null_model.copy_matrix(s_codes, s_video, radius)
+    s_codes, s_video, videos, copies = library_sample(index, radius)
     wanted = np.zeros(len(index.videos), bool)
     wanted[members] = True
     best: dict[tuple[int, int], DedupePair] = {}
     starts = np.searchsorted(index.video_of, np.arange(len(index.videos) + 1))  # rows of a video are contiguous
-    for v in tqdm(members, desc="pairing", unit="video", disable=not show_progress(cfg.quiet), dynamic_ncols=True):
+    for v in progress_bar(members, desc="pairing", unit="video", quiet=cfg.quiet):
         own = np.arange(starts[v], starts[v + 1])
         codes, times = index.codes[own], index.times[own].astype(np.float64)
         dist, rows = _neighbours(index, codes, v, cfg.k, cfg.backend, radius)

@@ -8,7 +8,9 @@ from __future__ import annotations
 import argparse
 import json
 
+from apps.video_search.alignment import fmt_time
 from apps.video_search.dedupe import DedupeConfig, dedupe_library
+from apps.video_search.search import BACKENDS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,23 +27,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--fps", type=float, default=2.0, help="frames hashed per second when indexing (default 2)")
     parser.add_argument("--weights", default=None, help="HashingNet checkpoint (default: the shipped one)")
-    parser.add_argument("--backend", choices=("auto", "numpy", "faiss", "ivf"), default="auto",
+    parser.add_argument("--backend", choices=BACKENDS, default="auto",
                         help="Hamming search backend (ivf: approximate, for large libraries)")
     parser.add_argument("--workers", type=int, default=1, help="videos hashed in parallel (Dask, default 1)")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
-def _fmt(t: float) -> str:
-    m, s = divmod(max(t, 0.0), 60.0)
-    return f"{int(m)}:{s:05.2f}"
-
-
 def run(args: argparse.Namespace) -> int:
-    if args.threads > 0:
-        import torch
+    if args.threads > 0:  # torch is imported only when asked for
+        from vidml.train import set_threads
 
-        torch.set_num_threads(args.threads)
+        set_threads(args.threads)
     cfg = DedupeConfig(library=args.library, index=args.index, threshold=args.threshold, max_evalue=args.max_evalue,
                        fps=args.fps, weights=args.weights, backend=args.backend, report=args.report,
                        quiet=args.quiet, workers=args.workers)
@@ -55,8 +52,8 @@ def run(args: argparse.Namespace) -> int:
         print("| cluster | video A | A start-end | video B | B start-end | score | e-value |")
         print("|---:|---|---|---|---|---:|---:|")
         for p in sorted(result.pairs, key=lambda p: (p.cluster, -p.score)):
-            print(f"| {p.cluster + 1} | {p.a} | {_fmt(p.a_start)}-{_fmt(p.a_end)} | {p.b} | "
-                  f"{_fmt(p.b_start)}-{_fmt(p.b_end)} | {p.score:.3f} | {p.evalue:.2g} |")
+            print(f"| {p.cluster + 1} | {p.a} | {fmt_time(p.a_start)}-{fmt_time(p.a_end)} | {p.b} | "
+                  f"{fmt_time(p.b_start)}-{fmt_time(p.b_end)} | {p.score:.3f} | {p.evalue:.2g} |")
     if result.report:
         print(f"report: {result.report}")
     return 0

@@ -16,12 +16,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tqdm import tqdm
-
 from vidml.backbones.weights import sha256, shipped
 from vidml.errors import BadInput, VideoError
 from vidml.index import Index
-from vidml.progress import show_progress
+from vidml.progress import progress_bar
 from vidml.video import VIDEO_SUFFIXES
 
 from apps.video_search.face_stage import RECORD_SET
@@ -178,12 +176,9 @@ def _prune(index: Index, folder: str | Path, report: IndexReport) -> None:
 def _hash_all(tasks: list[HashTask], cfg: IndexConfig, hasher, merge) -> None:
     """Hash every task (serially with bars, or on Dask) and ``merge`` each result in list order."""
     if cfg.workers <= 1 and cfg.scheduler is None:
-        progress = show_progress(cfg.quiet)
-        overall = tqdm(total=len(tasks), desc="videos", unit="video", disable=not progress, position=0,
-                       dynamic_ncols=True)
+        overall = progress_bar(total=len(tasks), desc="videos", unit="video", quiet=cfg.quiet, position=0)
         for task in tasks:
-            bar = tqdm(desc=Path(task.path).name[:30], unit="frame", leave=False, position=1,
-                       disable=not progress, dynamic_ncols=True)
+            bar = progress_bar(desc=Path(task.path).name[:30], unit="frame", quiet=cfg.quiet, leave=False, position=1)
             merge(hash_one(task, hasher=hasher, progress=bar.update))
             bar.close()
             overall.update(1)
@@ -214,7 +209,8 @@ def index_library(cfg: IndexConfig, hasher=None, hasher_info: dict | None = None
         if cfg.prune:
             _prune(index, cfg.folder, report)
         todo = [p for p in videos if not index.is_current(p)]
-        report.unchanged = [str(p) for p in videos if p not in todo]
+        todo_set = set(todo)
+        report.unchanged = [str(p) for p in videos if p not in todo_set]
         t0 = last = time.time()
 
         def merge(result: tuple) -> None:

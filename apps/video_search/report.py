@@ -25,6 +25,8 @@ from vidml.errors import VideoError
 from vidml.outputs import atomic_write_bytes, check_output_path
 from vidml.video import FrameReader
 
+from apps.video_search.alignment import fmt_time
+
 THUMBS = 3
 WIDTH = 160
 QUALITY = 75
@@ -67,11 +69,6 @@ def thumbnails(requests: dict[str, set[float]]) -> dict[tuple[str, float], str |
     return out
 
 
-def _fmt(t: float) -> str:
-    m, s = divmod(max(t, 0.0), 60.0)
-    return f"{int(m)}:{s:05.2f}"
-
-
 def _evalue(e: float) -> str:
     return "&lt; 1e-300" if e == 0 else f"{e:.2g}"   # 0: below float range, not exactly zero
 
@@ -84,15 +81,15 @@ def _img(uri: str | None, alt: str) -> str:
 
 def _match_html(m: dict, thumbs: dict) -> str:
     """One match: ``m`` has a, b (paths), a_start, a_end, b_start, b_end, score, evalue, label_a, label_b."""
-    meta = (f'<div class="meta"><b>{html.escape(Path(m["a"]).name)}</b> {_fmt(m["a_start"])}-{_fmt(m["a_end"])} '
-            f'&harr; <b>{html.escape(Path(m["b"]).name)}</b> {_fmt(m["b_start"])}-{_fmt(m["b_end"])} &nbsp; '
+    meta = (f'<div class="meta"><b>{html.escape(Path(m["a"]).name)}</b> {fmt_time(m["a_start"])}-{fmt_time(m["a_end"])} '
+            f'&harr; <b>{html.escape(Path(m["b"]).name)}</b> {fmt_time(m["b_start"])}-{fmt_time(m["b_end"])} &nbsp; '
             f'score <b>{m["score"]:.3f}</b> &nbsp; e-value <b>{_evalue(m["evalue"])}</b>'
             f'<br><span class="t">{html.escape(m["a"])} &harr; {html.escape(m["b"])}</span></div>')
     cells = []
     for ta, tb in moments(m["a_start"], m["a_end"], m["b_start"]):
         cells.append(f'<div class="mo"><div class="duo">{_img(thumbs.get((m["a"], ta)), m["label_a"])}'
                      f'{_img(thumbs.get((m["b"], tb)), m["label_b"])}</div>'
-                     f'<div class="t">{m["label_a"]} {_fmt(ta)} | {m["label_b"]} {_fmt(tb)}</div></div>')
+                     f'<div class="t">{m["label_a"]} {fmt_time(ta)} | {m["label_b"]} {fmt_time(tb)}</div></div>')
     return f'<div class="pair">{meta}<div class="row">{"".join(cells)}</div></div>'
 
 

@@ -13,6 +13,7 @@ import json
 
 from vidml.errors import BadInput
 
+from apps.video_search.alignment import fmt_time
 from apps.video_search.search import BACKENDS, SearchConfig, open_index, search
 
 
@@ -36,11 +37,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="hash whole query frames only (faster; misses copies shown inside other frames)")
     parser.add_argument("--report", default=None, help="also write an HTML page: query and matched frames side by side")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
-
-
-def _fmt(t: float) -> str:
-    m, s = divmod(max(t, 0.0), 60.0)
-    return f"{int(m)}:{s:05.2f}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -74,6 +70,6 @@ def run(args: argparse.Namespace) -> int:
     print("| rank | video | match start-end | query start-end | score | e-value |")
     print("|---:|---|---|---|---:|---:|")
     for i, h in enumerate(res.matches, 1):
-        print(f"| {i} | {h['video']} | {_fmt(h['video_start'])}-{_fmt(h['video_end'])} | "
-              f"{_fmt(h['query_start'])}-{_fmt(h['query_end'])} | {h['score']:.3f} | {h['evalue']:.2g} |")
+        print(f"| {i} | {h['video']} | {fmt_time(h['video_start'])}-{fmt_time(h['video_end'])} | "
+              f"{fmt_time(h['query_start'])}-{fmt_time(h['query_end'])} | {h['score']:.3f} | {h['evalue']:.2g} |")
     return 0

@@ -20,7 +20,7 @@ edited frame and a frame of another clip lie within it.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -55,7 +55,7 @@ class TrainConfig:
     seed: int = 0
     threads: int = 1
     quiet: bool = False
-    command: str = ""
+    command: str = ""  # the command line, for the card (vidml.invocation.command_line)
 
 
 @dataclass
@@ -234,6 +234,7 @@ def train_hash(cfg: TrainConfig) -> TrainResult:
 
     from vidml.backbones.hashing import HashingNet
     from vidml.errors import BadInput
+    from vidml.invocation import card_command
 
     torch.set_num_threads(max(1, cfg.threads))
     torch.manual_seed(cfg.seed)
@@ -260,8 +261,8 @@ def train_hash(cfg: TrainConfig) -> TrainResult:
             " (under ../shared/data; the benchmark library ../shared/data/videos and its distractors NOT used)",
             "held_out": "val_copy_mAP: frames of " + ", ".join(cfg.val) + " (never trained on) under one edit of each "
             "frame family, ranked against the clean validation frames (relevant: the frame or a neighbour)",
-            "command": cfg.command, "method": cfg.method, "families": list(cfg.families), "metrics": metrics,
-            "seed": cfg.seed, "threads": cfg.threads}
+            "command": card_command(cfg.command, cfg), "method": cfg.method, "families": list(cfg.families),
+            "metrics": metrics, "seed": cfg.seed, "threads": cfg.threads}
     out = None
     if cfg.out:
         from vidml.backbones.weights import save_checkpoint

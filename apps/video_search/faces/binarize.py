@@ -17,6 +17,8 @@ import torch
 
 from vidml.metric.distances import pack_bits
 
+from apps.video_search.projection import itq_rotation
+
 
 class FaceHasher(torch.nn.Module):
     """Holds ``mean`` (D,) and ``projection`` (D, B); :meth:`codes` gives packed uint8 codes (N, B/8)."""
@@ -48,14 +50,7 @@ class FaceHasher(torch.nn.Module):
         xc = x - mu
         _, _, vt = np.linalg.svd(xc, full_matrices=False)
         pca = vt[:bits].T                                     # (D, B)
-        v = xc @ pca
-        rng = np.random.default_rng(seed)
-        rot, _ = np.linalg.qr(rng.standard_normal((bits, bits)))
-        for _ in range(iterations):
-            b = np.sign(v @ rot)
-            b[b == 0] = 1
-            u, _, wt = np.linalg.svd(v.T @ b)
-            rot = u @ wt
+        rot = itq_rotation(xc @ pca, iterations, seed)
         hasher = cls(dim, bits)
         hasher.mean.copy_(torch.from_numpy(mu.astype(np.float32)))
         hasher.projection.copy_(torch.from_numpy((pca @ rot).astype(np.float32)))

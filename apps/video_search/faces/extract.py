@@ -51,6 +51,7 @@ def extract_faces(cfg: FacesConfig) -> FacesResult:
         raise BadInput(f"--fps must be > 0, not {cfg.fps}")
     from apps.video_search.faces.align import align_face
     from apps.video_search.faces.detect import FaceDetector
+    from apps.video_search.stream import stride_for
     from vidml.outputs import atomic_write_text
     from vidml.progress import progress_bar
     from vidml.video import FrameReader
@@ -62,7 +63,7 @@ def extract_faces(cfg: FacesConfig) -> FacesResult:
     except OSError as err:
         raise OutputError(f"{out}: cannot create the output folder ({err.strerror}); choose another --out") from None
     detector = FaceDetector(points=68, upsample=cfg.upsample)
-    stride = max(1, int(round(reader.fps / cfg.fps)))
+    stride = stride_for(reader.fps, cfg.fps)  # cfg.fps > 0, checked above
     listing = []
     bar = progress_bar(total=len(reader), unit="frame", quiet=cfg.quiet)
     for idx, frames in reader.batches(stride=stride, batch_size=16):
