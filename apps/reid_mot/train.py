@@ -73,7 +73,7 @@ class ReIDTrainConfig:
     val_frames: tuple[int, int] | None = None
     seed: int = 0
     quiet: bool = True
-    command: str = ""  # the command line, for the card (vidml.invocation.command_line)
+    command: str = ""
 
 
 @dataclass
