@@ -33,7 +33,7 @@ import numpy as np
 from vidml.errors import OutputError, VideoError
 from vidml.motchallenge import seqinfo_fps
 from vidml.native_log import decode_reason, first_line, native_log_captured
-from vidml.outputs import default_mode
+from vidml.outputs import check_output_path, default_mode
 
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v", ".mpg", ".mpeg", ".gif", ".flv", ".wmv", ".ts"}
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".pgm", ".ppm", ".tif", ".tiff"}
@@ -259,11 +259,8 @@ class FrameWriter:
         self.path = Path(path)
         self.fps = float(fps)
         self.size = size
+        check_output_path(self.path, "video")
         folder = self.path.parent if str(self.path.parent) else Path(".")
-        if not folder.is_dir():
-            raise OutputError(f"{folder}: output folder does not exist; create it first")
-        if not os.access(folder, os.W_OK):
-            raise OutputError(f"{folder}: output folder is not writable; choose another --render/--out path")
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=self.path.suffix or ".mp4", dir=folder)
         os.close(fd)
         os.chmod(tmp, default_mode())
