@@ -54,6 +54,19 @@ TUNE_GROUPS = {"pets", "megamind_720x528", "demo"}
 DISTRACTORS = {"faces/face_recognition_examples/short_hamilton_clip.mp4": "tune", "sot/Dudek20": "tune",
                "sot/juice": "tune", "sot/Human3": "test", "sot/UAV123_wakeboard7": "test",
                "mot/TUD-Campus/img1": "test"}
+# same-scene hard negatives: two disjoint "recordings" (start, end s) cut from one source, re-encoded unedited
+RECORDINGS = {"vtest_pets09_480x360_arjun.avi": ((0.0, 30.0), (45.0, 79.0)), "megamind_720x528.avi": ((0.0, 5.0), (6.5, 11.0)),
+              "car_traffic_small.mp4": ((0.0, 11.0), (18.0, 30.0)), "visil_video1.gif": ((0.0, 25.0), (35.0, 60.0)),
+              "pedestrians_overhead_1280x720_unknown_source.avi": ((0.0, 2.8), (4.0, 6.8)),
+              # one person on one stage / street, other moments (distractors: the group is the distractor's)
+              "faces/face_recognition_examples/short_hamilton_clip.mp4": ((0.0, 3.8), (5.8, 9.1)),
+              "sot/Human3": ((0.0, 2.5), (4.5, 6.6))}
+GAP_S = 2.0   # two clips of one group at least this far apart in its timeline are a hard negative
+# GIF previews (source, split by group): a 3-6 s sub-clip, 240 px wide, 4-8 fps, 256-colour palette,
+# half of them sped up 1.5-2x; and a side-by-side copy of each (a separate random stream, so the other
+# planted copies stay as they were)
+GIF_PREVIEWS = ("vtest_pets09_480x360_gautam.mp4", "megamind_720x528.avi", "car_traffic_small.mp4", "pysot_bag.avi",
+                "pedestrians_overhead_1280x720_unknown_source.avi")
 COPIES_PER_GROUP = {"pets": 4, "megamind_720x528": 4, "visil": 3, "car_traffic_small": 3,
                     "pedestrians_overhead_1280x720_unknown_source": 3, "pysot_bag": 3}
 
@@ -88,19 +101,45 @@ def build_library(lib: Path, seed: int) -> dict[str, dict]:
     for rel, split in DISTRACTORS.items():
         r = FrameReader(DATA / rel)
         step = max(1, int(round(r.fps / 10.0)))
-        name = rel.replace("/", "_").replace(".mp4", "") + ".mp4"
+        name = distractor_name(rel)
         write_clip([f for _, f in r.frames(step)], r.fps / step, lib / name)
         truth[name] = {"group": name, "split": split, "start": 0.0, "end": len(r) / r.fps}
+    for src, cuts in RECORDINGS.items():
+        truth.update(plant_recordings(src, cuts, lib))
+    gif_rng, pics = np.random.default_rng(seed + 1), backgrounds()
+    for k, src in enumerate(GIF_PREVIEWS):
+        truth.update(plant_gif(DATA / "videos" / src, lib, gif_rng))
+        truth.update(plant_copy(DATA / "videos" / src, group_of(src), "sbs", lib, gif_rng, augment, "side_by_side",
+                                pics[k % len(pics)]))
     for g, n in COPIES_PER_GROUP.items():
         sources = [p for p in originals if group_of(p.name) == g]
         for j in range(n):
             src = sources[j % len(sources)]
-            truth.update(plant_copy(src, g, j, lib, rng, augment))
+            k += 1  # each copy its own background picture
+            truth.update(plant_copy(src, g, j, lib, rng, augment, background=pics[k % len(pics)]))
     return truth
 
 
-def plant_copy(src: Path, group: str, j: int, lib: Path, rng, augment) -> dict[str, dict]:
-    """One planted copy of ``src``: sub-clip, one frame edit (+ maybe a temporal edit), mp4 <= 10 fps."""
+def backgrounds() -> list[np.ndarray]:
+    """Real pictures that are in no library video, for the compositing edits to paste a frame onto (dlib's
+    and face_recognition's example photos, one frame of each MOT17-mini sequence), RGB, 640 px wide."""
+    import cv2
+
+    paths = sorted((DATA / "faces" / "dlib_landmarks").glob("*.jpg"))
+    paths += sorted((DATA / "faces" / "face_recognition_examples").rglob("*.jp*g"))
+    paths += sorted(p / "img1" / "000001.jpg" for p in (DATA / "mot" / "MOT17-mini").iterdir() if p.is_dir())
+    pics = []
+    for p in paths:
+        im = cv2.imread(str(p))
+        if im is not None:
+            pics.append(cv2.resize(im, (640, int(round(im.shape[0] * 640 / im.shape[1]))))[:, :, ::-1].copy())
+    return pics
+
+
+def plant_copy(src: Path, group: str, j, lib: Path, rng, augment, edit: str | None = None,
+               background: np.ndarray | None = None) -> dict[str, dict]:
+    """One planted copy of ``src``: sub-clip, one frame edit (+ maybe a temporal edit), mp4 <= 10 fps
+    (``edit``: this frame edit and no temporal one; ``background``: the picture a composite is pasted on)."""
     from vidml.video import FrameReader
 
     r = FrameReader(src)
@@ -110,11 +149,12 @@ def plant_copy(src: Path, group: str, j: int, lib: Path, rng, augment) -> dict[s
     step = max(1, int(round(r.fps / 10.0)))
     a, b = r.index_at(start), min(len(r), r.index_at(start) + int(length * r.fps))
     frames = [f for _, batch in r.batches(stride=step, start=a, stop=b) for f in batch]
-    edit = str(rng.choice(augment.FRAME_EDITS))
-    fn = augment.make_transform(edit, rng, frames[0].shape)
+    fixed = edit is not None
+    edit = edit or str(rng.choice(augment.FRAME_EDITS))
+    fn = augment.make_transform(edit, rng, frames[0].shape, None if background is None else [background])
     frames, fps = [fn(f) for f in frames], r.fps / step
     tags = [edit]
-    if rng.random() < 0.3:
+    if not fixed and rng.random() < 0.3:
         temporal = str(rng.choice(augment.CLIP_EDITS))
         frames, fps = augment.make_clip_transform(temporal, rng)(frames, fps)
         tags.append(temporal)
@@ -124,9 +164,60 @@ def plant_copy(src: Path, group: str, j: int, lib: Path, rng, augment) -> dict[s
     return {name: {"group": group, "split": split, "start": a / r.fps, "end": b / r.fps, "edit": "+".join(tags)}}
 
 
+def distractor_name(rel: str) -> str:
+    return rel.replace("/", "_").replace(".mp4", "") + ".mp4"
+
+
+def plant_recordings(src: str, cuts, lib: Path) -> dict[str, dict]:
+    """Disjoint sub-clips of ``src`` (same camera / scene, other moments), re-encoded as mp4 <= 10 fps."""
+    from vidml.video import FrameReader
+
+    r, out = FrameReader(DATA / ("videos" if src not in DISTRACTORS else "") / src), {}
+    step = max(1, int(round(r.fps / 10.0)))
+    group = distractor_name(src) if src in DISTRACTORS else group_of(src)
+    split = DISTRACTORS.get(src) or ("tune" if group in TUNE_GROUPS else "test")
+    for j, (t0, t1) in enumerate(cuts):
+        a, b = r.index_at(t0), min(len(r), r.index_at(t0) + int((t1 - t0) * r.fps))
+        frames = [f for _, batch in r.batches(stride=step, start=a, stop=b) for f in batch]
+        name = f"rec_{Path(group).stem}_{j}.mp4"
+        write_clip(frames, r.fps / step, lib / name)
+        out[name] = {"group": group, "split": split, "start": a / r.fps,
+                     "end": b / r.fps, "edit": "recording"}
+    return out
+
+
+def plant_gif(src: Path, lib: Path, rng) -> dict[str, dict]:
+    """A GIF preview of ``src`` (see GIF_PREVIEWS), written with Pillow (adaptive palette, dithered)."""
+    import cv2
+    from PIL import Image
+
+    from vidml.video import FrameReader
+
+    r = FrameReader(src)
+    dur = len(r) / r.fps
+    length = rng.uniform(3.0, min(6.0, dur - 0.5))
+    start = rng.uniform(0.0, dur - length)
+    fps, speed = rng.uniform(4.0, 8.0), (rng.uniform(1.5, 2.0) if rng.random() < 0.5 else 1.0)
+    wanted = [r.index_at(start + j * speed / fps) for j in range(int(length / speed * fps))]
+    keep = set(wanted)
+    frames = {i: f for i, f in r.frames(1) if i in keep}
+    w = 240
+    pics = []
+    for i in wanted:
+        f = frames[i]
+        f = cv2.resize(f, (w, int(round(f.shape[0] * w / f.shape[1]))), interpolation=cv2.INTER_AREA)
+        pics.append(Image.fromarray(f).quantize(256))
+    group = group_of(src.name)
+    name = f"gif_{group}_{'x%.2f' % speed}.gif"
+    pics[0].save(lib / name, save_all=True, append_images=pics[1:], duration=int(round(1000 / fps)), loop=0)
+    return {name: {"group": group, "split": "tune" if group in TUNE_GROUPS else "test", "start": start,
+                   "end": min(dur, start + length), "edit": f"gif{'+speed' if speed > 1 else ''}"}}
+
+
 def known_pairs(truth: dict[str, dict]) -> tuple[set, set]:
-    """(known copy pairs, neutral pairs) as frozensets of two names."""
-    known, neutral = set(), set()
+    """(known copy pairs, same-scene hard negatives, ignored pairs) as frozensets of two names: one group
+    and spans overlapping >= 1 s / apart by >= GAP_S / in between (the same moment of one shot, nearly)."""
+    known, neutral, ignored = set(), set(), set()
     names = sorted(truth)
     for i, x in enumerate(names):
         for y in names[i + 1:]:
@@ -134,32 +225,49 @@ def known_pairs(truth: dict[str, dict]) -> tuple[set, set]:
             if tx["group"] != ty["group"]:
                 continue
             overlap = min(tx["end"], ty["end"]) - max(tx["start"], ty["start"])
-            (known if overlap >= 1.0 else neutral).add(frozenset((x, y)))
-    return known, neutral
+            (known if overlap >= 1.0 else neutral if overlap <= -GAP_S else ignored).add(frozenset((x, y)))
+    return known, neutral, ignored
 
 
-def evaluate(pairs, truth, known, neutral, split: str, threshold: float, with_original: bool = False) -> dict:
+def evaluate(pairs, truth, known, neutral, split: str, threshold: float, with_original: bool = False,
+             min_contrast: float = float("-inf"), ignored=frozenset()) -> dict:
     """TP / FP / recall / precision of the predicted pairs with score >= threshold in one split
     (``with_original``: only pairs with at least one unedited library clip, known and predicted)."""
-    pred = {frozenset((Path(p.a).name, Path(p.b).name)) for p in pairs if p.score >= threshold}
+    pred = {_names(p) for p in pairs if p.score >= threshold and p.contrast >= min_contrast}
     if with_original:
         keep = lambda k: any("edit" not in truth[n] for n in k)  # noqa: E731
-        known, pred = {k for k in known if keep(k)}, {k for k in pred if keep(k)}
+        known, pred, neutral = {k for k in known if keep(k)}, {k for k in pred if keep(k)}, set()
     mine = {k for k in known if all(truth[n]["split"] == split for n in k)}
-    in_split = {k for k in pred if k not in neutral and (
+    in_split = {k for k in pred if k not in neutral and k not in ignored and (
         all(truth[n]["split"] == split for n in k) or (split == "test" and len({truth[n]["split"] for n in k}) == 2))}
+    hard = {k for k in neutral if all(truth[n]["split"] == split for n in k)}
+    paired_hard = {k for k in pred if k in hard}
     tp = len(in_split & mine)
-    fp = len(in_split - known)
-    return {"known": len(mine), "tp": tp, "fp": fp, "recall": tp / max(1, len(mine)),
-            "precision": tp / max(1, tp + fp), "f1": 2 * tp / max(1, 2 * tp + fp + len(mine) - tp)}
+    other = len(in_split - known)
+    fp = other + len(paired_hard)
+    return {"known": len(mine), "tp": tp, "fp": fp, "fp_other": other, "hard": len(hard), "hard_paired": len(paired_hard),
+            "recall": tp / max(1, len(mine)), "precision": tp / max(1, tp + fp),
+            "f1": 2 * tp / max(1, 2 * tp + fp + len(mine) - tp)}
 
 
-def choose_threshold(pairs, truth, known, neutral) -> float:
-    """The middle of the thresholds (grid 0.02) with the best pair F1 on TUNE (the widest margin both ways)."""
+CONTRASTS = (float("-inf"), -3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0)   # bits
+
+
+def choose_threshold(pairs, truth, known, neutral, ignored, contrasts=CONTRASTS) -> tuple[float, float]:
+    """(score threshold, minimum offset contrast) with the best pair F1 on TUNE: the contrast first (the
+    middle of the tied values), then the middle of the score thresholds (grid 0.02) tied at it."""
     grid = np.round(np.arange(0.04, 0.961, 0.02), 2)
-    f1 = np.array([evaluate(pairs, truth, known, neutral, "tune", t)["f1"] for t in grid])
-    best = grid[f1 == f1.max()]
-    return float(np.round(grid[np.argmin(np.abs(grid - (best.min() + best.max()) / 2))], 2))
+    f1 = np.array([[evaluate(pairs, truth, known, neutral, "tune", t, min_contrast=c, ignored=ignored)["f1"] for t in grid]
+                   for c in contrasts])
+    best_c = [c for c, row in zip(contrasts, f1) if row.max() == f1.max()]
+    c = best_c[len(best_c) // 2]
+    row = f1[contrasts.index(c)]
+    best = grid[row == row.max()]
+    return float(np.round(grid[np.argmin(np.abs(grid - (best.min() + best.max()) / 2))], 2)), c
+
+
+def _names(p) -> frozenset:
+    return frozenset((Path(p.a).name, Path(p.b).name))
 
 
 class PHasher:
@@ -171,19 +279,17 @@ class PHasher:
         return phash_codes(frames)
 
 
-def dedupe_real(lib: Path, tmp: Path, method: str, weights: str | None):
-    """(all significant pairs at threshold 0, index seconds, match seconds) of one method on the library."""
+def dedupe_real(lib: Path, tmp: Path, method: str, weights: str | None, regions: str, speeds=(1.0,)):
+    """(all significant pairs at threshold 0, index seconds) of one method on the library; the index (and its
+    region-code cache) in ``tmp`` is reused when it is there."""
     from apps.video_search.dedupe import DedupeConfig, dedupe_library
-    from apps.video_search.library import IndexConfig, index_library
 
-    index = tmp / f"{method}.vidx"
+    cfg = DedupeConfig(lib, index=tmp / f"{method}.vidx", threshold=0.0, weights=weights, quiet=True, regions=regions,
+                       speeds=speeds)
     if method == "phash":
-        t0 = time.time()
-        index_library(IndexConfig(lib, index, faces=False, quiet=True), hasher=PHasher(),
-                      hasher_info={"name": "phash", "sha256": "phash", "bits": 64})
-        res = dedupe_library(DedupeConfig(None, index=index, threshold=0.0, quiet=True))
-        return res, time.time() - t0 - res.match_seconds
-    res = dedupe_library(DedupeConfig(lib, index=index, threshold=0.0, weights=weights, quiet=True))
+        res = dedupe_library(cfg, PHasher(), {"name": "phash", "sha256": "phash", "bits": 64})
+    else:
+        res = dedupe_library(cfg)
     return res, res.index_seconds
 
 
@@ -219,19 +325,38 @@ copies of one span are planted too when they share >= 15 codes, neutral when the
     return index, planted, neutral
 
 
+def synthetic_regions(index, n_regions: int, seed: int):
+    """``codes_of(v)`` for the synthetic index: each frame's index code, then ``n_regions - 1`` random codes
+    (the cost of region queries; random codes match nothing, as most rectangles of a frame)."""
+    from apps.video_search.dedupe_codes import RegionCodes
+
+    whole = RegionCodes(index, None, "whole")
+
+    def codes_of(v: int):
+        codes, times = whole.codes_of(v)
+        extra = np.random.default_rng([seed, v]).integers(0, 256, (len(codes), n_regions - 1, codes.shape[2]), dtype=np.uint8)
+        return np.concatenate([codes, extra], 1), times
+    return codes_of
+
+
 def scale_rows(n_videos: int, threshold: float, seed: int, tmp: Path, bits: int) -> list[str]:
     from apps.video_search.dedupe import DedupeConfig, find_pairs
+    from apps.video_search.dedupe_codes import REGION_SETS
 
     index, planted, neutral = synthetic_index(n_videos, np.random.default_rng(seed), tmp, bits)
     rows = []
-    for backend in ("numpy", "faiss", "ivf"):
-        cfg = DedupeConfig(None, threshold=threshold, backend=backend)
+    for backend, regions, nprobe in (("numpy", "whole", None), ("faiss", "whole", None), ("ivf", "whole", None),
+                                     ("faiss", "halves", None), ("ivf", "halves", None), ("ivf", "halves", 8)):
+        cfg = DedupeConfig(None, threshold=threshold, backend=backend, nprobe=nprobe)
+        r = len(REGION_SETS[regions])
         t0 = time.time()
-        pairs = find_pairs(index, list(range(len(index.videos))), cfg)
+        pairs = find_pairs(index, list(range(len(index.videos))), cfg,
+                           synthetic_regions(index, r, seed) if r > 1 else None)
         sec = time.time() - t0
         found = {frozenset((p.a, p.b)) for p in pairs}
-        proj = sec * (1e5 / n_videos) ** 2
-        rows.append(f"| {backend} | {n_videos} | {len(index)} | {sec:.1f} | {len(found & planted)}/{len(planted)} | "
+        # exact / IVF probing a share of its sqrt(N) lists: O(N^2); a fixed nprobe scans N / nlist codes a query
+        proj = sec * (1e5 / n_videos) ** (1.5 if nprobe else 2.0)
+        rows.append(f"| {backend}{f' nprobe {nprobe}' if nprobe else ''} | {regions} ({r}) | {n_videos} | {len(index)} | {sec:.1f} | {len(found & planted)}/{len(planted)} | "
                     f"{len(found - planted - neutral)} | {proj / 3600:.1f} h |")
     return rows
 
@@ -247,63 +372,111 @@ def screenshot(report: Path, png: Path) -> str:
     return f"screenshot {png} ({png.stat().st_size} bytes)" if png.exists() else "chromium wrote no screenshot"
 
 
+def print_split_rows(method: str, res, t: float, c: float, truth, known, neutral, ignored, match_s: float,
+                     index_s: float) -> None:
+    for split, orig in (("tune", False), ("test", False), ("test", True)):
+        e = evaluate(res.pairs, truth, known, neutral, split, t, with_original=orig, min_contrast=c, ignored=ignored)
+        name = split.upper() + (", pairs with an unedited clip" if orig else "")
+        hard = f"{e['hard_paired']}/{e['hard']}" if not orig else "-"
+        if c > float("-inf") and not orig:  # the same threshold without the offset contrast test (ablation)
+            n = evaluate(res.pairs, truth, known, neutral, split, t, ignored=ignored)
+            print(f"| {method}, no contrast test | {split.upper()} | {t:.2f}, -inf | {n['known']} | {n['tp']} | {n['fp']} | "
+                  f"{n['fp_other']} | {n['hard_paired']}/{n['hard']} | {n['precision']:.2f} | {n['recall']:.2f} | | |")
+        print(f"| {method} | {name} | {t:.2f}, {c:g} | {e['known']} | {e['tp']} | {e['fp']} | {e['fp_other']} | {hard} | "
+              f"{e['precision']:.2f} | {e['recall']:.2f} | {index_s:.0f} | {match_s:.1f} |")
+
+
+def print_errors(res, t: float, c: float, truth, known, neutral, ignored) -> None:
+    """TEST's missed known pairs and every false pair / paired hard negative of either split, with scores."""
+    found = {_names(p) for p in res.pairs if p.score >= t and p.contrast >= c}
+    best = {_names(p): (p.score, p.contrast) for p in res.pairs}
+    missed = [k for k in known if all(truth[n]["split"] == "test" for n in k) and k not in found]
+    print(f"\nvidml TEST at {t:.2f}: missed " + ", ".join(sorted(
+        " ~ ".join(sorted(k)) + " ({:.2f}, {:g})".format(*best.get(k, (0, 0))) for k in missed)))
+    wrong = [p for p in res.pairs if p.score >= t and p.contrast >= c and _names(p) not in known | ignored]
+    print("false pairs / paired hard negatives: " + (", ".join(
+        f"{Path(p.a).name} ~ {Path(p.b).name} ({p.score:.2f}, {p.contrast:g}, {'hard negative' if _names(p) in neutral else 'false'})"
+        for p in wrong) or "none"))
+
+
+def contrast_table(res, truth, known, neutral, ignored) -> None:
+    """TUNE/TEST pairs by kind (known / hard negative / other) with score and contrast (diagnostics)."""
+    for p in res.pairs:
+        k = _names(p)
+        kind = "known" if k in known else "hard" if k in neutral else "near" if k in ignored else "other"
+        split = "/".join(sorted({truth[n]["split"] for n in k}))
+        print(f"  {split:9s} {kind:5s} {p.score:.2f} {p.contrast:7.2f} {p.evalue:.2g}  {' ~ '.join(sorted(k))}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--weights", default=None, help="HashingNet checkpoint (default: the shipped one)")
+    ap.add_argument("--regions", default="all", help="region set of the query side (whole, halves, all)")
     ap.add_argument("--scale", type=int, default=1000, help="synthetic videos for the timing (0: skip)")
+    ap.add_argument("--contrast-table", action="store_true", help="print every pair's score and contrast")
+    ap.add_argument("--speeds", default="1", help="playback speeds the voting tries, comma-separated")
+    ap.add_argument("--no-phash", action="store_true", help="skip the pHash anchor")
+    ap.add_argument("--workdir", default=None, help="keep the library, indexes and region codes here (reused)")
     ap.add_argument("--report", default="dedupe_report.html", help="HTML report of vidml's pairs (TEST threshold)")
     ap.add_argument("--screenshot", default="dedupe_report.png", help="headless Chromium screenshot of the report")
     args = ap.parse_args()
-    import dataclasses
-
     import torch
+
+    torch.set_num_threads(args.threads)
+    if args.workdir:
+        run(args, Path(args.workdir))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        run(args, Path(tmp))
+
+
+def run(args, tmp: Path) -> None:
+    import dataclasses
+    import json
 
     from apps.video_search.dedupe import cluster_pairs
     from apps.video_search.report import dedupe_report
 
-    torch.set_num_threads(args.threads)
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        lib = tmp / "lib"
-        lib.mkdir()
+    lib = tmp / "lib"
+    if (tmp / "truth.json").exists():
+        truth = json.loads((tmp / "truth.json").read_text())
+    else:
+        lib.mkdir(parents=True)
         truth = build_library(lib, args.seed)
-        known, neutral = known_pairs(truth)
-        print(f"## Library: {len(truth)} videos ({sum('edit' in t for t in truth.values())} planted copies), "
-              f"{len(known)} known copy pairs ({sum(all(truth[n]['split'] == 'tune' for n in k) for k in known)} TUNE), "
-              f"{len(neutral)} neutral\n")
-        print("| method | split | threshold (chosen on TUNE) | known pairs | found | false pairs | precision | recall "
-              "| index s | match s |")
-        print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-        results = {}
-        for method in ("vidml", "phash"):
-            res, index_s = dedupe_real(lib, tmp, method, args.weights)
-            t = choose_threshold(res.pairs, truth, known, neutral)
-            results[method] = (res, t)
-            for split, orig in (("tune", False), ("test", False), ("test", True)):
-                e = evaluate(res.pairs, truth, known, neutral, split, t, with_original=orig)
-                name = split.upper() + (", pairs with an unedited clip" if orig else "")
-                print(f"| {method} | {name} | {t:.2f} | {e['known']} | {e['tp']} | {e['fp']} | "
-                      f"{e['precision']:.2f} | {e['recall']:.2f} | {index_s:.0f} | {res.match_seconds:.1f} |")
-        res, t = results["vidml"]
-        print(f"\nvidml TEST at {t:.2f}: missed " + ", ".join(sorted(
-            " ~ ".join(sorted(k)) for k in known if all(truth[n]["split"] == "test" for n in k)
-            and k not in {frozenset((Path(p.a).name, Path(p.b).name)) for p in res.pairs if p.score >= t})) + "; false: "
-            + ", ".join(f"{Path(p.a).name} ~ {Path(p.b).name} ({p.score:.2f})" for p in res.pairs if p.score >= t
-                        and frozenset((Path(p.a).name, Path(p.b).name)) not in known | neutral))
-        kept = [dataclasses.replace(p) for p in res.pairs if p.score >= t]
-        shown = dataclasses.replace(res, pairs=kept, clusters=cluster_pairs(kept))
-        dedupe_report(args.report, shown)
-        print(f"\nreport {args.report}: {len(kept)} pairs, {len(shown.clusters)} clusters; "
-              + screenshot(Path(args.report), Path(args.screenshot)))
-        if args.scale:
-            print(f"\n## Self-join speed, synthetic {res.bits}-bit codes (radius {res.bits // 4}, threshold {t:.2f}; "
-                  "1 thread, machine shared)\n")
-            print("| backend | videos | codes | seconds | planted pairs found | false pairs | projected 10^5 videos |")
-            print("|---|---:|---:|---:|---:|---:|---:|")
-            for row in scale_rows(args.scale, t, args.seed, tmp, res.bits):
-                print(row)
+        (tmp / "truth.json").write_text(json.dumps(truth))
+    known, neutral, ignored = known_pairs(truth)
+    print(f"## Library: {len(truth)} videos ({sum('edit' in t for t in truth.values())} planted), "
+          f"{len(known)} known copy pairs ({sum(all(truth[n]['split'] == 'tune' for n in k) for k in known)} TUNE), "
+          f"{len(neutral)} same-scene hard negatives ({sum(all(truth[n]['split'] == 'tune' for n in k) for k in neutral)} TUNE); "
+          f"query regions: {args.regions}\n")
+    print("| method | split | threshold (chosen on TUNE) | known pairs | found | false pairs | of them other content "
+          "| hard negatives paired | precision | recall | index s | match s |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    results = {}
+    for method in ("vidml",) + (() if args.no_phash else ("phash",)):
+        res, index_s = dedupe_real(lib, tmp, method, args.weights, args.regions,
+                                     tuple(float(x) for x in args.speeds.split(",")))
+        t, c = choose_threshold(res.pairs, truth, known, neutral, ignored)
+        results[method] = (res, t, c)
+        print_split_rows(method, res, t, c, truth, known, neutral, ignored, res.match_seconds, index_s)
+        if args.contrast_table:
+            contrast_table(res, truth, known, neutral, ignored)
+    res, t, c = results["vidml"]
+    print_errors(res, t, c, truth, known, neutral, ignored)
+    kept = [dataclasses.replace(p) for p in res.pairs if p.score >= t and p.contrast >= c]
+    shown = dataclasses.replace(res, pairs=kept, clusters=cluster_pairs(kept))
+    dedupe_report(args.report, shown)
+    print(f"\nreport {args.report}: {len(kept)} pairs, {len(shown.clusters)} clusters; "
+          + screenshot(Path(args.report), Path(args.screenshot)))
+    if args.scale:
+        print(f"\n## Self-join speed, synthetic {res.bits}-bit codes (radius {res.bits // 4}, threshold {t:.2f}; "
+              "1 thread, machine shared)\n")
+        print("| backend | query regions (R) | videos | codes | seconds | planted pairs found | false pairs | projected 10^5 videos |")
+        print("|---|---|---:|---:|---:|---:|---:|---:|")
+        for row in scale_rows(args.scale, t, args.seed, tmp, res.bits):
+            print(row)
 
 
 if __name__ == "__main__":

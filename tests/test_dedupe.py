@@ -90,7 +90,8 @@ def _cli(*argv) -> tuple[int, str, str]:
 
 @pytest.fixture(scope="module")
 def deduped(tmp_path_factory):
-    """A real library: megamind, a JPEG-degraded, re-encoded 5 s sub-clip of it (from 3.0 s), bag and demo."""
+    """A real library: megamind, a JPEG-degraded, re-encoded 5 s sub-clip of it (from 3.0 s), bag, a side-by-side
+    composite of bag's 2.0-6.0 s (bag shrunk into one half, aspect kept; found by the region codes) and demo."""
     if not DATA.exists():
         pytest.skip("needs ../shared/data (benchmark data, not shipped with vidml)")
     from apps.video_search.augment import make_transform
@@ -108,6 +109,13 @@ def deduped(tmp_path_factory):
         for _, batch in r.batches(stride=2, start=a, stop=a + int(5 * r.fps)):
             for f in batch:
                 w.write(edit(f))
+    r = FrameReader(VIDEOS / "pysot_bag.avi")
+    edit = make_transform("side_by_side", np.random.default_rng(0), (r.size[1], r.size[0]))
+    a = r.index_at(2.0)
+    with FrameWriter(lib / "sbs.mp4", r.fps / 2) as w:
+        for _, batch in r.batches(stride=2, start=a, stop=a + int(4 * r.fps)):
+            for f in batch:
+                w.write(edit(f))
     rc, out, err = _cli("video-dedupe", lib, "--index", root / "lib.vidx", "--json", "--report", root / "report.html",
                         "--quiet", "--threads", "1", "--weights", _hashing_weights())
     assert rc == 0, err[-2000:]
@@ -115,11 +123,12 @@ def deduped(tmp_path_factory):
 
 
 @needs_data
-def test_dedupe_finds_the_planted_copy_and_only_it(deduped):
+def test_dedupe_finds_the_planted_copies_and_only_them(deduped):
     root, res = deduped
-    assert res["videos"] == 4 and res["indexed"] == 4
-    assert [sorted(Path(v).name for v in c) for c in res["clusters"]] == [["copy.mp4", "megamind_720x528.avi"]]
-    (p,) = res["pairs"]
+    assert res["videos"] == 5 and res["indexed"] == 5
+    assert sorted(sorted(Path(v).name for v in c) for c in res["clusters"]) == [
+        ["copy.mp4", "megamind_720x528.avi"], ["pysot_bag.avi", "sbs.mp4"]]
+    (p,) = [q for q in res["pairs"] if "copy.mp4" in (Path(q["a"]).name, Path(q["b"]).name)]
     copy_side = "a" if Path(p["a"]).name == "copy.mp4" else "b"
     orig = "b" if copy_side == "a" else "a"
     offset = p[f"{orig}_start"] - p[f"{copy_side}_start"]        # where the copy's time 0 sits in megamind
@@ -135,8 +144,9 @@ def test_dedupe_finds_the_planted_copy_and_only_it(deduped):
 def test_report_has_thumbnails_side_by_side(deduped, tmp_path):
     root, _ = deduped
     page = (root / "report.html").read_text()
-    assert page.count('src="data:image/jpeg;base64,') == 6     # 3 moments x (copy, original)
-    assert "Cluster 1: 2 videos" in page and "copy.mp4" in page and "<script" not in page
+    assert page.count('src="data:image/jpeg;base64,') == 12    # 2 pairs x 3 moments x (copy, original)
+    assert "Cluster 2: 2 videos" in page and "copy.mp4" in page and "sbs.mp4" in page and "<script" not in page
+    assert page.count("contrast <b>") == 2
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         pytest.skip("chromium not installed (apt-get install -y chromium): no screenshot taken")
@@ -148,6 +158,68 @@ def test_report_has_thumbnails_side_by_side(deduped, tmp_path):
     shot = cv2.imread(str(png))
     assert shot is not None and shot.shape[:2] == (900, 1280)
     assert shot[150:450, :700].std() > 20      # the thumbnails rendered (a blank page is flat)
+
+
+@needs_data
+def test_side_by_side_needs_the_region_codes(deduped):
+    """The composite is found through its half-frame codes (2.0 s into bag), not by whole frames; the region
+    codes come from the cache beside the index on a second run, and a spoilt cache entry is hashed again."""
+    from apps.video_search.dedupe import dedupe_library
+    from apps.video_search.dedupe_codes import RegionCodes
+    from apps.video_search.library import load_hasher
+
+    root, res = deduped
+    (p,) = [q for q in res["pairs"] if "sbs.mp4" in (Path(q["a"]).name, Path(q["b"]).name)]
+    side = "a" if Path(p["a"]).name == "sbs.mp4" else "b"
+    other = "b" if side == "a" else "a"
+    assert p[f"{other}_start"] - p[f"{side}_start"] == pytest.approx(2.0, abs=0.6) and p["score"] >= 0.5
+    whole = dedupe_library(DedupeConfig(None, index=root / "lib.vidx", regions="whole", quiet=True))
+    assert not [q for q in whole.pairs if "sbs.mp4" in (Path(q.a).name, Path(q.b).name)]
+    index = Index(root / "lib.vidx")
+    codes = RegionCodes(index, load_hasher(_hashing_weights())[0], "halves")
+    first = [codes.codes_of(v)[0] for v in range(len(index.videos))]
+    assert codes.decoded == 0 and all(c.shape[1] == 5 for c in first)      # all from the cache
+    victim = sorted((root / "lib.vidx" / "regions").glob("*.npz"))[0]
+    victim.write_bytes(b"not an npz")
+    again = [codes.codes_of(v)[0] for v in range(len(index.videos))]
+    assert codes.decoded == 1 and all(np.array_equal(x, y) for x, y in zip(first, again))
+
+
+def _static(rng, base: np.ndarray, n: int, flips: int = 4) -> np.ndarray:
+    """n unpacked codes: ``base`` with ``flips`` random bits flipped in each (one scene, small changes)."""
+    out = np.repeat(base[None], n, 0)
+    for row in out:
+        row[rng.choice(len(base), flips, replace=False)] ^= 1
+    return out
+
+
+def test_offset_contrast_tells_a_copy_from_another_recording(tmp_path):
+    """A copy of moving content has a placement far better than any other (high contrast); two recordings of
+    one static scene agree as well at every offset (contrast about 0), so --min-contrast drops only them."""
+    from apps.video_search.dedupe_verify import offset_contrast
+
+    rng = np.random.default_rng(0)
+    vids = [_walk(rng, 80) for _ in range(4)]
+    copy = vids[0][20:50].copy()
+    for row in copy:
+        row[rng.choice(64, 3, replace=False)] ^= 1
+    vids.append(copy)                                           # 4: a copy of video 0's 10.0-24.5 s
+    base = np.unpackbits(rng.integers(0, 256, 8, dtype=np.uint8))
+    vids += [_static(rng, base, 60), _static(rng, base, 60)]   # 5, 6: one static scene, two recordings
+    index = Index(tmp_path / "syn.vidx", bits=64)
+    for i, v in enumerate(vids):
+        index.add({"path": f"/syn/{i}.mp4", "size": 1, "mtime": 0.0}, np.packbits(v, axis=1), np.arange(len(v)) * 0.5)
+    t = np.arange(30) * 0.5
+    c_copy = offset_contrast(np.packbits(copy, axis=1)[:, None], t, index.codes[:80], index.times[:80], 10.0, 0.5)
+    c_rec = offset_contrast(np.packbits(vids[5][:30], axis=1)[:, None], t, np.packbits(vids[6], axis=1),
+                            np.arange(60) * 0.5, 0.0, 0.5)
+    assert c_copy > 5 and abs(c_rec) < 1.5
+    found = {frozenset((Path(p.a).stem, Path(p.b).stem)): p for p in
+             find_pairs(index, list(range(7)), DedupeConfig(None, threshold=0.2, min_contrast=float("-inf")))}
+    assert set(found) == {frozenset("04"), frozenset("56")}
+    assert found[frozenset("04")].contrast > 5 and found[frozenset("56")].contrast < 1.5
+    strict = find_pairs(index, list(range(7)), DedupeConfig(None, threshold=0.2, min_contrast=2.0))
+    assert {frozenset((Path(p.a).stem, Path(p.b).stem)) for p in strict} == {frozenset("04")}
 
 
 def test_dedupe_bad_input_is_one_line(tmp_path):

@@ -7,24 +7,31 @@
 Steps (each video of the library is a query against the index, exactly as ``video-search`` treats a clip):
 
 1. index the folder (:func:`apps.video_search.library.index_library`; unchanged videos are reused);
-2. for the frame codes of each video v: every row of the index within ``radius`` bits (a range search
-   with the index's backend: numpy / faiss / IVF, :meth:`vidml.index.Index.range_search`), v's own rows
-   dropped (so that v's own frames, e.g. of a static shot, cannot crowd out the others), the ``k`` nearest
-   kept per frame;
-3. temporal voting on (video, offset) (:func:`apps.video_search.alignment.align`): for every other video u
-   the best placement, its score ``s(v -> u)`` (share of v's frames agreeing on it) and spans;
-4. significance: the e-value of the placement under the per-query null model of
+2. the query codes of each video v: its frames hashed on the rectangles of a region set (``regions``,
+   :mod:`apps.video_search.dedupe_codes`: the whole frame and the two side-by-side layouts of each half by
+   default; cached beside the index), so that v shown inside other content still meets its source;
+3. for each frame of v: every row of the index within ``radius`` bits of any of its codes (a range search
+   with the index's backend: numpy / faiss / IVF, :meth:`vidml.index.Index.range_search`; or an IVF probing
+   ``nprobe`` lists), v's own rows dropped (so that v's own frames, e.g. of a static shot, cannot crowd out
+   the others), the ``k`` nearest kept per frame;
+4. temporal voting on (video, offset) (:func:`apps.video_search.alignment.align`, at each playback speed
+   of ``speeds``): for every other video u the best placement, its score ``s(v -> u)`` (share of v's
+   frames agreeing on it) and spans;
+5. significance: the e-value of the placement under the per-query null model of
    :mod:`apps.video_search.null_model` (chance votes against library frames of videos unrelated to u, v's
-   own frames left out of the sample), multiplied by the number of query videos, so that ``max_evalue``
-   bounds the expected number of chance pairs in the *whole* run, not per video;
+   own frames left out of the sample), multiplied by the number of query videos and of speeds, so that
+   ``max_evalue`` bounds the expected number of chance pairs in the *whole* run, not per video
    (``radius``: the hashing model's match radius stored in the index, as for ``video-search``);
-5. a pair {v, u} is kept when ``s >= threshold`` and its run-wide e-value ``<= max_evalue`` in at least one
-   direction; its score and spans are those of the direction with the higher score (a short clip copied
-   from a long video scores high from the clip's side);
-6. clusters: connected components of the pair graph (``scipy.sparse.csgraph.connected_components``).
+6. a pair {v, u} takes the direction with the higher score among those with ``s >= threshold`` and
+   e-value ``<= max_evalue`` (a short clip copied from a long video scores high from the clip's side); it
+   is kept when that placement's offset contrast (:mod:`apps.video_search.dedupe_verify`: how many bits
+   closer its frames are than at any placement >= 2 s away) is ``>= min_contrast``: two recordings of one
+   static scene agree at every offset, a copy at its own;
+7. clusters: connected components of the pair graph (``scipy.sparse.csgraph.connected_components``).
 
-Cost: one range query per library frame, i.e. a self-join of the index: exact backends O(N^2) code
-comparisons for N codes, IVF about ``nprobe / nlist`` of that (benchmarks/bench_dedupe.py measures both).
+Cost: R range queries per library frame (R rectangles), i.e. a self-join of the index: exact backends
+O(R N^2) code comparisons for N codes, the index's IVF about a quarter of that, an IVF with a fixed
+``nprobe`` O(R N^1.5) (benchmarks/bench_dedupe.py measures them).
 """
 from __future__ import annotations
 
@@ -41,11 +48,16 @@ from vidml.progress import progress_bar
 from apps.video_search import null_model
 from apps.video_search.alignment import align
 from apps.video_search.clip_search import library_sample, match_radius
+from apps.video_search.dedupe_codes import RegionCodes
+from apps.video_search.dedupe_verify import offset_contrast
 
-# chosen by benchmarks/bench_dedupe.py on its TUNE split (PETS09 + megamind groups; the middle of the thresholds
-# with the best pair F1) with the shipped hash256; the e-value test does most of the work, the score only
-# drops pairs whose shared span is a tiny share of both videos
-DEFAULT_THRESHOLD = 0.24
+# chosen together by benchmarks/bench_dedupe.py on its TUNE split (PETS09, megamind, demo, hamilton groups; the
+# contrast, then the middle of the thresholds, with the best pair F1) with the shipped hash256 and the
+# "halves" regions (as good as "all" on TUNE at half the cost; "whole" misses every side-by-side copy)
+DEFAULT_THRESHOLD = 0.30
+DEFAULT_MIN_CONTRAST = 0.0   # bits (apps.video_search.dedupe_verify), chosen with the threshold on TUNE
+DEFAULT_SPEEDS = (1.0,)
+DEFAULT_REGIONS = "halves"
 CHUNK = 256                # query frames per search call
 
 
@@ -65,6 +77,10 @@ class DedupeConfig:
     report: str | Path | None = None
     quiet: bool = False
     workers: int = 1
+    regions: str = DEFAULT_REGIONS
+    min_contrast: float = DEFAULT_MIN_CONTRAST
+    speeds: tuple[float, ...] = DEFAULT_SPEEDS
+    nprobe: int | None = None
 
 
 @dataclass
@@ -80,6 +96,8 @@ class DedupePair:
     score: float
     evalue: float
     cluster: int = -1
+    contrast: float = float("inf")
+    speed: float = 1.0
 
 
 @dataclass
@@ -96,11 +114,18 @@ class DedupeResult:
     def as_dict(self) -> dict:
         return {"videos": self.videos, "indexed": self.indexed, "index_seconds": round(self.index_seconds, 2),
                 "match_seconds": round(self.match_seconds, 2), "clusters": self.clusters,
-                "pairs": [asdict(p) for p in self.pairs], "report": self.report}
+                "pairs": [_jsonable(asdict(p)) for p in self.pairs], "report": self.report}
 
 
-def dedupe_library(cfg: DedupeConfig) -> DedupeResult:
-    """Index ``cfg.library`` (if given) into ``cfg.index``, then find its copy pairs and clusters (module doc)."""
+def _jsonable(pair: dict) -> dict:
+    """A pair as JSON allows it: an untestable contrast (+inf) is null."""
+    return {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in pair.items()}
+
+
+def dedupe_library(cfg: DedupeConfig, hasher=None, hasher_info: dict | None = None) -> DedupeResult:
+    """Index ``cfg.library`` (if given) into ``cfg.index``, then find its copy pairs and clusters (module doc).
+
+    ``hasher``/``hasher_info``: an in-process hasher instead of ``cfg.weights`` (benchmarks)."""
     if not 0.0 <= cfg.threshold <= 1.0:
         raise BadInput(f"--threshold must be in [0, 1], not {cfg.threshold}")
     if cfg.max_evalue <= 0:
@@ -114,7 +139,7 @@ def dedupe_library(cfg: DedupeConfig) -> DedupeResult:
         from apps.video_search.library import IndexConfig, index_library
 
         rep = index_library(IndexConfig(cfg.library, cfg.index, fps=cfg.fps, weights=cfg.weights, faces=False,
-                                        quiet=cfg.quiet, workers=cfg.workers))
+                                        quiet=cfg.quiet, workers=cfg.workers), hasher, hasher_info)
         indexed = len(rep.added)
     elif not (Path(cfg.index) / "manifest.json").exists():
         raise BadInput(f"{cfg.index}: no index here; give the LIBRARY folder to index")
@@ -123,7 +148,7 @@ def dedupe_library(cfg: DedupeConfig) -> DedupeResult:
     members = _members(index, cfg.library)
     if len(members) < 2:
         raise BadInput(f"{cfg.library or cfg.index}: {len(members)} indexed video(s); deduplication needs at least 2")
-    pairs = find_pairs(index, members, cfg)
+    pairs = find_pairs(index, members, cfg, _query_codes(index, cfg, hasher).codes_of)
     result = DedupeResult(videos=len(members), pairs=pairs, bits=index.bits, clusters=cluster_pairs(pairs), indexed=indexed,
                           index_seconds=t1 - t0, match_seconds=time.time() - t1)
     if cfg.report:
@@ -131,6 +156,16 @@ def dedupe_library(cfg: DedupeConfig) -> DedupeResult:
 
         result.report = str(dedupe_report(cfg.report, result))
     return result
+
+
+def _query_codes(index: Index, cfg: DedupeConfig, hasher) -> RegionCodes:
+    """The region codes of the library videos (apps.video_search.dedupe_codes), with the index's hasher."""
+    if hasher is None and cfg.regions != "whole":
+        from apps.video_search.library import check_same_hasher, load_hasher
+
+        hasher, info = load_hasher(cfg.weights)
+        check_same_hasher(index, info)
+    return RegionCodes(index, hasher, cfg.regions)
 
 
 def _members(index: Index, library: str | Path | None) -> list[int]:
@@ -144,56 +179,99 @@ def _members(index: Index, library: str | Path | None) -> list[int]:
     return sorted({i for i in found if i is not None})
 
 
-def find_pairs(index: Index, members: list[int], cfg: DedupeConfig) -> list[DedupePair]:
-    """Every significant pair among ``members`` (positions in ``index.videos``), best score first."""
+def find_pairs(index: Index, members: list[int], cfg: DedupeConfig, codes_of=None) -> list[DedupePair]:
+    """Every significant pair among ``members`` (positions in ``index.videos``), best score first.
+
+    ``codes_of(v) -> (codes (Q, R, bits/8), times (Q,))``: the query codes of video v (default: its index
+    codes, whole frames only; :class:`apps.video_search.dedupe_codes.RegionCodes` gives region codes)."""
     radius = match_radius(index) if cfg.radius is None else cfg.radius
     bin_s = 1.0 / float(index.manifest.get("fps") or cfg.fps)
     s_codes, s_video, videos, copies = library_sample(index, radius)
+    codes_of = codes_of or RegionCodes(index, None, "whole").codes_of
+    search = _range_search(index, cfg)
     wanted = np.zeros(len(index.videos), bool)
     wanted[members] = True
     best: dict[tuple[int, int], DedupePair] = {}
     starts = np.searchsorted(index.video_of, np.arange(len(index.videos) + 1))  # rows of a video are contiguous
     for v in progress_bar(members, desc="pairing", unit="video", quiet=cfg.quiet):
-        own = np.arange(starts[v], starts[v + 1])
-        codes, times = index.codes[own], index.times[own].astype(np.float64)
-        dist, rows = _neighbours(index, codes, v, cfg.k, cfg.backend, radius)
-        matches = [m for m in align(times, dist, rows, index.video_of, index.times, radius, bin_s)
+        codes, times = codes_of(v)
+        dist, rows = _neighbours(index, codes, v, cfg.k, search, radius)
+        matches = [(m, sp) for m, sp in _placements(times, dist, rows, index, radius, bin_s, cfg.speeds)
                    if wanted[m.video] and m.score >= cfg.threshold]
         if not matches:
             continue
         keep = s_video != v  # v's own frames are no evidence of chance agreement with u
         null = null_model.QueryNull(codes, times, s_codes[keep], s_video[keep], videos, copies, radius=radius,
                                     n_bins=len(index), bin_s=bin_s)
-        for m in matches:
-            e = null.evalue(m.video, m.support) * len(members)
+        for m, sp in matches:
+            e = null.evalue(m.video, m.support) * len(members) * len(cfg.speeds)
             if e > cfg.max_evalue:
                 continue
             key = (min(v, m.video), max(v, m.video))
             if key not in best or m.score > best[key].score:
-                best[key] = DedupePair(index.videos[v]["path"], index.videos[m.video]["path"], m.query_start,
-                                       m.query_end, m.video_start, m.video_end, round(m.score, 4),
-                                       float(f"{e:.3g}"))
-    return sorted(best.values(), key=lambda p: (-p.score, p.a, p.b))
+                best[key] = DedupePair(index.videos[v]["path"], index.videos[m.video]["path"], m.query_start / sp,
+                                       m.query_end / sp, m.video_start, m.video_end, round(m.score, 4),
+                                       float(f"{e:.3g}"), contrast=_contrast(index, codes, times * sp, m, starts, bin_s),
+                                       speed=sp)
+    kept = [p for p in best.values() if p.contrast >= cfg.min_contrast]
+    return sorted(kept, key=lambda p: (-p.score, p.a, p.b))
 
 
-def _neighbours(index: Index, codes: np.ndarray, video: int, k: int, backend: str,
+def _placements(times: np.ndarray, dist: np.ndarray, rows: np.ndarray, index: Index, radius: int, bin_s: float,
+                speeds: tuple[float, ...]) -> list[tuple]:
+    """``(match, speed)``: the best placement in every voted video over the playback ``speeds`` tried
+    (the query's time t is the video's time ``speed * t + offset``; its match times are scaled ones)."""
+    best: dict[int, tuple] = {}
+    for sp in speeds:
+        for m in align(times * sp, dist, rows, index.video_of, index.times, radius, bin_s):
+            if m.video not in best or m.score > best[m.video][0].score:
+                best[m.video] = (m, sp)
+    return sorted(best.values(), key=lambda ms: -ms[0].score)
+
+
+def _contrast(index: Index, codes: np.ndarray, times: np.ndarray, m, starts: np.ndarray, bin_s: float) -> float:
+    """Offset contrast (apps.video_search.dedupe_verify) of placement ``m`` of these query frames, rounded."""
+    span = (times >= m.query_start - 1e-6) & (times <= m.query_end + 1e-6)
+    own = slice(starts[m.video], starts[m.video + 1])
+    c = offset_contrast(codes[span], times[span], index.codes[own], index.times[own].astype(np.float64), m.offset, bin_s)
+    return round(c, 2) if np.isfinite(c) else c
+
+
+def _range_search(index: Index, cfg: DedupeConfig):
+    """``search(codes, radius) -> (lims, dist, rows)``: the index's backend, or with ``cfg.nprobe`` an IVF
+    probing that many lists (vidml.index.search.FaissBinaryIVF; the index's own IVF probes a quarter)."""
+    if cfg.nprobe:
+        from vidml.index.search import FaissBinaryIVF
+
+        return FaissBinaryIVF(index.codes, nprobe=cfg.nprobe).range_search
+    return lambda codes, radius: index.range_search(codes, radius, backend=cfg.backend)
+
+
+def _neighbours(index: Index, codes: np.ndarray, video: int, k: int, search,
                 radius: int) -> tuple[np.ndarray, np.ndarray]:
-    """(Q, k) ``(dist, rows)``: for each code the ``k`` nearest rows of *other* videos within ``radius``
-    (a range search, :meth:`vidml.index.Index.range_search`); empty slots have distance ``radius + 1``."""
-    q = len(codes)
+    """(Q, k) ``(dist, rows)``: for each query frame (its R region codes, ``codes`` (Q, R, bits/8)) the ``k``
+    nearest rows of *other* videos within ``radius`` over all its regions (a range search,
+    :meth:`vidml.index.Index.range_search`); empty slots have distance ``radius + 1``."""
+    q, r = codes.shape[:2]
+    flat = codes.reshape(q * r, -1)
     dist = np.full((q, k), radius + 1, np.int32)
     rows = np.zeros((q, k), np.int64)
-    for lo in range(0, q, CHUNK):
-        lims, d, r = index.range_search(codes[lo:lo + CHUNK], radius, backend=backend)
-        qi = np.repeat(np.arange(len(lims) - 1), np.diff(lims))
-        other = index.video_of[r] != video
-        qi, d, r = qi[other], d[other], r[other]
-        order = np.lexsort((d, qi))                                # by query, then distance
-        qi, d, r = qi[order], d[order], r[order]
-        rank = np.arange(len(qi)) - np.searchsorted(qi, qi)        # position within its query's hits
+    step = max(1, CHUNK // r) * r
+    for lo in range(0, q * r, step):
+        lims, d, hit = search(flat[lo:lo + step], radius)
+        qi = (lo + np.repeat(np.arange(len(lims) - 1), np.diff(lims))) // r   # query frame of each hit
+        other = index.video_of[hit] != video
+        qi, d, hit = qi[other], d[other], hit[other]
+        order = np.lexsort((d, hit, qi))                           # a row once per frame: its best region
+        qi, d, hit = qi[order], d[order], hit[order]
+        first = np.ones(len(qi), bool)
+        first[1:] = (qi[1:] != qi[:-1]) | (hit[1:] != hit[:-1])
+        order = np.lexsort((d[first], qi[first]))                  # by frame, then distance
+        qi, d, hit = qi[first][order], d[first][order], hit[first][order]
+        rank = np.arange(len(qi)) - np.searchsorted(qi, qi)        # position within its frame's hits
         keep = rank < k
-        dist[lo + qi[keep], rank[keep]] = d[keep]
-        rows[lo + qi[keep], rank[keep]] = r[keep]
+        dist[qi[keep], rank[keep]] = d[keep]
+        rows[qi[keep], rank[keep]] = hit[keep]
     return dist, rows
 
 

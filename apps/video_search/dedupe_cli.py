@@ -14,7 +14,8 @@ from apps.video_search.search import BACKENDS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from apps.video_search.dedupe import DEFAULT_THRESHOLD
+    from apps.video_search.dedupe import DEFAULT_MIN_CONTRAST, DEFAULT_REGIONS, DEFAULT_THRESHOLD
+    from apps.video_search.dedupe_codes import REGION_SETS
     from apps.video_search.null_model import DEFAULT_EVALUE
 
     parser.add_argument("library", nargs="?", help="folder of videos (indexed first; omit to use --index as it is)")
@@ -27,8 +28,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--fps", type=float, default=2.0, help="frames hashed per second when indexing (default 2)")
     parser.add_argument("--weights", default=None, help="HashingNet checkpoint (default: the shipped one)")
+    parser.add_argument("--regions", choices=tuple(REGION_SETS), default=DEFAULT_REGIONS,
+                        help="rectangles each video is also hashed on to find it inside composites: whole (none), "
+                             f"halves (side-by-side layouts), all (+ crops / corner windows); default {DEFAULT_REGIONS}")
+    parser.add_argument("--min-contrast", type=float, default=DEFAULT_MIN_CONTRAST,
+                        help="minimum offset contrast of a pair (how much better its placement is than another "
+                             f"moment of the same two videos, in bits; drops same-scene recordings); default {DEFAULT_MIN_CONTRAST:g}")
     parser.add_argument("--backend", choices=BACKENDS, default="auto",
                         help="Hamming search backend (ivf: approximate, for large libraries)")
+    parser.add_argument("--nprobe", type=int, default=None,
+                        help="search an IVF probing this many lists per code (large libraries: cost ~ N^1.5, "
+                             "not N^2; default: the --backend as it is)")
     parser.add_argument("--workers", type=int, default=1, help="videos hashed in parallel (Dask, default 1)")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -41,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
         set_threads(args.threads)
     cfg = DedupeConfig(library=args.library, index=args.index, threshold=args.threshold, max_evalue=args.max_evalue,
                        fps=args.fps, weights=args.weights, backend=args.backend, report=args.report,
-                       quiet=args.quiet, workers=args.workers)
+                       quiet=args.quiet, workers=args.workers, regions=args.regions, min_contrast=args.min_contrast,
+                       nprobe=args.nprobe)
     result = dedupe_library(cfg)
     if args.json:
         print(json.dumps(result.as_dict(), indent=1))
@@ -49,11 +60,11 @@ def run(args: argparse.Namespace) -> int:
     print(f"{result.videos} videos ({result.indexed} newly indexed): {len(result.pairs)} pair(s) sharing a segment "
           f"in {len(result.clusters)} cluster(s); matching took {result.match_seconds:.1f} s")
     if result.pairs:
-        print("| cluster | video A | A start-end | video B | B start-end | score | e-value |")
-        print("|---:|---|---|---|---|---:|---:|")
+        print("| cluster | video A | A start-end | video B | B start-end | score | e-value | contrast |")
+        print("|---:|---|---|---|---|---:|---:|---:|")
         for p in sorted(result.pairs, key=lambda p: (p.cluster, -p.score)):
             print(f"| {p.cluster + 1} | {p.a} | {fmt_time(p.a_start)}-{fmt_time(p.a_end)} | {p.b} | "
-                  f"{fmt_time(p.b_start)}-{fmt_time(p.b_end)} | {p.score:.3f} | {p.evalue:.2g} |")
+                  f"{fmt_time(p.b_start)}-{fmt_time(p.b_end)} | {p.score:.3f} | {p.evalue:.2g} | {p.contrast:.2f} |")
     if result.report:
         print(f"report: {result.report}")
     return 0

@@ -79,11 +79,18 @@ def _img(uri: str | None, alt: str) -> str:
     return f'<img src="{uri}" alt="{html.escape(alt)}">'
 
 
+def _contrast(c) -> str:
+    """`` contrast N`` for a dedupe pair (bits its placement beats any other moment by; "n/a": span too short)."""
+    if c is None:
+        return ""
+    return f' &nbsp; contrast <b>{c:.1f}</b>' if np.isfinite(c) else ' &nbsp; contrast <b>n/a</b>'
+
+
 def _match_html(m: dict, thumbs: dict) -> str:
     """One match: ``m`` has a, b (paths), a_start, a_end, b_start, b_end, score, evalue, label_a, label_b."""
     meta = (f'<div class="meta"><b>{html.escape(Path(m["a"]).name)}</b> {fmt_time(m["a_start"])}-{fmt_time(m["a_end"])} '
             f'&harr; <b>{html.escape(Path(m["b"]).name)}</b> {fmt_time(m["b_start"])}-{fmt_time(m["b_end"])} &nbsp; '
-            f'score <b>{m["score"]:.3f}</b> &nbsp; e-value <b>{_evalue(m["evalue"])}</b>'
+            f'score <b>{m["score"]:.3f}</b> &nbsp; e-value <b>{_evalue(m["evalue"])}</b>{_contrast(m.get("contrast"))}'
             f'<br><span class="t">{html.escape(m["a"])} &harr; {html.escape(m["b"])}</span></div>')
     cells = []
     for ta, tb in moments(m["a_start"], m["a_end"], m["b_start"]):

@@ -1,0 +1,90 @@
+"""The query side of the dedupe self-join: each library video's region codes, cached beside the index.
+
+The index holds one whole-frame code per sampled frame. A video shown inside other content (a
+picture-in-picture, one half of a side-by-side composite) or a crop of another is then far from its source
+in whole-frame codes. So each library video is hashed once more on the rectangles of a region set
+(:mod:`apps.video_search.regions`, :data:`REGION_SETS`) and those codes query the index's whole-frame
+codes. Every video is a query, so both directions of a pair are covered: the composite's inner rectangle
+finds its source, and the source's centre window finds a crop of it.
+
+Region sets (fractions x, y, w, h of the frame; R rectangles: the query costs R times the hashing and
+Hamming search of whole frames):
+
+    whole    the index's own codes, nothing decoded again                                   (R = 1)
+    halves   + left and right halves, squeezed (0, 0, .5, 1) and aspect kept (0, .25, .5, .5):
+             the two ways a side-by-side of two videos is laid out                          (R = 5)
+    all      halves + the centre 60 % and the four 60 % corner windows of regions.REGIONS
+             (crops, a picture-in-picture near a corner)                                    (R = 10)
+
+Cache: ``<index>/regions/<key>.npz`` with ``codes`` (Q, R, bits/8) uint8 and ``times`` (Q,) float32,
+``key`` = sha1 of (resolved path, size, mtime, hasher sha256, fps, rectangles), so an edited video, another
+model, rate or region set is hashed afresh. Written atomically, read with ``allow_pickle=False``; an
+unreadable entry is recomputed. A library video that can no longer be decoded is queried with its index
+codes (whole frame only).
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+
+from vidml.errors import VideoError
+from vidml.index import Index
+from vidml.outputs import atomic_write_bytes
+
+from apps.video_search.regions import REGIONS, WHOLE, RegionHasher
+from apps.video_search.stream import hash_video
+
+SIDE_BY_SIDE = ((0.0, 0.0, 0.5, 1.0), (0.5, 0.0, 0.5, 1.0), (0.0, 0.25, 0.5, 0.5), (0.5, 0.25, 0.5, 0.5))
+REGION_SETS = {"whole": WHOLE, "halves": WHOLE + SIDE_BY_SIDE, "all": WHOLE + SIDE_BY_SIDE + REGIONS[3:]}
+
+
+class RegionCodes:
+    """``codes_of(v) -> (codes (Q, R, bits/8), times (Q,))`` for the video at position ``v`` of ``index``."""
+
+    def __init__(self, index: Index, hasher=None, regions: str = "all", cache: bool = True) -> None:
+        if regions not in REGION_SETS:
+            raise ValueError(f"unknown region set {regions!r}; choose {', '.join(REGION_SETS)}")
+        self.index, self.rects = index, REGION_SETS[regions]
+        self.hasher = RegionHasher(hasher, self.rects) if hasher is not None and len(self.rects) > 1 else None
+        self.fps = float(index.manifest.get("fps") or 2.0)
+        self.sha = str((index.manifest.get("hasher") or {}).get("sha256"))
+        self.folder = Path(index.path) / "regions" if cache else None
+        self.starts = np.searchsorted(index.video_of, np.arange(len(index.videos) + 1))
+        self.decoded = 0
+
+    def whole(self, v: int) -> tuple[np.ndarray, np.ndarray]:
+        """The index's own codes of video ``v`` as (Q, 1, bits/8) and its times."""
+        own = slice(self.starts[v], self.starts[v + 1])
+        return self.index.codes[own][:, None], self.index.times[own].astype(np.float64)
+
+    def codes_of(self, v: int) -> tuple[np.ndarray, np.ndarray]:
+        if self.hasher is None:
+            return self.whole(v)
+        entry = self.index.videos[v]
+        key = hashlib.sha1(json.dumps([entry["path"], entry.get("size"), entry.get("mtime"), self.sha, self.fps,
+                                       self.rects]).encode()).hexdigest()
+        path = self.folder / f"{key}.npz" if self.folder is not None else None
+        if path is not None and path.exists():
+            try:
+                with np.load(path, allow_pickle=False) as z:
+                    return z["codes"], z["times"].astype(np.float64)
+            except (OSError, ValueError, KeyError):
+                pass                                         # unreadable: hash it again
+        try:
+            hv = hash_video(entry["path"], self.hasher, fps=self.fps)
+        except (VideoError, OSError):
+            return self.whole(v)
+        if len(hv.times) == 0:
+            return self.whole(v)
+        self.decoded += 1
+        codes = hv.codes.reshape(len(hv.times), len(self.rects), -1)
+        if path is not None:
+            buf = io.BytesIO()
+            np.savez(buf, codes=codes, times=hv.times)
+            path.parent.mkdir(exist_ok=True)
+            atomic_write_bytes(path, buf.getvalue(), "region code cache")
+        return codes, hv.times.astype(np.float64)
