@@ -13,7 +13,7 @@ numpy + opencv-contrib-python<5) and runs them there through benchmarks/sot_cont
 tracker runs single-threaded (torch and OpenCV); fps = all frames / all init + update time of the split.
 The machine's load changes fps; compare the ratios within one run.
 
-    .venv/bin/python benchmarks/bench_sot.py [--split dev|test|both] [--trackers vidml,csrt,kcf,mil]
+    .venv/bin/python benchmarks/bench_sot.py [--split dev|test|both] [--trackers vidml,csrt,kcf,mil] [--seeds 0,1,2]
         [--set gamma=10 --set context=3]   # DEV-only experiments with other tracker settings
 """
 from __future__ import annotations
@@ -72,7 +72,8 @@ def frame_files(seq, tmp: Path) -> list[str]:
 
 
 def run_contrib(seqs, names: list[str], venv_dir: Path) -> dict:
-    """{tracker: {sequence: (boxes, seconds)}} of the opencv-contrib trackers, run in their own venv."""
+    """{tracker: {sequence: [(boxes, seconds)]}} of the opencv-contrib trackers (one run: deterministic), run
+    in their own venv."""
     py = contrib_python(venv_dir)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -82,25 +83,30 @@ def run_contrib(seqs, names: list[str], venv_dir: Path) -> dict:
         subprocess.run([str(py), str(REPO / "benchmarks" / "sot_contrib_worker.py"), str(tmp / "job.json"),
                         str(tmp / "out.json")], check=True)
         raw = json.loads((tmp / "out.json").read_text())
-    return {n: {s: (np.array(v["boxes"]), len(v["boxes"]) / v["fps"]) for s, v in raw[CONTRIB[n]].items()}
+    return {n: {s: [(np.array(v["boxes"]), float(v["seconds"]))] for s, v in raw[CONTRIB[n]].items()}
             for n in names}
 
 
-def run_local(seqs, names: list[str], seed: int, overrides: dict) -> dict:
-    """{tracker: {sequence: (boxes, seconds)}} of the trackers that run in this process."""
+def run_local(seqs, names: list[str], seeds: list[int], overrides: dict) -> dict:
+    """{tracker: {sequence: [(boxes, seconds) per run]}} of the trackers that run in this process: vidml once
+    per seed, MIL once."""
     results: dict = {}
     for name in names:
         results[name] = {}
         for s in seqs:
-            t0 = time.time()
-            r = track_sequence(make_tracker(name, seed=seed, **(overrides if name == "vidml" else {})), s)
-            results[name][s.name] = (r.boxes, r.seconds)
-            print(f"{name} {s.name} {time.time() - t0:.1f}s", file=sys.stderr, flush=True)
+            results[name][s.name] = []
+            for seed in (seeds if name == "vidml" else seeds[:1]):
+                t0 = time.time()
+                r = track_sequence(make_tracker(name, seed=seed, **(overrides if name == "vidml" else {})), s)
+                results[name][s.name].append((r.boxes, r.seconds))
+                print(f"{name} seed {seed} {s.name} {time.time() - t0:.1f}s", file=sys.stderr, flush=True)
     return results
 
 
 def table(split: str, seqs, names: list[str], results: dict) -> dict:
-    """Print the split's table (per sequence and the mean); returns {tracker: (auc, p20, fps, ious, errs)}."""
+    """Print the split's table (per sequence and the mean; a tracker run several times -- vidml over seeds --
+    shows the mean over its runs and fps = all frames of all runs / all their time); returns
+    {tracker: (auc, p20, fps, ious, errs)}."""
     print(f"\n### {TITLES[split]}: {len(seqs)} sequences, {sum(len(s) for s in seqs)} frames\n")
     print("| sequence | frames | " + " | ".join(f"{n} AUC | {n} P@20 | {n} fps" for n in names) + " |")
     print("|" + "---|" * (2 + 3 * len(names)))
@@ -108,11 +114,14 @@ def table(split: str, seqs, names: list[str], results: dict) -> dict:
     for s in seqs:
         cells = []
         for n in names:
-            boxes, seconds = results[n][s.name]
-            iou, err = overlaps_and_errors(*score_from(boxes, s.gt))
-            r = curves(iou, err)
-            per[n].append((r.auc, r.p20, len(s), seconds, iou, err))
-            cells.append(f"{r.auc:.3f} | {r.p20:.3f} | {len(s) / max(seconds, 1e-9):.1f}")
+            runs = results[n][s.name]
+            scored = [overlaps_and_errors(*score_from(boxes, s.gt)) for boxes, _ in runs]
+            rs = [curves(iou, err) for iou, err in scored]
+            auc, p20 = np.mean([r.auc for r in rs]), np.mean([r.p20 for r in rs])
+            frames, seconds = len(s) * len(runs), sum(sec for _, sec in runs)
+            per[n].append((auc, p20, frames, seconds, np.concatenate([i for i, _ in scored]),
+                           np.concatenate([e for _, e in scored])))
+            cells.append(f"{auc:.3f} | {p20:.3f} | {frames / max(seconds, 1e-9):.1f}")
         print(f"| {s.name} | {len(s)} | " + " | ".join(cells) + " |")
     summary = {n: (np.mean([p[0] for p in per[n]]), np.mean([p[1] for p in per[n]]),
                    sum(p[2] for p in per[n]) / max(sum(p[3] for p in per[n]), 1e-9),
@@ -137,7 +146,7 @@ def main() -> int:
     ap.add_argument("--plots", default="", help="folder for success/precision plots (pooled frames) per split")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="override a TrackerConfig default of vidml (for DEV experiments)")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seeds", default="0", help="comma-separated seeds of vidml's runs (the table shows their mean)")
     ap.add_argument("--sequences", default="", help="comma-separated substrings: run only matching sequences")
     args = ap.parse_args()
     names = [n.strip().lower() for n in args.trackers.split(",") if n.strip()]
@@ -154,7 +163,9 @@ def main() -> int:
         return 2
     if overrides:
         print(f"vidml settings changed from the defaults: {overrides}")
-    results = run_local(everything, [n for n in names if n not in CONTRIB], args.seed, overrides)
+    seeds = [int(v) for v in args.seeds.split(",") if v.strip()]
+    print(f"vidml seeds: {seeds} (per-sequence figures are the mean over them)")
+    results = run_local(everything, [n for n in names if n not in CONTRIB], seeds, overrides)
     wanted = [n for n in names if n in CONTRIB]
     if wanted:
         results.update(run_contrib(everything, wanted, Path(args.contrib_venv)))

@@ -3,8 +3,9 @@
 Runs inside the separate opencv-contrib venv (numpy + opencv-contrib-python only; never imports vidml).
 Usage: python sot_contrib_worker.py JOB.json OUT.json, where JOB.json is
 ``{"trackers": ["CSRT", "KCF"], "threads": 1, "sequences": [{"name": ..., "files": [...], "init": [x, y, w, h]}]}``
-and OUT.json gets ``{tracker: {sequence: {"boxes": [[x, y, w, h], ...], "fps": float}}}``: one box per frame
-(the first is the init box; a failed update keeps the last box). fps counts init + update time only.
+and OUT.json gets ``{tracker: {sequence: {"boxes": [[x, y, w, h], ...], "seconds": float}}}``: one box per
+frame (the first is the init box; a failed update keeps the last box) and the init + update time in seconds
+(the time itself, so that the benchmark's fps = frames / seconds is not a round trip through a ratio).
 """
 import json
 import sys
@@ -36,7 +37,7 @@ def main(job_path, out_path):
                     box = [float(v) for v in new]
                 boxes.append(box)
             spent = time.perf_counter() - t0
-            out.setdefault(name, {})[seq["name"]] = {"boxes": boxes, "fps": len(frames) / max(spent, 1e-9)}
+            out.setdefault(name, {})[seq["name"]] = {"boxes": boxes, "seconds": spent}
             print(f"{name} {seq['name']} {len(frames) / max(spent, 1e-9):.1f} fps", file=sys.stderr, flush=True)
     with open(out_path, "w") as fh:
         json.dump(out, fh)

@@ -227,3 +227,31 @@ def test_dev_and_test_splits_are_disjoint():
     assert not dev & test
     assert {"bag", "Dudek20", "Human3", "UAV123_wakeboard7", "PETS09-S2L1-dev/id1"} <= dev
     assert {"PETS09-S2L1-dev/id9", "TUD-Campus/id4"} <= test
+
+
+def test_correlation_filter_finds_a_shift_on_the_trunk_map():
+    """The filter learned on a real frame's trunk map, centred on the juice box, peaks where the box went:
+    a region moved by a known number of cells shows the shift (to within half a cell), the peak of the
+    trained position is at the region's centre, and the response is highest there."""
+    from apps.track.dcf import CorrelationFilter, Region, peak, response_at
+    from apps.track.window import WindowFeatures
+    from vidml.video import FrameReader
+
+    frame = FrameReader(SAMPLES / "juice")[0]
+    feat = WindowFeatures(cut=2, grid=4, sampling=2)
+    win = feat.window(frame, np.array([93.0, 110]), np.array([200.0, 260]), 0.5)
+    size, shape = np.array([120.0, 160]), (20, 15)       # 8 frame pixels per cell
+    centre = np.array([93.0, 110])
+    cf = CorrelationFilter(shape, sigma=0.8)
+    cf.learn(feat.region(win, centre, size, shape))
+    here = Region(centre - size / 2, size / np.array([15, 20]))
+    p0, h0 = peak(cf.response(feat.region(win, centre, size, shape)), here)
+    assert np.abs(p0 - centre).max() < 4 and h0 > 0.5
+    for shift in (np.array([16.0, 0]), np.array([-8.0, 16])):
+        moved = centre - shift                          # the region moves, so the box moves by +shift in it
+        region = Region(moved - size / 2, here.cell)
+        resp = cf.response(feat.region(win, moved, size, shape))
+        p, _ = peak(resp, region)
+        assert np.abs(p - centre).max() < 4, (shift, p)  # the peak is the box's frame position
+        at = response_at(resp, region, np.array([centre, centre + [40.0, 0]]))
+        assert at[0] > at[1]

@@ -6,17 +6,23 @@ Per frame (``update``), in the paper's order:
 1. **Predict.** Every particle's affine state ``(cx, cy, s, a, r, k)`` (:mod:`vidml.boxes`; ``r = k = 0``)
    takes a constant-velocity step (the smoothed displacement of the estimate, ``velocity``) plus a zero-mean
    Gaussian one (std ``motion * z`` pixels for the centre, ``z = sqrt(w h)`` the box size; ``scale_std`` and
-   ``aspect_std`` for the log-scale and log-aspect, so the box follows a growing or shrinking target).
+   ``aspect_std`` for the log-scale and log-aspect, so the box follows a growing or shrinking target). With
+   the correlation filter on (:mod:`apps.track.dcf`, learned on the same trunk map over the box plus
+   ``dcf_context * z``), a ``dcf_propose`` share of the particles is moved around the filter's peak
+   (std ``motion * z / 2``): a proposal from a dense, discriminatively trained cue.
 2. **Observe.** ONE trunk forward of the search window around the prediction (:mod:`apps.track.window`:
    ``context * z`` of margin, resized so the target is ``target_px`` across); every particle's box is pooled
    from that map by ``roi_align`` into ``phi(y_i)`` and mapped by the tanh MLP ``f``; the weights are
    ``w_i ∝ exp(-gamma * d^2_i / d^2_neg - colour * d_c^2_i / d_c^2_neg)`` with ``d^2_i = min_k ||f(phi(y_i)) -
    f(m_k)||^2 / D`` to the templates ``m_k`` and ``d^2_neg`` the mean distance of the negatives (so ``gamma``
    is scale free); the optional anchor term (``anchor > 0``) adds ``1 - cos(phi(y_i), phi(first box))`` of the
-   fixed trunk features, relative to the first frame's negatives; the optional colour term (``colour > 0``, :mod:`apps.track.colour`) is the Bhattacharyya
+   fixed trunk features, relative to the first frame's negatives; the filter term (``dcf > 0``) adds
+   ``dcf * (max_i r_i - r_i)`` with ``r_i`` the filter's response at the particle's centre over its peak;
+   the optional colour term (``colour > 0``, :mod:`apps.track.colour`) is the Bhattacharyya
    distance of each particle's colour histogram to the reference one, scaled by the background's.
 3. **Estimate.** The weighted mean state of the ``top_k`` best particles, its log-scale damped
-   (``s_t = s_{t-1} + scale_lr (s_est - s_{t-1})``); confidence = ``clip(1 - d^2_first / d^2_neg, 0, 1)``
+   (``s_t = s_{t-1} + scale_lr (s_est - s_{t-1})``; with ``scale_filter``, ``s_est`` is DSST's scale
+   filter's instead, on a pyramid of boxes pooled from the same map, and every particle takes it); confidence = ``clip(1 - d^2_first / d^2_neg, 0, 1)``
    with ``d^2_first`` the estimate's distance to the FIRST frame's template (recent templates follow the box
    wherever it drifts, so only the first one can tell a drift or an occlusion).
 4. **Resample** with ``filterpy.monte_carlo.systematic_resample``. After an unconfident frame the next
@@ -26,7 +32,8 @@ Per frame (``update``), in the paper's order:
    negatives (background, parts, wrong scale; :mod:`apps.track.sampling`) are pooled from the same map into
    replay buffers (the first frame's are kept for good); every ``update_every`` frames ``train_steps`` Adam
    steps minimise the online DDML objective of :mod:`apps.track.objective`; the template bank is the first
-   box's feature plus the last ``templates - 1`` confident ones.
+   box's feature plus the last ``templates - 1`` confident ones. The correlation (and scale) filter learns
+   from every frame at least ``dcf_gate`` confident, at the rate ``dcf_lr``.
 
 Python API, like OpenCV's trackers::
 
@@ -44,6 +51,7 @@ import torch
 from filterpy.monte_carlo import systematic_resample
 
 from apps.track.colour import bhattacharyya_sq, colour_histograms
+from apps.track.dcf import CorrelationFilter, Region, ScaleFilter, peak, response_at
 from apps.track.objective import online_objective, template_sq_dist
 from apps.track.sampling import negative_states, positive_states
 from apps.track.window import Window, WindowFeatures
@@ -93,6 +101,20 @@ class TrackerConfig:
     threads: int = 1
     velocity: float = 0.5           # v_t = (1 - velocity) v_{t-1} + velocity * (c_t - c_{t-1})
     scale_lr: float = 0.5           # s_t = s_{t-1} + scale_lr * (s_estimate - s_{t-1})
+    dcf: float = 0.0                # weight of the correlation-filter term (apps.track.dcf; 0 and no
+                                    # proposal / centre share: no filter)
+    dcf_context: float = 2.0        # filter region = box + dcf_context * z
+    dcf_sigma: float = 0.1          # label std, in target sizes
+    dcf_lr: float = 0.02            # filter learning rate per frame
+    dcf_lambda: float = 0.01        # regulariser, relative to the mean spectral energy
+    dcf_gate: float = 0.0           # the filter learns only from frames at least this confident
+    dcf_propose: float = 0.0        # share of the particles drawn around the filter's peak
+    dcf_centre: float = 0.0         # the estimate's centre moves this share of the way to the peak
+    scale_filter: bool = False      # the size from DSST's scale filter (apps.track.dcf.ScaleFilter), not
+                                    # from the particles
+    scale_steps: int = 17
+    scale_step: float = 1.03
+    scale_sigma: float = 1.0        # label std, in scale steps
 
 
 @dataclass
@@ -154,6 +176,48 @@ class Tracker:
         st[:, :2] += win.origin
         return st
 
+    def _dcf_region(self, centre: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, Region]:
+        """The filter region around ``centre`` for a box of ``box``'s size: its size and cell layout."""
+        z = float(np.sqrt(box[2] * box[3]))
+        size = np.asarray(box[2:], np.float64) + self.cfg.dcf_context * z
+        h, w = self.dcf.shape
+        return size, Region(np.asarray(centre, np.float64) - size / 2, size / np.array([w, h]))
+
+    def _dcf_sample(self, win: Window, centre: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, Region]:
+        size, region = self._dcf_region(centre, box)
+        return self.feat.region(win, centre, size, self.dcf.shape), region
+
+    def _start_dcf(self, win: Window, box: np.ndarray) -> None:
+        cfg = self.cfg
+        self.dcf, self.resp = None, None
+        if cfg.dcf <= 0 and cfg.dcf_propose <= 0 and cfg.dcf_centre <= 0:
+            return
+        z = float(np.sqrt(box[2] * box[3]))
+        cells = (box[2:] + cfg.dcf_context * z) * cfg.target_px / z / self.feat.trunk.stride
+        shape = (max(int(round(cells[1])), 4), max(int(round(cells[0])), 4))
+        self.dcf = CorrelationFilter(shape, cfg.dcf_sigma * cfg.target_px / self.feat.trunk.stride,
+                                     cfg.dcf_lambda, cfg.dcf_lr)
+        self.dcf.learn(self._dcf_sample(win, box[:2] + box[2:] / 2, box)[0])
+
+    def _start_scale(self, win: Window, box: np.ndarray) -> None:
+        cfg = self.cfg
+        self.scaler = None
+        if cfg.scale_filter:
+            self.scaler = ScaleFilter(cfg.scale_steps, cfg.scale_step, cfg.scale_sigma, cfg.dcf_lambda, cfg.dcf_lr)
+            self.scaler.learn(self._scale_samples(win, box))
+
+    def _scale_samples(self, win: Window, box: np.ndarray) -> np.ndarray:
+        return self._features(win, xywh_to_affine(self.scaler.boxes(box[:2] + box[2:] / 2, box[2:]))).numpy()
+
+    def _rescale(self, win: Window, previous_scale: float) -> None:
+        """The scale filter's size for the estimate (its centre, the previous size), damped by ``scale_lr``;
+        every particle takes that size."""
+        before = self.state.copy()
+        before[2] = previous_scale
+        change = self.scaler.log_change(self._scale_samples(win, affine_to_xywh(before)))
+        self.state[2] = previous_scale + self.cfg.scale_lr * change
+        self.particles[:, 2] = self.state[2]
+
     # -- public API -----------------------------------------------------------------------------------
     def init(self, frame: np.ndarray, box) -> "Tracker":
         """Start tracking the ``box`` (x, y, w, h in pixels) of ``frame`` (H, W[, 3] uint8)."""
@@ -184,12 +248,15 @@ class Tracker:
             self.colour_ref = self._colour(win, self.state[None])[0]
             self.dc2_neg = float(bhattacharyya_sq(self._colour(win, negatives), self.colour_ref).mean())
         self.raw_neg = max(float(self._raw_distance(self.buf.neg_first).mean()), 1e-6)
+        self._start_dcf(win, box)
+        self._start_scale(win, box)
         self._train(cfg.init_steps)
         self.frame_index = 0
         return self
 
-    def _predict(self, lost: bool, win: Window | None = None) -> None:
-        """Step 1 (and, while lost, the re-detection spread over ``win``)."""
+    def _predict(self, lost: bool, win: Window | None = None, proposal: np.ndarray | None = None) -> None:
+        """Step 1 (and, while lost, the re-detection spread over ``win``; a ``dcf_propose`` share of the
+        particles around the filter's peak ``proposal``)."""
         cfg = self.cfg
         z = float(np.exp(self.state[2]))
         motion = cfg.motion * (cfg.lost_search if lost else 1.0)
@@ -201,6 +268,10 @@ class Tracker:
             spread = np.repeat(self.state[None], n, axis=0)
             spread[:, :2] = win.origin + self.rng.random((n, 2)) * np.asarray(win.size)
             self.particles[self.rng.choice(len(self.particles), n, replace=False)] = spread
+        if proposal is not None and cfg.dcf_propose > 0:
+            n = int(round(cfg.dcf_propose * len(self.particles)))
+            pick = self.rng.choice(len(self.particles), n, replace=False)
+            self.particles[pick, :2] = proposal + self.rng.normal(size=(n, 2)) * 0.5 * cfg.motion * z
         self.particles[:, 0] = np.clip(self.particles[:, 0], 0, self.frame_size[0])
         self.particles[:, 1] = np.clip(self.particles[:, 1], 0, self.frame_size[1])
         self.particles[:, 2] = np.clip(self.particles[:, 2], np.log(4.0), np.log(max(self.frame_size)))
@@ -219,6 +290,10 @@ class Tracker:
         if cfg.colour > 0:
             dc2 = bhattacharyya_sq(self._colour(win, self.particles), self.colour_ref) / max(self.dc2_neg, 1e-6)
             logw -= cfg.colour * (dc2 - dc2.min())
+        if self.resp is not None and cfg.dcf > 0:
+            resp, region = self.resp
+            r = response_at(resp, region, self.particles[:, :2]) / max(float(resp.max()), 1e-6)
+            logw -= cfg.dcf * (r.max() - r)
         return logw
 
     def update(self, frame: np.ndarray) -> tuple[np.ndarray, float]:
@@ -229,13 +304,22 @@ class Tracker:
         self.frame_index += 1
         lost = self.confidence < cfg.confident
         win = self._window(frame, cfg.lost_context if lost else cfg.context)
-        self._predict(lost, win if lost else None)                                  # 1. predict
+        top_point = None
+        if self.dcf is not None:
+            z_region, region = self._dcf_sample(win, self.state[:2] + self.velocity, affine_to_xywh(self.state))
+            self.resp = (self.dcf.response(z_region), region)
+            top_point = peak(*self.resp)[0]
+        self._predict(lost, win if lost else None, top_point)                      # 1. predict
         weights = np.exp(self._log_weights(win))                                      # 2. observe
         weights /= weights.sum()
         top = np.argsort(-weights)[: cfg.top_k]                                       # 3. estimate
         previous_scale, previous_centre = self.state[2], self.state[:2].copy()
         self.state = (weights[top, None] * self.particles[top]).sum(0) / weights[top].sum()
         self.state[2] = previous_scale + cfg.scale_lr * (self.state[2] - previous_scale)
+        if self.scaler is not None:
+            self._rescale(win, previous_scale)
+        if top_point is not None and cfg.dcf_centre > 0:
+            self.state[:2] += cfg.dcf_centre * (top_point - self.state[:2])
         box = affine_to_xywh(self.state)
         negatives = self._negatives(win, box, cfg.neg_per_frame)
         with torch.no_grad():
@@ -244,6 +328,10 @@ class Tracker:
         self.confidence = float(np.clip(1.0 - d2_first[0] / max(d2_first[1:].mean(), 1e-6), 0.0, 1.0))
         self.velocity = (1 - cfg.velocity) * self.velocity + cfg.velocity * (self.state[:2] - previous_centre)
         self.particles = self.particles[_resample(weights)]                           # 4. resample
+        if self.dcf is not None and self.confidence >= cfg.dcf_gate:
+            self.dcf.learn(self._dcf_sample(win, self.state[:2], box)[0])
+        if self.scaler is not None and self.confidence >= cfg.dcf_gate:
+            self.scaler.learn(self._scale_samples(win, box))
         if self.confidence >= cfg.confident:                                          # 5. learn
             self._collect(win, box, estimate, neg, negatives)
             if self.frame_index % cfg.update_every == 0:
