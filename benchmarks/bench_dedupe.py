@@ -230,10 +230,12 @@ def known_pairs(truth: dict[str, dict]) -> tuple[set, set]:
 
 
 def evaluate(pairs, truth, known, neutral, split: str, threshold: float, with_original: bool = False,
-             min_contrast: float = float("-inf"), ignored=frozenset()) -> dict:
+             min_contrast: float = float("-inf"), ignored=frozenset(), min_span: float = 0.0) -> dict:
     """TP / FP / recall / precision of the predicted pairs with score >= threshold in one split
     (``with_original``: only pairs with at least one unedited library clip, known and predicted)."""
-    pred = {_names(p) for p in pairs if p.score >= threshold and p.contrast >= min_contrast}
+    from apps.video_search.dedupe import span_of
+
+    pred = {_names(p) for p in pairs if p.score >= threshold and p.contrast >= min_contrast and span_of(p) >= min_span}
     if with_original:
         keep = lambda k: any("edit" not in truth[n] for n in k)  # noqa: E731
         known, pred, neutral = {k for k in known if keep(k)}, {k for k in pred if keep(k)}, set()
@@ -253,17 +255,24 @@ def evaluate(pairs, truth, known, neutral, split: str, threshold: float, with_or
 CONTRASTS = (float("-inf"), -3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0)   # bits
 
 
-def choose_threshold(pairs, truth, known, neutral, ignored, contrasts=CONTRASTS) -> tuple[float, float]:
-    """(score threshold, minimum offset contrast) with the best pair F1 on TUNE: the contrast first (the
-    middle of the tied values), then the middle of the score thresholds (grid 0.02) tied at it."""
+SPANS = (0.0, 1.0, 2.0, 3.0, 4.0)   # seconds
+
+
+def choose_threshold(pairs, truth, known, neutral, ignored, contrasts=CONTRASTS, spans=SPANS) -> tuple[float, ...]:
+    """(score threshold, minimum offset contrast, minimum shared span) with the best pair F1 on TUNE: the
+    shortest span and, at it, the middle of the tied contrasts first, then the middle of the score
+    thresholds (grid 0.02) tied at them."""
     grid = np.round(np.arange(0.04, 0.961, 0.02), 2)
-    f1 = np.array([[evaluate(pairs, truth, known, neutral, "tune", t, min_contrast=c, ignored=ignored)["f1"] for t in grid]
-                   for c in contrasts])
-    best_c = [c for c, row in zip(contrasts, f1) if row.max() == f1.max()]
-    c = best_c[len(best_c) // 2]
-    row = f1[contrasts.index(c)]
-    best = grid[row == row.max()]
-    return float(np.round(grid[np.argmin(np.abs(grid - (best.min() + best.max()) / 2))], 2)), c
+    f1 = np.array([[[evaluate(pairs, truth, known, neutral, "tune", t, min_contrast=c, ignored=ignored, min_span=L)["f1"]
+                     for t in grid] for c in contrasts] for L in spans])
+    best = f1.max(2) == f1.max()                                              # (spans, contrasts)
+    li = int(np.flatnonzero(best.any(1))[0])
+    tied = np.flatnonzero(best[li])
+    ci = int(tied[len(tied) // 2])
+    row = f1[li, ci]
+    top = grid[row == row.max()]
+    t = float(np.round(grid[np.argmin(np.abs(grid - (top.min() + top.max()) / 2))], 2))
+    return t, contrasts[ci], spans[li]
 
 
 def _names(p) -> frozenset:
@@ -284,7 +293,8 @@ def dedupe_real(lib: Path, tmp: Path, method: str, weights: str | None, regions:
     region-code cache) in ``tmp`` is reused when it is there."""
     from apps.video_search.dedupe import DedupeConfig, dedupe_library
 
-    cfg = DedupeConfig(lib, index=tmp / f"{method}.vidx", threshold=0.0, weights=weights, quiet=True, regions=regions,
+    cfg = DedupeConfig(lib, index=tmp / f"{method}.vidx", threshold=0.0, min_contrast=float("-inf"), min_span=0.0,
+                       weights=weights, quiet=True, regions=regions,
                        speeds=speeds)
     if method == "phash":
         res = dedupe_library(cfg, PHasher(), {"name": "phash", "sha256": "phash", "bits": 64})
@@ -339,7 +349,7 @@ def synthetic_regions(index, n_regions: int, seed: int):
     return codes_of
 
 
-def scale_rows(n_videos: int, threshold: float, seed: int, tmp: Path, bits: int) -> list[str]:
+def scale_rows(n_videos: int, chosen: tuple, seed: int, tmp: Path, bits: int) -> list[str]:
     from apps.video_search.dedupe import DedupeConfig, find_pairs
     from apps.video_search.dedupe_codes import REGION_SETS
 
@@ -347,7 +357,8 @@ def scale_rows(n_videos: int, threshold: float, seed: int, tmp: Path, bits: int)
     rows = []
     for backend, regions, nprobe in (("numpy", "whole", None), ("faiss", "whole", None), ("ivf", "whole", None),
                                      ("faiss", "halves", None), ("ivf", "halves", None), ("ivf", "halves", 8)):
-        cfg = DedupeConfig(None, threshold=threshold, backend=backend, nprobe=nprobe)
+        cfg = DedupeConfig(None, threshold=chosen[0], min_contrast=chosen[1], min_span=chosen[2], backend=backend,
+                           nprobe=nprobe)
         r = len(REGION_SETS[regions])
         t0 = time.time()
         pairs = find_pairs(index, list(range(len(index.videos))), cfg,
@@ -372,40 +383,46 @@ def screenshot(report: Path, png: Path) -> str:
     return f"screenshot {png} ({png.stat().st_size} bytes)" if png.exists() else "chromium wrote no screenshot"
 
 
-def print_split_rows(method: str, res, t: float, c: float, truth, known, neutral, ignored, match_s: float,
+def print_split_rows(method: str, res, t: float, c: float, L: float, truth, known, neutral, ignored, match_s: float,
                      index_s: float) -> None:
     for split, orig in (("tune", False), ("test", False), ("test", True)):
-        e = evaluate(res.pairs, truth, known, neutral, split, t, with_original=orig, min_contrast=c, ignored=ignored)
+        e = evaluate(res.pairs, truth, known, neutral, split, t, with_original=orig, min_contrast=c, ignored=ignored,
+                     min_span=L)
         name = split.upper() + (", pairs with an unedited clip" if orig else "")
         hard = f"{e['hard_paired']}/{e['hard']}" if not orig else "-"
-        if c > float("-inf") and not orig:  # the same threshold without the offset contrast test (ablation)
+        if (c > float("-inf") or L > 0) and not orig:  # the same threshold, no contrast / span test (ablation)
             n = evaluate(res.pairs, truth, known, neutral, split, t, ignored=ignored)
-            print(f"| {method}, no contrast test | {split.upper()} | {t:.2f}, -inf | {n['known']} | {n['tp']} | {n['fp']} | "
+            print(f"| {method}, no contrast / span test | {split.upper()} | {t:.2f}, -inf, 0 | {n['known']} | {n['tp']} | {n['fp']} | "
                   f"{n['fp_other']} | {n['hard_paired']}/{n['hard']} | {n['precision']:.2f} | {n['recall']:.2f} | | |")
-        print(f"| {method} | {name} | {t:.2f}, {c:g} | {e['known']} | {e['tp']} | {e['fp']} | {e['fp_other']} | {hard} | "
+        print(f"| {method} | {name} | {t:.2f}, {c:g}, {L:g} | {e['known']} | {e['tp']} | {e['fp']} | {e['fp_other']} | {hard} | "
               f"{e['precision']:.2f} | {e['recall']:.2f} | {index_s:.0f} | {match_s:.1f} |")
 
 
-def print_errors(res, t: float, c: float, truth, known, neutral, ignored) -> None:
+def print_errors(res, t: float, c: float, L: float, truth, known, neutral, ignored) -> None:
     """TEST's missed known pairs and every false pair / paired hard negative of either split, with scores."""
-    found = {_names(p) for p in res.pairs if p.score >= t and p.contrast >= c}
+    from apps.video_search.dedupe import span_of
+
+    ok = lambda p: p.score >= t and p.contrast >= c and span_of(p) >= L  # noqa: E731
+    found = {_names(p) for p in res.pairs if ok(p)}
     best = {_names(p): (p.score, p.contrast) for p in res.pairs}
     missed = [k for k in known if all(truth[n]["split"] == "test" for n in k) and k not in found]
     print(f"\nvidml TEST at {t:.2f}: missed " + ", ".join(sorted(
         " ~ ".join(sorted(k)) + " ({:.2f}, {:g})".format(*best.get(k, (0, 0))) for k in missed)))
-    wrong = [p for p in res.pairs if p.score >= t and p.contrast >= c and _names(p) not in known | ignored]
+    wrong = [p for p in res.pairs if ok(p) and _names(p) not in known | ignored]
     print("false pairs / paired hard negatives: " + (", ".join(
         f"{Path(p.a).name} ~ {Path(p.b).name} ({p.score:.2f}, {p.contrast:g}, {'hard negative' if _names(p) in neutral else 'false'})"
         for p in wrong) or "none"))
 
 
 def contrast_table(res, truth, known, neutral, ignored) -> None:
-    """TUNE/TEST pairs by kind (known / hard negative / other) with score and contrast (diagnostics)."""
+    """TUNE/TEST pairs by kind (known / hard negative / other) with score, contrast, span (diagnostics)."""
+    from apps.video_search.dedupe import span_of
+
     for p in res.pairs:
         k = _names(p)
         kind = "known" if k in known else "hard" if k in neutral else "near" if k in ignored else "other"
         split = "/".join(sorted({truth[n]["split"] for n in k}))
-        print(f"  {split:9s} {kind:5s} {p.score:.2f} {p.contrast:7.2f} {p.evalue:.2g}  {' ~ '.join(sorted(k))}")
+        print(f"  {split:9s} {kind:5s} {p.score:.2f} {p.contrast:7.2f} {span_of(p):5.1f} {p.evalue:.2g}  {' ~ '.join(sorted(k))}")
 
 
 def main() -> None:
@@ -413,7 +430,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--weights", default=None, help="HashingNet checkpoint (default: the shipped one)")
-    ap.add_argument("--regions", default="all", help="region set of the query side (whole, halves, all)")
+    ap.add_argument("--regions", default="halves", help="region set of the query side (whole, halves, all)")
     ap.add_argument("--scale", type=int, default=1000, help="synthetic videos for the timing (0: skip)")
     ap.add_argument("--contrast-table", action="store_true", help="print every pair's score and contrast")
     ap.add_argument("--speeds", default="1", help="playback speeds the voting tries, comma-separated")
@@ -451,31 +468,34 @@ def run(args, tmp: Path) -> None:
           f"{len(known)} known copy pairs ({sum(all(truth[n]['split'] == 'tune' for n in k) for k in known)} TUNE), "
           f"{len(neutral)} same-scene hard negatives ({sum(all(truth[n]['split'] == 'tune' for n in k) for k in neutral)} TUNE); "
           f"query regions: {args.regions}\n")
-    print("| method | split | threshold (chosen on TUNE) | known pairs | found | false pairs | of them other content "
+    print("| method | split | threshold, contrast, span (chosen on TUNE) | known pairs | found | false pairs | of them other content "
           "| hard negatives paired | precision | recall | index s | match s |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     results = {}
     for method in ("vidml",) + (() if args.no_phash else ("phash",)):
         res, index_s = dedupe_real(lib, tmp, method, args.weights, args.regions,
                                      tuple(float(x) for x in args.speeds.split(",")))
-        t, c = choose_threshold(res.pairs, truth, known, neutral, ignored)
-        results[method] = (res, t, c)
-        print_split_rows(method, res, t, c, truth, known, neutral, ignored, res.match_seconds, index_s)
+        t, c, L = choose_threshold(res.pairs, truth, known, neutral, ignored)
+        results[method] = (res, t, c, L)
+        print_split_rows(method, res, t, c, L, truth, known, neutral, ignored, res.match_seconds, index_s)
         if args.contrast_table:
             contrast_table(res, truth, known, neutral, ignored)
-    res, t, c = results["vidml"]
-    print_errors(res, t, c, truth, known, neutral, ignored)
-    kept = [dataclasses.replace(p) for p in res.pairs if p.score >= t and p.contrast >= c]
+    res, t, c, L = results["vidml"]
+    print_errors(res, t, c, L, truth, known, neutral, ignored)
+    from apps.video_search.dedupe import span_of
+
+    kept = [dataclasses.replace(p) for p in res.pairs if p.score >= t and p.contrast >= c and span_of(p) >= L]
     shown = dataclasses.replace(res, pairs=kept, clusters=cluster_pairs(kept))
     dedupe_report(args.report, shown)
     print(f"\nreport {args.report}: {len(kept)} pairs, {len(shown.clusters)} clusters; "
           + screenshot(Path(args.report), Path(args.screenshot)))
     if args.scale:
-        print(f"\n## Self-join speed, synthetic {res.bits}-bit codes (radius {res.bits // 4}, threshold {t:.2f}; "
+        print(f"\n## Self-join speed, synthetic {res.bits}-bit codes (radius {res.bits // 4}, threshold {t:.2f}, "
+              f"contrast {c:g}, span {L:g}; "
               "1 thread, machine shared)\n")
         print("| backend | query regions (R) | videos | codes | seconds | planted pairs found | false pairs | projected 10^5 videos |")
         print("|---|---|---:|---:|---:|---:|---:|---:|")
-        for row in scale_rows(args.scale, t, args.seed, tmp, res.bits):
+        for row in scale_rows(args.scale, (t, c, L), args.seed, tmp, res.bits):
             print(row)
 
 

@@ -220,6 +220,8 @@ def test_offset_contrast_tells_a_copy_from_another_recording(tmp_path):
     assert found[frozenset("04")].contrast > 5 and found[frozenset("56")].contrast < 1.5
     strict = find_pairs(index, list(range(7)), DedupeConfig(None, threshold=0.2, min_contrast=2.0))
     assert {frozenset((Path(p.a).stem, Path(p.b).stem)) for p in strict} == {frozenset("04")}
+    longer = find_pairs(index, list(range(7)), DedupeConfig(None, threshold=0.2, min_contrast=2.0, min_span=20.0))
+    assert longer == []                                        # the copy shares 14.5 s, not 20
 
 
 def test_dedupe_bad_input_is_one_line(tmp_path):
