@@ -14,7 +14,7 @@ from apps.video_search.search import BACKENDS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from apps.video_search.dedupe import DEFAULT_MIN_CONTRAST, DEFAULT_REGIONS, DEFAULT_THRESHOLD
+    from apps.video_search.dedupe import DEFAULT_MIN_CONTRAST, DEFAULT_MIN_SPAN, DEFAULT_REGIONS, DEFAULT_THRESHOLD
     from apps.video_search.dedupe_codes import REGION_SETS
     from apps.video_search.null_model import DEFAULT_EVALUE
 
@@ -36,6 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              f"moment of the same two videos, in bits; drops same-scene recordings); default {DEFAULT_MIN_CONTRAST:g}")
     parser.add_argument("--backend", choices=BACKENDS, default="auto",
                         help="Hamming search backend (ivf: approximate, for large libraries)")
+    parser.add_argument("--min-span", type=float, default=DEFAULT_MIN_SPAN,
+                        help=f"minimum seconds of shared segment of a pair (default {DEFAULT_MIN_SPAN:g})")
     parser.add_argument("--nprobe", type=int, default=None,
                         help="search an IVF probing this many lists per code (large libraries: cost ~ N^1.5, "
                              "not N^2; default: the --backend as it is)")
@@ -52,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = DedupeConfig(library=args.library, index=args.index, threshold=args.threshold, max_evalue=args.max_evalue,
                        fps=args.fps, weights=args.weights, backend=args.backend, report=args.report,
                        quiet=args.quiet, workers=args.workers, regions=args.regions, min_contrast=args.min_contrast,
-                       nprobe=args.nprobe)
+                       min_span=args.min_span, nprobe=args.nprobe)
     result = dedupe_library(cfg)
     if args.json:
         print(json.dumps(result.as_dict(), indent=1))
