@@ -32,6 +32,7 @@ search + alignment at 10^4..10^6 codes (numpy, faiss flat, faiss IVF with its re
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -108,18 +109,24 @@ def evaluate(queries, qfeats, lib, net, heads, tmp, fps, threshold, max_e) -> di
     for fam, h in heads.items():
         indexes[fam] = code_index(lib, h.codes_of_features(lib.feats), tmp, fps, h.radius)
     indexes["pHash"] = code_index(lib, lib.phash, tmp, fps, 16)
-    out: dict[str, list] = {m: [] for m in ("vidml", "vidml whole frame", "vidml LOFO", "float", "pHash")}
+    out: dict[str, list] = {m: [] for m in ("vidml", "vidml every region", "vidml whole frame", "vidml LOFO",
+                                            "float", "float regions", "pHash")}
+    rule = (threshold, max_e)
     for q, (f, t, ph) in zip(queries, qfeats):
         flat = f.reshape(-1, f.shape[-1])
         codes = net.codes_of_features(flat).reshape(len(f), len(REGIONS), -1)
-        out["vidml"].append((q, score(rank_codes(indexes["vidml"], lib.names, codes, t), q, threshold, max_e)))
+        out["vidml"].append((q, score(rank_codes(indexes["vidml"], lib.names, codes, t, rule), q, threshold, max_e)))
+        out["vidml every region"].append((q, score(rank_codes(indexes["vidml"], lib.names, codes, t), q, threshold,
+                                                   max_e)))
         out["vidml whole frame"].append((q, score(rank_codes(indexes["vidml"], lib.names, codes[:, whole], t), q,
                                                   threshold, max_e)))
         if q["family"] in heads:
             h = heads[q["family"]]
             hc = h.codes_of_features(flat).reshape(len(f), len(REGIONS), -1)
-            out["vidml LOFO"].append((q, score(rank_codes(indexes[q["family"]], lib.names, hc, t), q, threshold, max_e)))
-        out["float"].append((q, score(rank_floats(lib, f[:, 0], t, fps), q, threshold, max_e)))
+            out["vidml LOFO"].append((q, score(rank_codes(indexes[q["family"]], lib.names, hc, t, rule), q, threshold,
+                                              max_e)))
+        out["float"].append((q, score(rank_floats(lib, f[:, :1], t, fps), q, threshold, max_e)))
+        out["float regions"].append((q, score(rank_floats(lib, f, t, fps), q, threshold, max_e)))
         out["pHash"].append((q, score(rank_codes(indexes["pHash"], lib.names, ph[:, None], t), q, threshold, max_e)))
     return out
 
@@ -148,6 +155,11 @@ CAL_REPORT = ["megamind_720x528.avi", "short_hamilton_clip.mp4", "visil_video1.g
 CAL_THRESHOLDS = (0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4)
 CAL_EVALUES = (1.0, 1e-1, 1e-2, 1e-3, 1e-4, 1e-6)
 CAL_MAX_NEGATIVES = 1 / 7  # the rule: most copies reported with at most this share of hard negatives reported
+
+
+def ok(top: tuple, threshold: float, max_e: float) -> bool:
+    """Is a ranked (video, score, e-value) reported under the rule (score >= threshold, e-value <= max_e)?"""
+    return top[1] >= threshold and top[2] <= max_e
 
 
 def calibration_queries(paths: list[Path], tmp: Path, seed: int, n: int, backgrounds) -> list[dict]:
@@ -196,14 +208,14 @@ def calibration(net, paths: list[Path], fps: float, tmp: Path, seed: int, n: int
     for q in calibration_queries(paths, tmp, seed, n, backgrounds):
         f, t = query_features(net, q["path"], 2 * fps)
         codes = net.codes_of_features(f.reshape(-1, f.shape[-1])).reshape(f.shape[0], f.shape[1], -1)
-        top = rank_codes(index, lib.names, codes, t)[0]
-        tops.append((q, top))
+        tops.append((q, rank_codes(index, lib.names, codes[:, :1], t)[0], rank_codes(index, lib.names, codes, t)[0]))
 
     def rates(videos, thr, e):
-        sel = [(q, t) for q, t in tops if q["video"] in videos]
-        ok = lambda t: t[1] >= thr and t[2] <= e  # noqa: E731
-        tp = [ok(t) and t[0] == q["video"] for q, t in sel if q["copy"]]
-        fp = [ok(t) and t[0] == q["video"] for q, t in sel if not q["copy"]]
+        """Shares of copies / hard negatives of ``videos`` reported as their video under the region cascade
+        (whole frames; every rectangle when the whole-frame best is not reported)."""
+        sel = [(q, w if ok(w, thr, e) else a) for q, w, a in tops if q["video"] in videos]
+        tp = [ok(t, thr, e) and t[0] == q["video"] for q, t in sel if q["copy"]]
+        fp = [ok(t, thr, e) and t[0] == q["video"] for q, t in sel if not q["copy"]]
         return float(np.mean(tp)), float(np.mean(fp)), len(tp), len(fp)
 
     grid = [(rates(CAL_CHOOSE, a, b), a, b) for a in CAL_THRESHOLDS for b in CAL_EVALUES]
@@ -230,58 +242,84 @@ def calibration(net, paths: list[Path], fps: float, tmp: Path, seed: int, n: int
 
 
 def speed(net, info, library_dir: Path, tmp: Path, fps: float, threads: int) -> None:
-    """video-index (faces off) vs decoding alone, the same library, this run."""
+    """video-index (faces off) vs decoding alone, the same library, this run; and where the time goes
+    (decode, resize, trunk + bit layer on the decoded frames, each alone)."""
     from apps.video_search.library import IndexConfig, find_videos, index_library
     from apps.video_search.stream import stride_for
     from vidml.video import FrameReader
 
     t = time.perf_counter()
-    n_dec = 0
+    n_dec, kept = 0, []
     for p in find_videos(library_dir):   # the bound: every frame is decoded (forward), 1 in `stride` is kept
         r = FrameReader(p)
-        n_dec += sum(len(i) for i, _ in r.batches(stride=stride_for(r.fps, fps), batch_size=64))
-    dec = n_dec / (time.perf_counter() - t)
+        for i, b in r.batches(stride=stride_for(r.fps, fps), batch_size=64):
+            n_dec += len(i)
+            kept.append(b[:: max(1, len(b) // 8)])   # a few frames per batch for the resize / trunk timings
+    dec_s = time.perf_counter() - t
+    t = time.perf_counter()
+    small = [net.prepare(b) for b in kept]
+    resize = (time.perf_counter() - t) / sum(len(b) for b in kept)
+    small = np.concatenate(small)
+    t = time.perf_counter()
+    net.codes(small)
+    trunk = (time.perf_counter() - t) / len(small)
     rep = index_library(IndexConfig(library_dir, tmp / "speed.vidx", fps=fps, faces=False, quiet=True),
                         hasher=net, hasher_info=info)
-    idx = rep.sampled_frames / rep.seconds
-    print(f"\nspeed ({threads} torch threads, 2 shared cores, other engineers' jobs running): decoding alone "
-          f"{dec:.1f} sampled frames/s; video-index --no-faces {idx:.1f} frames/s = {idx / dec:.2f} x decoding")
+    dec, idx = n_dec / dec_s, rep.sampled_frames / rep.seconds
+    print(f"\nspeed ({threads} torch threads, 2 shared cores, load {os.getloadavg()[0]:.1f} at the end): decoding "
+          f"alone {dec:.1f} sampled frames/s ({1000 / dec:.1f} ms each, every frame decoded); resize alone "
+          f"{resize * 1000:.1f} ms; trunk + bit layer alone {trunk * 1000:.1f} ms per frame ({net.size} px); "
+          f"video-index --no-faces {idx:.1f} frames/s = {idx / dec:.2f} x decoding")
+
+
+def _timed_search(searcher, flat: np.ndarray, q: int, qtimes, vid, tms, radius: int, fps: float):
+    """(best of 3 ms, {(query code, row) within radius}) of one query's search + alignment."""
+    from apps.video_search.alignment import align
+
+    best = float("inf")
+    for _ in range(3):
+        t = time.perf_counter()
+        d, rows = searcher.search(flat, 64)
+        align(qtimes, d.reshape(q, -1), rows.reshape(q, -1), vid, tms, radius, 1.0 / fps)
+        best = min(best, time.perf_counter() - t)
+    return best * 1000, {(i, int(rows[i, j])) for i, j in zip(*np.nonzero(d <= radius))}
+
+
+LATENCY_NPROBES = (None, 16)   # None: the backend's default (a quarter of the lists)
 
 
 def latency(index_codes: np.ndarray, video_of, times, query_codes: np.ndarray, qtimes, fps: float, seed: int,
             radius: int) -> None:
-    """One query's search + alignment at 10^4..10^6 codes (the library + random codes), best of 3."""
-    from apps.video_search.alignment import align
-    from vidml.index.search import HammingSearcher
+    """One query's search + alignment at 10^4..10^6 codes (the library + random codes), best of 3: whole
+    frames only (the cascade's first pass, all a found copy costs) and every rectangle (its second pass)."""
+    from vidml.index.search import FaissBinary, FaissBinaryIVF
 
     rng = np.random.default_rng(seed)
     q, r, nb = query_codes.shape
-    flat = query_codes.reshape(-1, nb)
     radius = int(radius)
-    print(f"\nquery latency: search + alignment of one query ({q} frames x {r} regions = {q * r} codes), best of 3\n")
-    print("| codes | numpy ms | faiss flat ms | faiss IVF ms | IVF recall (d <= radius) | IVF build s |\n|---:|---:|---:|---:|---:|---:|")
+    sets = {"whole frame": query_codes[:, :1].reshape(-1, nb), f"{r} regions": query_codes.reshape(-1, nb)}
+    print(f"\nquery latency: search + alignment of one query ({q} frames; whole frame = {q} codes, regions = "
+          f"{q * r} codes), best of 3; IVF recall = share of the exact (code, row) pairs within the radius found\n")
+    print("| codes | query codes | faiss flat ms | " + " | ".join(f"IVF nprobe {p or 'default'} ms (recall)"
+                                                             for p in LATENCY_NPROBES) + " | IVF build s |")
+    print("|---:|---|---:|" + "---:|" * len(LATENCY_NPROBES) + "---:|")
     for n in (10_000, 100_000, 1_000_000):
         extra = n - len(index_codes)
         db = np.concatenate([index_codes, rng.integers(0, 256, (extra, nb), dtype=np.uint8)])
         vid = np.concatenate([video_of, np.full(extra, video_of.max() + 1, np.int32)])
         tms = np.concatenate([times, rng.uniform(0, 3600, extra)]).astype(np.float32)
-        row, found, build = [], {}, 0.0
-        for backend in ("numpy", "faiss", "ivf"):
-            if backend == "numpy" and n > 100_000:
-                row.append(float("nan")); continue
-            t = time.perf_counter()
-            s = HammingSearcher(db, backend)
-            build = time.perf_counter() - t
-            best = float("inf")
-            for _ in range(3):
-                t = time.perf_counter()
-                d, rows = s.search(flat, 64)
-                align(qtimes, d.reshape(q, -1), rows.reshape(q, -1), vid, tms, radius, 1.0 / fps)
-                best = min(best, time.perf_counter() - t)
-            row.append(best * 1000)
-            found[backend] = {(i, int(j)) for i, j in zip(*np.nonzero(d <= radius)) for j in [rows[i, j]]}
-        rec = len(found["faiss"] & found["ivf"]) / max(len(found["faiss"]), 1)
-        print(f"| {n:,} | {row[0]:.1f} | {row[1]:.1f} | {row[2]:.1f} | {rec:.3f} | {build:.1f} |")
+        flat = FaissBinary(db)
+        t = time.perf_counter()
+        ivf = FaissBinaryIVF(db)
+        build, default = time.perf_counter() - t, ivf.index.nprobe
+        for label, codes in sets.items():
+            ms, exact = _timed_search(flat, codes, q, qtimes, vid, tms, radius, fps)
+            cells = []
+            for nprobe in LATENCY_NPROBES:
+                ivf.index.nprobe = min(nprobe or default, ivf.index.nlist)
+                ims, found = _timed_search(ivf, codes, q, qtimes, vid, tms, radius, fps)
+                cells.append(f"{ims:.1f} ({len(found & exact) / max(len(exact), 1):.2f})")
+            print(f"| {n:,} | {label} | {ms:.1f} | " + " | ".join(cells) + f" | {build:.1f} |")
 
 
 def latency_of_longest(net, lib, qfeats: list, fps: float, seed: int) -> None:

@@ -142,25 +142,35 @@ def code_index(lib: Library, codes: np.ndarray, tmp: Path, fps: float, radius: i
     return index
 
 
-def rank_codes(index, names: list[str], codes: np.ndarray, times: np.ndarray) -> list[tuple[str, float, float]]:
-    """[(video name, score, e-value)] best first, every library video listed (codes (Q, R, nb))."""
+def rank_codes(index, names: list[str], codes: np.ndarray, times: np.ndarray,
+               cascade: tuple[float, float] | None = None) -> list[tuple[str, float, float]]:
+    """[(video name, score, e-value)] best first, every library video listed (codes (Q, R, nb)).
+    ``cascade`` = (threshold, max e-value): the region cascade of video-search (whole frames first, the
+    other rectangles only when nothing is reported), else every rectangle at once."""
+    from apps.video_search.clip_search import cascade as run_cascade
     from apps.video_search.clip_search import match_codes, query_null
 
-    matches = match_codes(index, codes, times)
-    null = query_null(index, codes, times) if matches else None
+    if cascade is not None and codes.shape[1] > 1:
+        matches, null = run_cascade(index, codes[:, :1], times, lambda: codes[:, 1:], *cascade)
+    else:
+        matches = match_codes(index, codes, times)
+        null = query_null(index, codes, times) if matches else None
     out = [(Path(index.videos[m.video]["path"]).name, m.score, null.evalue(m.video, m.support)) for m in matches]
     seen = {n for n, *_ in out}
     return out + [(n, 0.0, float("inf")) for n in names if n not in seen]
 
 
 def rank_floats(lib: Library, feats: np.ndarray, times: np.ndarray, fps: float, k: int = 64):
-    """The same alignment on the float features (whole frame): distance = 64 * angle / pi, radius 16."""
+    """The same alignment on the float features (Q, R, D) of R rectangles per frame (R = 1: whole frames):
+    distance = 64 * angle / pi, radius 16, a frame's neighbours over its rectangles as for the codes."""
     from apps.video_search.alignment import align
 
-    cos = np.clip(feats @ lib.feats.T, -1.0, 1.0)
+    q, r, d = feats.shape
+    cos = np.clip(feats.reshape(-1, d) @ lib.feats.T, -1.0, 1.0)
     rows = np.argsort(-cos, axis=1)[:, :k]
     dist = FLOAT_BITS * np.arccos(np.take_along_axis(cos, rows, 1)) / np.pi
-    matches = align(times, dist, rows, lib.video_of, lib.times.astype(np.float32), FLOAT_BITS // 4, 1.0 / fps)
+    matches = align(times, dist.reshape(q, -1), rows.reshape(q, -1), lib.video_of, lib.times.astype(np.float32),
+                    FLOAT_BITS // 4, 1.0 / fps)
     out = [(lib.names[m.video], m.score, 0.0) for m in matches]
     seen = {n for n, *_ in out}
     return out + [(n, 0.0, float("inf")) for n in lib.names if n not in seen]

@@ -103,3 +103,63 @@ def test_train_hash_fits_a_head_on_the_frozen_trunk_and_saves_only_it(tmp_path, 
     np.testing.assert_array_equal(codes, res.net.codes(np.stack([f, copy, np.ascontiguousarray(f[::-1, ::-1])])))
     d = hamming(codes[:1], codes)[0]
     assert d[1] < d[2]                               # a JPEG copy is nearer than the frame turned upside down
+
+
+def test_tapped_features_pool_each_block_and_survive_a_head_only_checkpoint(tmp_path, one_torch_thread):
+    import torch
+    import torch.nn.functional as F
+
+    from vidml.backbones.hashing import HashingNet, load_hashing_net
+    from vidml.backbones.weights import save_checkpoint
+
+    frames = np.stack([_frame(), _frame()[::-1].copy()])
+    net = HashingNet(bits=64, trunk="mnv2@16+avgmax", size=64, taps=(13, 16)).eval()
+    assert net.bit_layer.in_features == 2 * (96 + 160)
+    x = torch.from_numpy(net.prepare(frames)).permute(0, 3, 1, 2).float() / 255
+    m13 = net.trunk.blocks[:14]((x - net.trunk.mean) / net.trunk.std)
+    m16 = net.trunk.blocks[14:](m13)
+    parts = [F.normalize(p(m, 1).flatten(1), dim=1) for m in (m13, m16)
+             for p in (F.adaptive_avg_pool2d, F.adaptive_max_pool2d)]
+    np.testing.assert_allclose(net.embed(frames), (torch.cat(parts, 1) / 2).numpy(), atol=1e-5)
+    path = save_checkpoint(tmp_path / "h.pt", "hashing", dict(net.config, head_only=True), net.saved_module(), {})
+    again, _ = load_hashing_net(path)
+    assert again.taps == (13, 16)
+    np.testing.assert_array_equal(net.codes(frames), again.codes(frames))
+    with pytest.raises(ValueError):
+        HashingNet(bits=64, trunk="mnv2@13+avgmax", taps=(13, 16))   # the last tap must be the trunk's cut
+
+
+def _cascade_index(tmp_path):
+    from vidml.index import Index
+
+    rng = np.random.default_rng(0)
+    index = Index(tmp_path / "c.vidx")
+    index.manifest.update(fps=2.0, hasher={"radius": 20})
+    videos = [rng.integers(0, 256, (300, 8), dtype=np.uint8) for _ in range(3)]
+    for i, codes in enumerate(videos):
+        index.add({"path": str(tmp_path / f"v{i}.mp4")}, codes, (np.arange(300) / 2.0).astype(np.float32))
+    return index, videos
+
+
+def test_region_cascade_searches_rectangles_only_when_the_whole_frames_find_nothing(tmp_path):
+    from apps.video_search.clip_search import cascade
+
+    index, videos = _cascade_index(tmp_path)
+    times = np.arange(12) / 4.0                                        # 3 s at 4 samples/s
+    calls = []
+
+    def regions_of(v):
+        def more():
+            calls.append(v)
+            return np.repeat(videos[v][np.arange(12) // 2 + 40][:, None], 7, 1)   # every rectangle = video v
+        return more
+
+    whole = videos[1][np.arange(12) // 2 + 100][:, None]               # frames 100.. of video 1, whole
+    matches, null = cascade(index, whole, times, regions_of(2))
+    assert calls == [] and matches[0].video == 1 and abs(matches[0].offset - 50.0) <= 0.5
+    unrelated = np.random.default_rng(9).integers(0, 256, (12, 1, 8), dtype=np.uint8)
+    matches, null = cascade(index, unrelated, times, regions_of(2))
+    assert calls == [2] and matches[0].video == 2 and abs(matches[0].offset - 20.0) <= 0.5
+    assert null.evalue(matches[0].video, matches[0].support) <= 0.01
+    matches, _ = cascade(index, unrelated, times, None)                 # regions off: whole frames only
+    assert not matches or matches[0].score < 0.4

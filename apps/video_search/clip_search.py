@@ -4,11 +4,14 @@
     from apps.video_search.clip_search import search_clip
     hits = search_clip(Index("lib.vidx"), "clip.mp4")      # list of dicts, best first, score >= threshold
 
-Steps: decode + hash the clip at ``fps`` samples/s (the same stream as indexing), each frame also on the
-inner rectangles of :mod:`apps.video_search.regions` (``regions=True``: composites) -> Hamming top-k
+Steps: decode + hash the clip at ``fps`` samples/s (the same stream as indexing) -> Hamming top-k
 library frames per query code (numpy, faiss or IVF, :meth:`vidml.index.Index.search`) -> temporal voting on
 (video, offset) (:func:`apps.video_search.alignment.align`) -> videos ranked by score -> only the
-significant ones.
+significant ones. Region cascade (``regions=True``, composites): when that whole-frame pass reports
+nothing (no match with score >= ``threshold`` and e-value <= ``max_evalue``), each frame is also hashed
+on the inner rectangles of :mod:`apps.video_search.regions` and the search runs again on every
+rectangle's code. A clear copy thus costs one whole-frame search; only a query that is not found
+whole pays the ``len(REGIONS)`` times dearer hashing and search.
 
 Defaults: ``radius`` = the match radius of the hashing model, stored in the index's manifest (chosen on
 validation frames when the model was trained, :func:`apps.video_search.train.choose_radius`; bits / 4 for
@@ -77,9 +80,29 @@ def match_codes(index: Index, codes: np.ndarray, times: np.ndarray, k: int = 64,
     return align(np.asarray(times, np.float64), dist, rows, index.video_of, index.times, radius, bin_s)
 
 
-def hash_query(clip: str | Path, hasher, fps: float, regions: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """(codes (Q, R, nb), times (Q,)) of the query clip's sampled frames, R = len(REGIONS) or 1."""
-    rects = REGIONS if regions else WHOLE
+def reported(matches: list[ClipMatch], null, threshold: float, max_evalue: float) -> bool:
+    """True when the best of ``matches`` would be reported: score >= threshold and e-value <= max_evalue."""
+    return bool(matches) and matches[0].score >= threshold and null.evalue(matches[0].video, matches[0].support) <= max_evalue
+
+
+def cascade(index: Index, whole: np.ndarray, times: np.ndarray, more_regions, threshold: float = DEFAULT_THRESHOLD,
+            max_evalue: float = null_model.DEFAULT_EVALUE, **search) -> tuple[list[ClipMatch], object]:
+    """(matches, null model) of the region cascade (module doc): ``whole`` codes (Q, 1, nb) first; when
+    their best match is not :func:`reported` and ``more_regions`` is given, ``more_regions()`` -> codes
+    (Q, R - 1, nb) of the other rectangles, and every rectangle is searched. ``search``: k, radius, backend."""
+    codes = whole
+    while True:
+        matches = match_codes(index, codes, times, **search)
+        null = query_null(index, codes, times, search.get("radius")) if matches else None
+        if more_regions is None or reported(matches, null, threshold, max_evalue):
+            return matches, null
+        codes, more_regions = np.concatenate([whole, more_regions()], 1), None
+
+
+def hash_query(clip: str | Path, hasher, fps: float, regions: bool | tuple = True) -> tuple[np.ndarray, np.ndarray]:
+    """(codes (Q, R, nb), times (Q,)) of the query clip's sampled frames, R = len(REGIONS) or 1 (or the
+    rectangles given as ``regions``)."""
+    rects = tuple(regions) if isinstance(regions, tuple) else REGIONS if regions else WHOLE
     hv = hash_video(clip, RegionHasher(hasher, rects), fps=fps)
     return hv.codes.reshape(len(hv.times), len(rects), -1), hv.times
 
@@ -98,9 +121,9 @@ def search_clip(index: Index, clip: str | Path, hasher=None, fps: float | None =
         hasher, info = load_hasher(None)
         check_same_hasher(index, info)
     fps = fps or 2.0 * float(index.manifest.get("fps") or 2.0)
-    codes, times = hash_query(clip, hasher, fps, regions)
-    matches = match_codes(index, codes, times, k=k, radius=radius, backend=backend)
-    null = query_null(index, codes, times, radius) if matches else None
+    codes, times = hash_query(clip, hasher, fps, regions=False)
+    matches, null = cascade(index, codes, times, (lambda: hash_query(clip, hasher, fps, REGIONS[1:])[0])
+                            if regions else None, threshold, max_evalue, k=k, radius=radius, backend=backend)
     out = []
     for m in matches[:top]:
         if m.score < threshold:

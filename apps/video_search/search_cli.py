@@ -34,7 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", choices=BACKENDS, default="auto",
                         help="Hamming search: numpy / faiss exact, ivf approximate (faster at 10^6 codes), auto")
     parser.add_argument("--no-regions", action="store_true",
-                        help="hash whole query frames only (faster; misses copies shown inside other frames)")
+                        help="whole query frames only (by default, when they find nothing, the frames' inner "
+                             "rectangles are searched too: copies shown inside other frames)")
     parser.add_argument("--report", default=None, help="also write an HTML page: query and matched frames side by side")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
 

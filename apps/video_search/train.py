@@ -41,6 +41,7 @@ class TrainConfig:
     bits: int = 256
     trunk: str = "mnv2@13+avgmax"
     size: int = 112
+    taps: tuple[int, ...] | None = None   # blocks pooled into the feature (the last = the trunk's cut)
     method: str = "lw"
     families: tuple[str, ...] = TRAIN_FAMILIES
     views: int = 2
@@ -242,7 +243,7 @@ def train_hash(cfg: TrainConfig) -> TrainResult:
     clips = load_clips(resolve(cfg.data), cfg.per_source, cfg.crops, np.random.default_rng(cfg.seed))
     if not clips:
         raise BadInput("no training frames found in --data; pass videos, frame folders or images")
-    net = HashingNet(bits=cfg.bits, trunk=cfg.trunk, size=cfg.size)
+    net = HashingNet(bits=cfg.bits, trunk=cfg.trunk, size=cfg.size, taps=cfg.taps)
     if not net.frozen_trunk:
         raise BadInput(f"--trunk {cfg.trunk}: train hash fits a head on the pretrained trunk; use mnv2@CUT+avgmax")
     cache = build_cache(net, clips, cfg.views, cfg.seed)
