@@ -356,7 +356,8 @@ def scale_rows(n_videos: int, chosen: tuple, seed: int, tmp: Path, bits: int) ->
     index, planted, neutral = synthetic_index(n_videos, np.random.default_rng(seed), tmp, bits)
     rows = []
     for backend, regions, nprobe in (("numpy", "whole", None), ("faiss", "whole", None), ("ivf", "whole", None),
-                                     ("faiss", "halves", None), ("ivf", "halves", None), ("ivf", "halves", 8)):
+                                     ("faiss", "halves", None), ("faiss", "all", None), ("ivf", "all", None),
+                                     ("ivf", "halves", 8), ("ivf", "all", 8)):
         cfg = DedupeConfig(None, threshold=chosen[0], min_contrast=chosen[1], min_span=chosen[2], backend=backend,
                            nprobe=nprobe)
         r = len(REGION_SETS[regions])
@@ -430,7 +431,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--weights", default=None, help="HashingNet checkpoint (default: the shipped one)")
-    ap.add_argument("--regions", default="halves", help="region set of the query side (whole, halves, all)")
+    ap.add_argument("--regions", default="all", help="region set of the query side (whole, halves, all)")
     ap.add_argument("--scale", type=int, default=1000, help="synthetic videos for the timing (0: skip)")
     ap.add_argument("--contrast-table", action="store_true", help="print every pair's score and contrast")
     ap.add_argument("--speeds", default="1", help="playback speeds the voting tries, comma-separated")

@@ -8,8 +8,9 @@ Steps (each video of the library is a query against the index, exactly as ``vide
 
 1. index the folder (:func:`apps.video_search.library.index_library`; unchanged videos are reused);
 2. the query codes of each video v: its frames hashed on the rectangles of a region set (``regions``,
-   :mod:`apps.video_search.dedupe_codes`: the whole frame and the two side-by-side layouts of each half by
-   default; cached beside the index), so that v shown inside other content still meets its source;
+   :mod:`apps.video_search.dedupe_codes`: by default the whole frame, the two side-by-side layouts of each
+   half, the centre and four corner windows; cached beside the index), so that v shown inside other
+   content, or cropped, still meets its source;
 3. for each frame of v: every row of the index within ``radius`` bits of any of its codes (a range search
    with the index's backend: numpy / faiss / IVF, :meth:`vidml.index.Index.range_search`; or an IVF probing
    ``nprobe`` lists), v's own rows dropped (so that v's own frames, e.g. of a static shot, cannot crowd out
@@ -51,16 +52,17 @@ from apps.video_search.clip_search import library_sample, match_radius
 from apps.video_search.dedupe_codes import RegionCodes
 from apps.video_search.dedupe_verify import offset_contrast
 
-# chosen together by benchmarks/bench_dedupe.py on its TUNE split (PETS09, megamind, demo, hamilton groups; the
-# contrast, then the middle of the thresholds, with the best pair F1) with the shipped hash256 and the
-# "halves" regions (as good as "all" on TUNE at half the cost; "whole" misses every side-by-side copy)
-DEFAULT_THRESHOLD = 0.30
+# chosen together by benchmarks/bench_dedupe.py on its TUNE split (PETS09, megamind, demo, hamilton groups; span,
+# contrast, then the middle of the thresholds with the best pair F1) with the shipped hash256 and the "all"
+# regions (TUNE pair F1 .89, "halves" .87 at half the hashing, "whole" .80: it misses every side-by-side copy);
+# the e-value and the offset contrast do the work, the score threshold only drops the faintest placements
+DEFAULT_THRESHOLD = 0.08
 DEFAULT_MIN_CONTRAST = 0.0   # bits (apps.video_search.dedupe_verify), chosen with the threshold on TUNE
 DEFAULT_MIN_SPAN = 0.0      # seconds
 # playback speeds voted on: (0.8, 1, 1.25) found one TUNE pair more (55 vs 54 of 67, 3 false either way) but on
 # slowly drifting content a wrong speed can outvote the right one and misplace the spans; 0.5-2 in 7 steps lost
 DEFAULT_SPEEDS = (1.0,)
-DEFAULT_REGIONS = "halves"
+DEFAULT_REGIONS = "all"
 CHUNK = 256                # query frames per search call
 
 
