@@ -3,8 +3,9 @@
 Sequences (../shared/data/mot): PETS09-S2L1-dev, TUD-Campus, MOT17-mini (MOT17-02 and -04, cut to the
 frames whose images it ships). Trackers:
 
-* ``vidml (default)``  -- ``vidml reid-mot``: the shipped ReID net on the pretrained trunk (reid_mnv2) with
-                          the appearance gate stored in its checkpoint
+* ``vidml (default)``  -- ``vidml reid-mot``: the shipped ReID model reid_mnv2 (LOMO features + the net
+                          fine-tuned on the pretrained trunk, under an XQDA metric: apps/reid_mot/fusion.py)
+                          with the appearance gate stored in its checkpoint
 * ``vidml old net``    -- the same tracker with the from-scratch net it replaced (reid_small16)
 * ``vidml hist``       -- ``--appearance hist`` (HSV histogram, nothing learned)
 * ``vidml off``        -- ``--appearance off`` (Kalman + IoU + Hungarian)

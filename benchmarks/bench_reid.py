@@ -5,13 +5,15 @@ Split (apps/reid_mot/reid_sets.py, fixed before any run): of VIPeR-train's 316 i
 are camera A, the gallery camera B (CMC R1/5/10/20 and mAP in percent, apps/reid_mot/reid_eval.py).
 
 Rows: raw pixels, the HSV histogram of ``--appearance hist`` and the untrained shared trunk (128x64 crops),
-and nets fine-tuned on the trunk (``vidml train reid`` = apps.reid_mot.train.train_reid; mnv2@13+parts,
+LOMO features (apps/reid_mot/lomo.py, 128x48) under an XQDA metric fitted on the train identities, and nets fine-tuned on the trunk (``vidml train reid`` = apps.reid_mot.train.train_reid; mnv2@13+parts,
 blocks 11-13 + head trained, 64x32 crops, dim 128) with one loss each: triplet (hard miner) alone, triplet +
-DAML, triplet + SFT, ArcFace alone, triplet + normalized-softmax ID term; and the shipped
-vidml/weights/reid_mnv2.pt (evaluated, not retrained; its card has the exact command). Every net trains on
+DAML, triplet + SFT, ArcFace alone, triplet + normalized-softmax ID term, triplet + DAML fused with LOMO
+(``--fusion lomo``: XQDA over [LOMO; net], fitted on the same inputs); and the shipped
+vidml/weights/reid_mnv2.pt (evaluated, not retrained; its card has the exact command: the fused recipe
+refitted on train + val identities, so it has no val figures). Every other net trains on
 the same data (VIPeR's train identities + MOT17-mini gt crops) for ``--steps`` steps with the same seed.
 
-    .venv/bin/python benchmarks/bench_reid.py [--steps 400] [--rows pixels hist trunk triplet daml sft arcface default normsoftmax]
+    .venv/bin/python benchmarks/bench_reid.py [--steps 400] [--rows pixels hist trunk lomo triplet daml sft arcface fused default normsoftmax]
 
 Rows can be run in separate processes (``--rows``) and their tables concatenated: every row is
 independent and seeded.
@@ -33,7 +35,22 @@ NETS = {"triplet": dict(id_loss="none"), "daml": dict(id_loss="none", daml=True)
 LABELS = {"pixels": "raw pixels (128x64 RGB)", "hist": "HSV histogram (--appearance hist)",
           "trunk": "untrained trunk (mnv2@13+parts, ImageNet)", "triplet": "fine-tuned: triplet (hard miner)",
           "daml": "fine-tuned: triplet + DAML", "sft": "fine-tuned: triplet + SFT", "arcface": "fine-tuned: ArcFace",
-          "default": "shipped reid_mnv2 (triplet + DAML)", "normsoftmax": "fine-tuned: triplet + normsoftmax ID term"}
+          "default": "shipped reid_mnv2 (LOMO + triplet+DAML net, XQDA; train+val ids)",
+          "normsoftmax": "fine-tuned: triplet + normsoftmax ID term",
+          "lomo": "LOMO + XQDA (VIPeR train ids, 128x48)", "fused": "fine-tuned triplet + DAML, fused with LOMO (XQDA)"}
+NETS["fused"] = dict(id_loss="none", daml=True, fusion="lomo")
+
+
+def lomo_row() -> dict:
+    """LOMO features under XQDA fitted on VIPeR's train identities alone (the classic LOMO+XQDA recipe)."""
+    from apps.reid_mot.lomo import lomo_features
+    from apps.reid_mot.reid_eval import camera_reid_metrics
+    from apps.reid_mot.reid_sets import load_camera_crops
+    from apps.reid_mot.xqda import fit_xqda
+
+    train, test = (load_camera_crops(VIPER, (128, 48), split) for split in ("train", "test"))
+    model = fit_xqda(lomo_features(train.crops), train.labels, train.cams)
+    return {"model": LABELS["lomo"], **camera_reid_metrics(model.project(lomo_features(test.crops)), test.labels, test.cams)}
 
 
 def row(name: str, steps: int, tmp: Path, seed: int) -> dict:
@@ -44,10 +61,13 @@ def row(name: str, steps: int, tmp: Path, seed: int) -> dict:
         from vidml.backbones.weights import load_checkpoint, shipped
 
         card = load_checkpoint(shipped("reid_mnv2"), kind="reid")["card"]
-        val = next(v for k, v in card["metrics"].items() if k.startswith("VIPeR-train val"))
+        # no val figures when it was refitted on train + val (--viper-split dev: its card says so)
+        val = next((v for k, v in card["metrics"].items() if k.startswith("VIPeR-train val")), {})
         test = evaluate_reid(EvalReIDConfig(str(VIPER), split="test")).metrics
-        return {"model": LABELS[name], **test, "val R1": val["R1"], "val mAP": val["mAP"],
+        return {"model": LABELS[name], **test, "val R1": val.get("R1", "-"), "val mAP": val.get("mAP", "-"),
                 "train min": card["metrics"]["train_minutes"]}
+    if name == "lomo":
+        return lomo_row()
     if name in ("pixels", "hist", "trunk"):
         res = evaluate_reid(EvalReIDConfig(str(VIPER), features=name, split="test", trunk="mnv2@13+parts"))
         return {"model": LABELS[name], **res.metrics}

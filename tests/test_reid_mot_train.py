@@ -157,9 +157,10 @@ def test_train_reid_function_saves_only_what_it_trained(tmp_path, one_torch_thre
 
 @needs_data
 def test_shipped_reid_separates_real_people_it_never_saw(one_torch_thread):
-    """The shipped net (trunk + fine-tuned blocks) on VIPeR's val identities (not trained on; camera A vs
-    B): a person's two crops are more similar than two people's crops far more often than chance (0.5),
-    and more often than with the HSV histogram the tracker falls back to (measured: 0.87 vs 0.73)."""
+    """The shipped model (LOMO + the fine-tuned net under XQDA, fitted on VIPeR's train + val identities) on
+    its 100 held-out test identities (camera A vs B): a person's two crops are more similar than two people's
+    crops far more often than chance (0.5), and more often than with the HSV histogram the tracker falls back
+    to (measured: 0.94 vs 0.75)."""
     from scipy.stats import rankdata
 
     from apps.reid_mot.appearance import ReIDEncoder, histogram_features
@@ -167,7 +168,7 @@ def test_shipped_reid_separates_real_people_it_never_saw(one_torch_thread):
     from vidml.backbones.weights import shipped
 
     enc = ReIDEncoder.load(shipped("reid_mnv2"))
-    cam = load_camera_crops(DATA / "reid" / "VIPeR-train", enc.crop_hw, "val")
+    cam = load_camera_crops(DATA / "reid" / "VIPeR-train", enc.crop_hw, "test")
     a, b = cam.cams == "a", cam.cams == "b"
     same = cam.labels[a][:, None] == cam.labels[b][None, :]
 
@@ -177,5 +178,5 @@ def test_shipped_reid_separates_real_people_it_never_saw(one_torch_thread):
         n_pos, n_neg = same.sum(), (~same).sum()
         return float((ranks[:n_pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
-    ours, hist = auc(enc.net.embed(cam.crops)), auc(histogram_features(cam.crops))
-    assert ours > 0.8 and ours > hist + 0.05   # 40 positive pairs: chance is 0.50 +- 0.05
+    ours, hist = auc(enc.embed(cam.crops)), auc(histogram_features(cam.crops))
+    assert ours > 0.85 and ours > hist + 0.1   # 100 positive pairs: chance is 0.50 +- 0.03

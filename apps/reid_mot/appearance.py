@@ -2,6 +2,7 @@
 
 * :class:`ReIDEncoder` crops every detection of a frame, resizes the crops to ``(crop_h, crop_w)`` and runs
   the shared :class:`vidml.backbones.embed.EmbeddingNet` once on the batch -> unit vectors (N, D).
+  A ``--fusion lomo`` checkpoint loads as apps/reid_mot/fusion.FusedEncoder: LOMO + the net under XQDA.
 * :class:`HistogramEncoder` is a training-free fallback: an L2-normalised HSV colour histogram of the
   crop's upper and lower halves.
 * :func:`gallery_cost` is deep_sort's nearest-neighbour metric: for track i with gallery G_i (its last
@@ -43,16 +44,25 @@ class ReIDEncoder:
         self.max_cos_dist = max_cos_dist  # the appearance gate calibrated for this net (None: tracker default)
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "ReIDEncoder":
+    def load(cls, path: str | os.PathLike):
         """Load weights written by ``vidml train reid`` (a ``reid`` checkpoint with its model card); a
-        fine-tuned pretrained trunk gets its frozen base from the package (apps.reid_mot.reid_net)."""
+        fine-tuned pretrained trunk gets its frozen base from the package (apps.reid_mot.reid_net). A fused
+        checkpoint (``--fusion lomo``) loads as a :class:`apps.reid_mot.fusion.FusedEncoder` (same interface)."""
         from apps.reid_mot.reid_net import load_reid_net
         from vidml.backbones.weights import load_checkpoint
 
         ckpt = load_checkpoint(path, kind="reid")
         cfg = ckpt["config"]
+        if cfg.get("fusion") == "lomo":  # LOMO + this net under XQDA (apps/reid_mot/fusion.py)
+            from apps.reid_mot.fusion import load_fused
+
+            return load_fused(cfg, ckpt["state_dict"], path)
         net = load_reid_net(cfg, ckpt["state_dict"], path)
         return cls(net, tuple(cfg.get("crop_hw", (64, 32))), cfg.get("max_cos_dist"))
+
+    def embed(self, crops: np.ndarray) -> np.ndarray:
+        """(N, D) unit embeddings of uint8 RGB crops already at ``crop_hw``."""
+        return self.net.embed(crops)
 
     def __call__(self, frame: np.ndarray, boxes_xywh: np.ndarray) -> np.ndarray:
         if len(boxes_xywh) == 0:

@@ -46,7 +46,7 @@ def feature_function(cfg: EvalReIDConfig):
 
     if cfg.features == "net":
         enc = ReIDEncoder.load(cfg.weights or shipped(DEFAULT_WEIGHTS))
-        return enc.net.embed, enc.crop_hw
+        return enc.embed, enc.crop_hw
     if cfg.features == "hist":
         return histogram_features, cfg.crop_hw
     if cfg.features == "pixels":

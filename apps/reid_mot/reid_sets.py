@@ -8,7 +8,8 @@ Crops are read as RGB and resized to ``(h, w)`` (bilinear).
 by a fixed permutation (``numpy.random.default_rng(SPLIT_SEED).permutation``, as VIPeR's protocol draws
 random halves); the first ``1 - val - test`` of it train, the next ``val`` validate (model choices are made
 there), the last ``test`` are held out (reported, never trained or tuned on): 176 / 40 / 100 of
-VIPeR-train's 316. Not the natural order: VIPeR numbers its people by viewpoint pair, so its last 100
+VIPeR-train's 316. ``dev`` = train + val (216): a final model may be refitted there once its recipe was
+chosen on val; it is then reported on test only. Not the natural order: VIPeR numbers its people by viewpoint pair, so its last 100
 folders are mostly front-vs-back (0/180 degree) pairs and its first ones side views -- a split by
 number puts a different task in each part.
 """
@@ -23,7 +24,7 @@ import numpy as np
 from vidml.datasets import list_identities
 from vidml.errors import BadInput
 
-SPLITS = ("train", "val", "test", "all")
+SPLITS = ("train", "val", "test", "dev", "all")
 VAL_FRACTION, TEST_FRACTION = 0.127, 0.317   # 40 and 100 of VIPeR-train's 316 identities
 SPLIT_SEED = 0
 
@@ -54,7 +55,8 @@ def split_identities(n: int, split: str) -> np.ndarray:
         raise BadInput(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
     n_test, n_val = int(round(n * TEST_FRACTION)), int(round(n * VAL_FRACTION))
     n_train = n - n_test - n_val
-    bounds = {"train": (0, n_train), "val": (n_train, n_train + n_val), "test": (n_train + n_val, n), "all": (0, n)}
+    bounds = {"train": (0, n_train), "val": (n_train, n_train + n_val), "test": (n_train + n_val, n),
+              "dev": (0, n_train + n_val), "all": (0, n)}
     a, b = bounds[split]
     return np.sort(np.random.default_rng(SPLIT_SEED).permutation(n)[a:b])
 

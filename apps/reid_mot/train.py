@@ -7,7 +7,7 @@ certainly different people (so a batch drawn from one group has true negatives):
   group per frame (the tracklets alive in it);
 * ``gt_seq``-- labelled gt crops of a sequence's frames; one group per sequence;
 * ``viper`` -- an identity-per-folder camera set (VIPeR's layout), its ``train`` identities only
-  (reid_sets.split_identities); one group.
+  (reid_sets.split_identities; ``viper_split="dev"``: train + val, for a final refit); one group.
 
 Each step picks a source uniformly, a group of it uniformly, ``P`` labels of the group and ``K``
 augmented crops of each (augment.py), and minimises on the unit embeddings f
@@ -19,6 +19,11 @@ augmented crops of each (augment.py), and minimises on the unit embeddings f
 
 with Adam and cosine decay (vidml.train.fit); the fine-tuned trunk blocks get ``trunk_lr``, the
 projection, the ID weights and nothing else ``lr``. See reid_net.py for what is frozen and saved.
+
+``fusion = "lomo"``: after training, LOMO colour/texture features of the same inputs are concatenated with
+the net's embedding and a closed-form XQDA metric is fitted on them (fusion.py); the checkpoint is then the
+fused encoder (the net's trained tensors + the XQDA projection), and the card measures both the net alone
+(keys prefixed ``net alone,``) and the fused embedding, whose PETS09-style gate is the one stored.
 
 Measures (the card's metrics): CMC/mAP on ``val_viper``'s ``val`` identities, cross-frame R1 on held-out
 gt sequences, label-free tracklet verification on ``val_seq`` (whose equal-error distance becomes the
@@ -40,6 +45,7 @@ from vidml.invocation import card_command
 
 METRIC_LOSSES = ("triplet", "multi_similarity", "none")
 ID_LOSSES = ("normsoftmax", "cosface", "arcface", "none")
+FUSIONS = ("none", "lomo")
 
 
 @dataclass
@@ -48,6 +54,7 @@ class ReIDTrainConfig:
     seq: list[str] = field(default_factory=list)
     gt_seq: list[str] = field(default_factory=list)
     viper: list[str] = field(default_factory=list)
+    viper_split: str = "train"
     frames: tuple[int, int] | None = None
     max_len: int = 40
     trunk: str = "mnv2@13+parts"
@@ -71,6 +78,10 @@ class ReIDTrainConfig:
     val_gt_seq: list[str] = field(default_factory=list)
     val_seq: list[str] = field(default_factory=list)
     val_frames: tuple[int, int] | None = None
+    fusion: str = "none"
+    fusion_dims: int = 64
+    fusion_alpha: float = 1.0
+    fusion_crop_hw: tuple[int, int] = (128, 48)
     seed: int = 0
     quiet: bool = True
     command: str = ""
@@ -101,6 +112,14 @@ def check_config(cfg: ReIDTrainConfig) -> None:
         raise BadInput(f"--loss must be one of {METRIC_LOSSES}, --id-loss one of {ID_LOSSES}")
     if cfg.metric_loss == "none" and cfg.id_loss == "none":
         raise BadInput("--loss none needs an --id-loss")
+    if cfg.viper_split not in ("train", "dev"):
+        raise BadInput(f"--viper-split must be train or dev, not {cfg.viper_split!r}")
+    if cfg.viper_split == "dev" and cfg.val_viper:
+        raise BadInput("--viper-split dev trains on the val identities: drop --val-viper (report --split test)")
+    if cfg.fusion not in FUSIONS or cfg.fusion_dims < 1 or min(cfg.fusion_crop_hw) < 16:
+        raise BadInput(f"--fusion must be one of {FUSIONS}, --fusion-dims >= 1, --fusion-crop sides >= 16")
+    if cfg.fusion == "lomo" and not (cfg.viper or cfg.gt_seq or cfg.seq):
+        raise BadInput("--fusion lomo needs labelled inputs (--viper, --gt-seq or --seq) to fit its metric on")
     if cfg.steps < 1 or cfg.P < 2 or cfg.K < 1:
         raise BadInput(f"--steps {cfg.steps}, --P {cfg.P}, --K {cfg.K}: need steps >= 1, P >= 2, K >= 1")
     for s in cfg.seq:
@@ -129,7 +148,7 @@ def load_training_data(cfg: ReIDTrainConfig) -> _Data:
         crops.append(c), labels.append(l)
         offset = int(l.max()) + 1 if len(l) else offset
     for root in cfg.viper:
-        cam = load_camera_crops(root, cfg.crop_hw, "train")
+        cam = load_camera_crops(root, cfg.crop_hw, cfg.viper_split)
         vipers.append(sorted(set((cam.labels + offset).tolist())))
         crops.append(cam.crops), labels.append(cam.labels + offset)
         offset += len(cam.names)
@@ -190,22 +209,23 @@ def make_step(net, cfg: ReIDTrainConfig, num_classes: int):
     return step, [] if id_loss is None else list(id_loss.parameters())
 
 
-def measure(net, cfg: ReIDTrainConfig) -> dict:
-    """The validation figures of the module docstring (and the EER gate of ``val_seq``)."""
+def measure(embed, crop_hw: tuple[int, int], cfg: ReIDTrainConfig, prefix: str = "") -> dict:
+    """The validation figures of the module docstring (and the EER gate of ``val_seq``) of
+    ``embed(crops at crop_hw) -> (N, D)``; keys prefixed by ``prefix``."""
     from apps.reid_mot.reid_eval import camera_reid_metrics, gt_reid_metrics, tracklet_verification
     from apps.reid_mot.reid_sets import load_camera_crops
 
     metrics: dict = {}
     for root in cfg.val_viper:
-        cam = load_camera_crops(root, cfg.crop_hw, "val")
-        metrics[f"{Path(root).name} val identities ({len(cam.names)})"] = camera_reid_metrics(
-            net.embed(cam.crops), cam.labels, cam.cams)
+        cam = load_camera_crops(root, crop_hw, "val")
+        metrics[f"{prefix}{Path(root).name} val identities ({len(cam.names)})"] = camera_reid_metrics(
+            embed(cam.crops), cam.labels, cam.cams)
     for s in cfg.val_gt_seq:
-        metrics[f"held-out gt {Path(s).name}"] = gt_reid_metrics(net.embed, s, cfg.crop_hw)
+        metrics[f"{prefix}held-out gt {Path(s).name}"] = gt_reid_metrics(embed, s, crop_hw)
     for s in cfg.val_seq:
         span = f" frames {cfg.val_frames[0]}-{cfg.val_frames[1]}" if cfg.val_frames else ""
-        metrics[f"tracklet verification {Path(s).name}{span}"] = tracklet_verification(
-            net.embed, s, cfg.crop_hw, cfg.val_frames)
+        metrics[f"{prefix}tracklet verification {Path(s).name}{span}"] = tracklet_verification(
+            embed, s, crop_hw, cfg.val_frames)
     return metrics
 
 
@@ -230,13 +250,25 @@ def train_reid(cfg: ReIDTrainConfig) -> TrainResult:
                  desc="train reid", quiet=cfg.quiet)
     net.eval()
     metrics = {"final_loss_mean_last_20": round(float(np.mean(losses[-20:])), 4),
-               "train_minutes": round((time.time() - t0) / 60, 2), **measure(net, cfg)}
-    config = dict(net.config, crop_hw=list(cfg.crop_hw))
+               "train_minutes": round((time.time() - t0) / 60, 2)}
+    encoder = None
+    if cfg.fusion == "lomo":  # LOMO + this net under XQDA, fitted on the same inputs (fusion.py)
+        from apps.reid_mot.fusion import fuse_with_lomo
+
+        encoder = fuse_with_lomo(net, cfg)
+        metrics.update(measure(net.embed, cfg.crop_hw, cfg, prefix="net alone, "))
+    metrics.update(measure(encoder.embed, encoder.crop_hw, cfg) if encoder else measure(net.embed, cfg.crop_hw, cfg))
     gates = [v["EER threshold"] for k, v in metrics.items() if k.startswith("tracklet verification")]
-    if gates and np.isfinite(gates).all():  # the tracker's appearance gate for this embedding
-        config["max_cos_dist"] = round(float(np.mean(gates)), 4)
+    gate = round(float(np.mean(gates)), 4) if gates and np.isfinite(gates).all() else None  # the tracker's gate
+    if encoder:
+        encoder.max_cos_dist = gate
+        config, state = encoder.checkpoint(trained_state_dict(net))
+    else:
+        config, state = dict(net.config, crop_hw=list(cfg.crop_hw)), trained_state_dict(net)  # only what was trained
+        if gate is not None:
+            config["max_cos_dist"] = gate
     card = _card(cfg, data, metrics)
-    path = save_checkpoint(cfg.out, "reid", config, trained_state_dict(net), card)  # only what was trained
+    path = save_checkpoint(cfg.out, "reid", config, state, card)
     return TrainResult(path, config, metrics, card)
 
 
@@ -248,9 +280,16 @@ def _card(cfg: ReIDTrainConfig, data: _Data, metrics: dict) -> dict:
     frames = f"{cfg.frames[0]}-{cfg.frames[1]}" if cfg.frames else "all"
     return {"data": {"tracklets_from_detections_of": list(cfg.seq), "frames_of_tracklet_sequences": frames,
                      "tracklet_max_len": cfg.max_len, "gt_crops_of": list(cfg.gt_seq),
-                     "camera_sets_train_identities": list(cfg.viper), "crops": int(len(data.crops)),
+                     "camera_sets_train_identities": list(cfg.viper), "camera_set_split": cfg.viper_split, "crops": int(len(data.crops)),
                      "labels": int(len(np.unique(data.labels)))},
             "command": card_command(cfg.command, cfg), "loss": loss,
             "network": f"{cfg.trunk}, blocks {cfg.train_from}.. fine-tuned (below frozen, BN frozen), dim {cfg.dim}, "
-                       f"crop {cfg.crop_hw[0]}x{cfg.crop_hw[1]}",
+                       f"crop {cfg.crop_hw[0]}x{cfg.crop_hw[1]}" + _fusion_text(cfg),
             "metrics": metrics}
+
+
+def _fusion_text(cfg: ReIDTrainConfig) -> str:
+    if cfg.fusion != "lomo":
+        return ""
+    return (f"; fused: [LOMO {cfg.fusion_crop_hw[0]}x{cfg.fusion_crop_hw[1]}; {cfg.fusion_alpha} x net] under XQDA "
+            f"({cfg.fusion_dims} dims) fitted on the same training inputs (apps/reid_mot/fusion.py)")

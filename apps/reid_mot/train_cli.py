@@ -3,10 +3,10 @@
     vidml train reid [--seq SEQ ...] [--gt-seq SEQ ...] [--viper DIR ...] --out W.pt
                      [--trunk mnv2@13+parts] [--train-from 11] [--dim 128] [--crop 64x32]
                      [--loss triplet|multi_similarity|none] [--miner hard] [--id-loss none|normsoftmax|cosface|arcface]
-                     [--sft] [--daml] [--steps 400] [--val-viper DIR] [--val-seq SEQ] [--seed 0]
+                     [--sft] [--daml] [--steps 400] [--fusion none|lomo] [--val-viper DIR] [--val-seq SEQ] [--seed 0]
 
-The shipped vidml/weights/reid_mnv2.pt is these defaults plus ``--daml`` (its card has the exact command and
-the validation figures the choices were made on).
+The shipped vidml/weights/reid_mnv2.pt is these defaults plus ``--daml --fusion lomo`` (its card has the exact
+command and the validation figures the choices were made on).
 """
 from __future__ import annotations
 
@@ -20,6 +20,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gt-seq", nargs="*", default=[], help="sequence folders whose gt gives labelled crops")
     parser.add_argument("--viper", nargs="*", default=[],
                         help="identity-per-folder camera sets (VIPeR layout): their train identities are used")
+    parser.add_argument("--viper-split", default="train", choices=["train", "dev"],
+                        help="identities of the --viper sets to train on: train (default) or dev = train + val "
+                             "(a final refit; report on --split test)")
     parser.add_argument("--out", required=True, help="output checkpoint, e.g. vidml/weights/reid_mnv2.pt")
     parser.add_argument("--trunk", default="mnv2@13+parts",
                         help="mnv2@CUT[+avg|avgmax|parts] (pretrained, default mnv2@13+parts), small16, small or resnet18")
@@ -40,6 +43,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sft", action="store_true", help="add spherical-feature-transform samples to the metric loss")
     parser.add_argument("--daml", action="store_true", help="add DAML synthetic hard negatives")
     parser.add_argument("--augment", default="strong", choices=["strong", "basic"])
+    parser.add_argument("--fusion", default="none", choices=["none", "lomo"],
+                        help="lomo: fuse LOMO colour/texture features with the net under an XQDA metric fitted "
+                             "on the same inputs (the shipped model)")
+    parser.add_argument("--fusion-dims", type=int, default=64, help="XQDA subspace size of --fusion lomo")
+    parser.add_argument("--fusion-alpha", type=float, default=1.0, help="weight of the net's embedding in the fusion")
+    parser.add_argument("--fusion-crop", default="128x48", help="crop size HxW of the LOMO features")
     parser.add_argument("--frames", default=None, help="FIRST-LAST: use only these frames of the --seq detections")
     parser.add_argument("--max-len", type=int, default=40, help="tracklets are cut at this many frames")
     parser.add_argument("--val-viper", nargs="*", default=[], help="camera sets whose val identities measure ReID")
@@ -75,11 +84,12 @@ def run(args: argparse.Namespace) -> int:
 
     torch.set_num_threads(max(1, args.threads))
     cfg = ReIDTrainConfig(
-        out=args.out, seq=args.seq, gt_seq=args.gt_seq, viper=args.viper, frames=_frames(args.frames, "--frames"),
+        out=args.out, seq=args.seq, gt_seq=args.gt_seq, viper=args.viper, viper_split=args.viper_split, frames=_frames(args.frames, "--frames"),
         max_len=args.max_len, trunk=args.trunk, train_from=args.train_from, dim=args.dim, crop_hw=parse_crop(args.crop),
         steps=args.steps, P=args.P, K=args.K, metric_loss=args.loss, margin=args.margin, miner=args.miner,
         id_loss=args.id_loss, id_weight=args.id_weight, daml=args.daml, sft=args.sft, augment=args.augment,
-        lr=args.lr, trunk_lr=args.trunk_lr, val_viper=args.val_viper, val_gt_seq=args.val_gt_seq,
+        fusion=args.fusion, fusion_dims=args.fusion_dims, fusion_alpha=args.fusion_alpha,
+        fusion_crop_hw=parse_crop(args.fusion_crop), lr=args.lr, trunk_lr=args.trunk_lr, val_viper=args.val_viper, val_gt_seq=args.val_gt_seq,
         val_seq=args.val_seq, val_frames=_frames(args.val_frames, "--val-frames"), seed=args.seed,
         quiet=args.quiet, command=command_line())
     result = train_reid(cfg)
