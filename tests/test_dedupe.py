@@ -236,6 +236,8 @@ def test_dedupe_bad_input_is_one_line(tmp_path):
         dedupe_library(DedupeConfig(None, index=tmp_path / "none.vidx"))
     with pytest.raises(BadInput, match="--threshold"):
         dedupe_library(DedupeConfig(tmp_path / "empty", threshold=2.0))
+    with pytest.raises(BadInput, match="--nprobe"):
+        dedupe_library(DedupeConfig(tmp_path / "empty", nprobe=0))
 
 
 @needs_data

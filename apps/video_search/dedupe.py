@@ -136,6 +136,8 @@ def dedupe_library(cfg: DedupeConfig, hasher=None, hasher_info: dict | None = No
         raise BadInput(f"--threshold must be in [0, 1], not {cfg.threshold}")
     if cfg.max_evalue <= 0:
         raise BadInput(f"--max-evalue must be > 0, not {cfg.max_evalue}")
+    if cfg.nprobe is not None and cfg.nprobe < 1:
+        raise BadInput(f"--nprobe must be >= 1, not {cfg.nprobe}")
     if cfg.report:
         from vidml.outputs import check_output_path
 
