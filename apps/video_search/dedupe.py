@@ -57,7 +57,7 @@ from apps.video_search.dedupe_verify import offset_contrast
 # regions (TUNE pair F1 .89, "halves" .87 at half the hashing, "whole" .80: it misses every side-by-side copy);
 # the e-value and the offset contrast do the work, the score threshold only drops the faintest placements
 DEFAULT_THRESHOLD = 0.08
-DEFAULT_MIN_CONTRAST = 0.0   # bits (apps.video_search.dedupe_verify), chosen with the threshold on TUNE
+DEFAULT_MIN_CONTRAST = -2.0  # bits (apps.video_search.dedupe_verify), chosen with the threshold on TUNE
 DEFAULT_MIN_SPAN = 0.0      # seconds
 # playback speeds voted on: (0.8, 1, 1.25) found one TUNE pair more (55 vs 54 of 67, 3 false either way) but on
 # slowly drifting content a wrong speed can outvote the right one and misplace the spans; 0.5-2 in 7 steps lost
