@@ -163,3 +163,33 @@ def test_region_cascade_searches_rectangles_only_when_the_whole_frames_find_noth
     assert null.evalue(matches[0].video, matches[0].support) <= 0.01
     matches, _ = cascade(index, unrelated, times, None)                 # regions off: whole frames only
     assert not matches or matches[0].score < 0.4
+
+
+def test_index_hashes_with_one_core_left_to_decoding_and_restores_torch_threads(tmp_path):
+    import os
+
+    import torch
+
+    from apps.video_search.library import IndexConfig, hashing_threads, index_library
+    from vidml.video import FrameWriter
+
+    (tmp_path / "lib").mkdir()
+    with FrameWriter(tmp_path / "lib" / "a.mp4", 10.0) as w:
+        for i in range(20):
+            w.write(np.roll(_frame(), 7 * i, axis=1))
+
+    class Recorder:                     # a hasher that notes the torch thread count it runs under
+        bits, seen = 64, []
+
+        def codes(self, frames):
+            self.seen.append(torch.get_num_threads())
+            return np.zeros((len(frames), 8), np.uint8)
+
+    before, rec = torch.get_num_threads(), Recorder()
+    info = {"name": "rec", "sha256": "0", "bits": 64, "radius": 16}
+    rep = index_library(IndexConfig(tmp_path / "lib", tmp_path / "i.vidx", faces=False, quiet=True), rec, info)
+    assert rep.sampled_frames == 4 and set(rec.seen) == {hashing_threads()} and torch.get_num_threads() == before
+    assert hashing_threads() == max(1, len(os.sched_getaffinity(0)) - 1)
+    rec.seen.clear()
+    index_library(IndexConfig(tmp_path / "lib", tmp_path / "j.vidx", faces=False, quiet=True, threads=3), rec, info)
+    assert set(rec.seen) == {3} and torch.get_num_threads() == before

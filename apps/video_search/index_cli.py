@@ -17,7 +17,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--prune", action="store_true",
                         help="drop indexed videos under LIBRARY_DIR whose files are gone")
     parser.add_argument("--no-faces", action="store_true", help="skip the face stage (faster)")
-    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="torch CPU threads (0 = the cores less one: one core decodes while the other hashes)")
     parser.add_argument("--seed", type=int, default=0, help="seed (indexing is deterministic; kept for uniformity)")
     parser.add_argument("--workers", type=int, default=1,
                         help="videos hashed in parallel on a local Dask cluster of N processes (default 1: serial)")
@@ -27,8 +28,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import torch
-
     from vidml.errors import BadInput
     from vidml.train import set_seed
 
@@ -38,12 +37,10 @@ def run(args: argparse.Namespace) -> int:
         raise BadInput("give the LIBRARY_DIR to index (or --check to verify an existing --index)")
     if args.fps <= 0:
         raise BadInput(f"--fps must be > 0, not {args.fps}")
-    if args.threads > 0:
-        torch.set_num_threads(args.threads)
     set_seed(args.seed)
     rep = index_library(IndexConfig(args.library, args.index, fps=args.fps, weights=args.weights,
                                     faces=not args.no_faces, quiet=args.quiet, workers=args.workers,
-                                    scheduler=args.scheduler, prune=args.prune))
+                                    scheduler=args.scheduler, prune=args.prune, threads=max(0, args.threads)))
     rate = rep.sampled_frames / rep.seconds if rep.seconds > 0 else 0.0
     print(f"indexed {len(rep.added)} video(s) ({rep.sampled_frames} frames, {rate:.0f} frames/s), "
           f"{len(rep.unchanged)} unchanged, {len(rep.failed)} failed"
