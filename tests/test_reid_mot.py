@@ -185,14 +185,14 @@ def test_pets09_baselines_known_band(tmp_path, capsys):
 @pytest.mark.skipif(not (__import__("tests.conftest", fromlist=["DATA"]).DATA / "mot" / "PETS09-S2L1-dev").exists(),
                     reason="needs ../shared/data (benchmark data, not shipped)")
 def test_pets09_shipped_reid_beats_iou_only(tmp_path, capsys):
-    """The shipped ReID weights (reid_mnv2: never trained on PETS09; their appearance gate calibrated on its
-    detection tracklets) beat the IoU-only trackers on PETS09 in HOTA, IDF1 and identity switches."""
+    """The shipped ReID model (reid_mnv2, LOMO + net under XQDA: never trained on PETS09; its appearance gate
+    calibrated on its detection tracklets) beats the IoU-only trackers on PETS09 in HOTA, IDF1 and switches."""
     from tests.conftest import DATA
 
     assert main(["reid-mot", str(DATA / "mot" / "PETS09-S2L1-dev"), "--eval", "--out", str(tmp_path / "r.txt"), "--quiet"]) == 0
     line = [l for l in capsys.readouterr().out.splitlines() if l.startswith("| PETS09")][0]
     cells = [c.strip() for c in line.strip("|").split("|")]
     hota, idf1, idsw = float(cells[2]), float(cells[5]), int(cells[7])
-    # measured 0.361 / 0.539 / 38 (reid_small16, trained on PETS09: 0.407 / 0.594 / 24);
+    # measured 0.416 / 0.611 / 34 (reid_small16, trained on PETS09: 0.407 / 0.594 / 24; the net alone 0.361);
     # IoU-only trackers: HOTA <= 0.349, IDF1 <= 0.452, IDSW >= 44
-    assert hota > 0.355 and idf1 > 0.52 and idsw <= 40
+    assert hota > 0.38 and idf1 > 0.55 and idsw <= 40

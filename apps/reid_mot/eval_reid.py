@@ -4,7 +4,8 @@ The set is an identity-per-folder folder (reid_sets.py; ``split`` picks the trai
 identities of its fixed split, or all); the protocol and the metrics are reid_eval.camera_reid_metrics
 (camera A probes vs camera B gallery, else leave-one-out). Features:
 
-* ``net``    -- a ReID checkpoint (default: the one reid-mot ships), crops resized to its crop size;
+* ``net``    -- a ReID checkpoint (default: the one reid-mot ships, LOMO + net under XQDA: fusion.py), crops
+  resized to its crop size;
 * ``hist``   -- the HSV histogram of ``--appearance hist`` (appearance.histogram_features);
 * ``pixels`` -- the raw RGB pixels of the crop, mean-subtracted per crop (the no-feature baseline);
 * ``trunk``  -- the untrained shared trunk's pooled ImageNet features (``trunk`` name, e.g. mnv2@13+parts).
