@@ -10,11 +10,14 @@ compositing pastes onto frames of the distractors), written as mp4 (re-encoded) 
 the same from the hamilton clip and sot/Dudek20 (in no library video).
 
 Methods, all on the same decoded frames (benchmarks/video_search_protocol.py):
-* vidml: the shipped head (whole frames / + region codes of apps.video_search.regions: the default);
+* vidml: the shipped head under video-search's region cascade (whole frames; the inner rectangles of
+  apps.video_search.regions only when nothing is reported: the default), "every region" (all rectangles
+  always), "whole frame" (none);
 * vidml LOFO: for each family, a head fitted (same method and data as the shipped one) WITHOUT that family's
   copies, scored on that family's queries only (+ region codes);
 * float: the untrained pretrained features (the HashingNet's trunk, global avg + max pool, cosine), the
-  same alignment (distance = 64 * angle / pi, radius 16): the reference the codes must reach;
+  same alignment (distance = 64 * angle / pi, radius 16): the reference the codes must reach, on whole
+  frames and ("float regions") on the same rectangles as the codes;
 * pHash: imagehash.phash per frame, the same index, alignment and null model;
 * vPDQ: Meta's vpdq needs a side venv built against FFmpeg dev libraries; the script says what is missing.
 
@@ -26,8 +29,9 @@ edited clips of first halves, hard negatives = edited clips of second halves (sa
 copy). The (score threshold, max e-value) with the most copies reported and <= 1/7 negatives reported on
 the choose split is chosen (none qualifying: the most copies at the strictest threshold; e-value ties keep
 the code default); both rates are reported on the report split.
-Speed: video-index (faces off, the real command's function) vs decoding alone, in this run; one query's
-search + alignment at 10^4..10^6 codes (numpy, faiss flat, faiss IVF with its recall).
+Speed: video-index (faces off, the real command's function) vs decoding alone, in this run, with the
+time per frame of decoding, resizing and the trunk alone; one query's search + alignment at 10^4..10^6
+codes, whole frames and every rectangle (faiss flat, faiss IVF at two nprobe values with their recall).
 """
 from __future__ import annotations
 
