@@ -72,7 +72,7 @@ def frame_files(seq, tmp: Path) -> list[str]:
 
 
 def run_contrib(seqs, names: list[str], venv_dir: Path) -> dict:
-    """{tracker: {sequence: [(boxes, seconds)]}} of the opencv-contrib trackers (one run: deterministic), run
+    """{tracker: {sequence: [(boxes, seconds, cpu_seconds)]}} of the opencv-contrib trackers (one run: deterministic), run
     in their own venv."""
     py = contrib_python(venv_dir)
     with tempfile.TemporaryDirectory() as tmp:
@@ -83,12 +83,13 @@ def run_contrib(seqs, names: list[str], venv_dir: Path) -> dict:
         subprocess.run([str(py), str(REPO / "benchmarks" / "sot_contrib_worker.py"), str(tmp / "job.json"),
                         str(tmp / "out.json")], check=True)
         raw = json.loads((tmp / "out.json").read_text())
-    return {n: {s: [(np.array(v["boxes"]), float(v["seconds"]))] for s, v in raw[CONTRIB[n]].items()}
+    return {n: {s: [(np.array(v["boxes"]), float(v["seconds"]), float(v["cpu_seconds"]))]
+                for s, v in raw[CONTRIB[n]].items()}
             for n in names}
 
 
 def run_local(seqs, names: list[str], seeds: list[int], overrides: dict) -> dict:
-    """{tracker: {sequence: [(boxes, seconds) per run]}} of the trackers that run in this process: vidml once
+    """{tracker: {sequence: [(boxes, seconds, cpu_seconds) per run]}} of the trackers that run in this process: vidml once
     per seed, MIL once."""
     results: dict = {}
     for name in names:
@@ -98,7 +99,7 @@ def run_local(seqs, names: list[str], seeds: list[int], overrides: dict) -> dict
             for seed in (seeds if name == "vidml" else seeds[:1]):
                 t0 = time.time()
                 r = track_sequence(make_tracker(name, seed=seed, **(overrides if name == "vidml" else {})), s)
-                results[name][s.name].append((r.boxes, r.seconds))
+                results[name][s.name].append((r.boxes, r.seconds, r.cpu_seconds))
                 print(f"{name} seed {seed} {s.name} {time.time() - t0:.1f}s", file=sys.stderr, flush=True)
     return results
 
@@ -115,12 +116,12 @@ def table(split: str, seqs, names: list[str], results: dict) -> dict:
         cells = []
         for n in names:
             runs = results[n][s.name]
-            scored = [overlaps_and_errors(*score_from(boxes, s.gt)) for boxes, _ in runs]
+            scored = [overlaps_and_errors(*score_from(run[0], s.gt)) for run in runs]
             rs = [curves(iou, err) for iou, err in scored]
             auc, p20 = np.mean([r.auc for r in rs]), np.mean([r.p20 for r in rs])
-            frames, seconds = len(s) * len(runs), sum(sec for _, sec in runs)
+            frames, seconds = len(s) * len(runs), sum(run[1] for run in runs)
             per[n].append((auc, p20, frames, seconds, np.concatenate([i for i, _ in scored]),
-                           np.concatenate([e for _, e in scored])))
+                           np.concatenate([e for _, e in scored]), sum(run[2] for run in runs)))
             cells.append(f"{auc:.3f} | {p20:.3f} | {frames / max(seconds, 1e-9):.1f}")
         print(f"| {s.name} | {len(s)} | " + " | ".join(cells) + " |")
     summary = {n: (np.mean([p[0] for p in per[n]]), np.mean([p[1] for p in per[n]]),
@@ -128,12 +129,16 @@ def table(split: str, seqs, names: list[str], results: dict) -> dict:
                    np.concatenate([p[4] for p in per[n]]), np.concatenate([p[5] for p in per[n]])) for n in names}
     cells = [f"**{a:.3f}** | **{p:.3f}** | **{f:.1f}**" for a, p, f, _, _ in summary.values()]
     print(f"| **mean of {len(seqs)}** (fps: all frames / all time) | | " + " | ".join(cells) + " |")
+    cpu_fps = {n: sum(p[2] for p in per[n]) / max(sum(p[6] for p in per[n]), 1e-9) for n in names}
+    print(f"- {split.upper()}: fps from CPU time (thread time of init + update, 1 thread; the machine's load "
+          "does not count): " + ", ".join(f"{n} {f:.1f}" for n, f in cpu_fps.items()))
     if "csrt" in names:
         ca, cp, cf = summary["csrt"][:3]
         for n in names:
             if n != "csrt":
                 a, p, f = summary[n][:3]
-                print(f"- {split.upper()}: {n} mean AUC {a - ca:+.3f}, mean P@20 {p - cp:+.3f} vs CSRT, fps x{f / cf:.2f} of CSRT's")
+                print(f"- {split.upper()}: {n} mean AUC {a - ca:+.3f}, mean P@20 {p - cp:+.3f} vs CSRT, fps x{f / cf:.2f} "
+                      f"of CSRT's (CPU-time fps x{cpu_fps[n] / cpu_fps['csrt']:.2f})")
     return summary
 
 

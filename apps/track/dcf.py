@@ -48,12 +48,16 @@ class CorrelationFilter:
         self.shape = (int(shape[0]), int(shape[1]))
         self.lam, self.lr = lam, lr
         self.hann = hann2d(*self.shape)
-        self.G = np.fft.fft2(gaussian_label(*self.shape, sigma))
+        # real signals: the half spectrum (rfft2) holds everything; ``weight`` counts each of its columns
+        # as often as it stands in the full spectrum (so ``mean(B)`` is the full spectrum's)
+        self.G = np.fft.rfft2(gaussian_label(*self.shape, sigma))
+        w = self.shape[1]
+        self.weight = np.where((np.arange(self.G.shape[1]) == 0) | (2 * np.arange(self.G.shape[1]) == w), 1.0, 2.0)
         self.A: np.ndarray | None = None
         self.B: np.ndarray | None = None
 
     def _spectrum(self, x: np.ndarray) -> np.ndarray:
-        return np.fft.fft2(x * self.hann, axes=(-2, -1))
+        return np.fft.rfft2(x * self.hann, axes=(-2, -1))
 
     def learn(self, x: np.ndarray, rate: float | None = None) -> None:
         """Fold the region ``x`` (C, H, W), centred on the target, into the filter (the first one sets it)."""
@@ -70,7 +74,8 @@ class CorrelationFilter:
         """(H, W) real response to the region ``z`` (C, H, W)."""
         Z = self._spectrum(z)
         num = (np.conj(self.A) * Z).sum(0)
-        return np.fft.ifft2(num / (self.B + self.lam * self.B.mean())).real
+        mean_b = float((self.B * self.weight).sum()) / (self.shape[0] * self.shape[1])
+        return np.fft.irfft2(num / (self.B + self.lam * mean_b), s=self.shape)
 
 
 def response_at(resp: np.ndarray, region: Region, points: np.ndarray) -> np.ndarray:

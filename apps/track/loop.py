@@ -5,7 +5,8 @@
 camera, a list). A tracker with a ``warm_up()`` method is warmed first (weights, thread pool, first kernel
 calls), outside the timing. ``TrackResult.seconds`` counts the ``init`` + ``update`` calls only (decoding,
 drawing and writing are not the tracker's cost), so ``fps = frames / seconds`` is the OTB toolkit's figure
-and the one ``vidml track`` reports. ``on_frame(i, frame, box, confidence)`` (optional) sees every frame
+and the one ``vidml track`` reports; ``cpu_seconds`` is the same calls' CPU time of the calling thread (with one
+thread, the tracker's compute cost, which a loaded machine does not inflate). ``on_frame(i, frame, box, confidence)`` (optional) sees every frame
 after it was tracked, e.g. to draw it.
 """
 from __future__ import annotations
@@ -30,6 +31,7 @@ class TrackResult:
     boxes: np.ndarray
     confidences: np.ndarray
     seconds: float          # init + update time, seconds
+    cpu_seconds: float      # the same calls' CPU time of this thread (time.thread_time: load does not count)
     warm_up_seconds: float  # the start-up paid before the first frame (not in ``seconds``)
     stopped: BaseException | None = None  # the ``stop_on`` error that ended the frames early, if any
 
@@ -54,20 +56,21 @@ def track_video(frames: Iterable[np.ndarray], tracker: SingleObjectTracker, box,
     if hasattr(tracker, "warm_up"):
         tracker.warm_up()
     warm = time.perf_counter() - t0
-    boxes, confs, spent, stopped = [], [], 0.0, None
+    boxes, confs, spent, cpu, stopped = [], [], 0.0, 0.0, None
     try:
         for i, frame in enumerate(frames):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.thread_time()
             if i == 0:
                 tracker.init(frame, box)
                 b, c = np.asarray(box, np.float64).reshape(4), 1.0
             else:
                 b, c = tracker.update(frame)
             spent += time.perf_counter() - t0
+            cpu += time.thread_time() - c0
             boxes.append(np.asarray(b, np.float64))
             confs.append(float(c))
             if on_frame is not None:
                 on_frame(i, frame, boxes[-1], confs[-1])
     except stop_on as err:
         stopped = err
-    return TrackResult(np.array(boxes).reshape(-1, 4), np.array(confs), spent, warm, stopped)
+    return TrackResult(np.array(boxes).reshape(-1, 4), np.array(confs), spent, cpu, warm, stopped)

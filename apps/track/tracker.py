@@ -22,8 +22,8 @@ Per frame (``update``), in the paper's order:
    distance of each particle's colour histogram to the reference one, scaled by the background's.
 3. **Estimate.** The weighted mean state of the ``top_k`` best particles, its log-scale damped
    (``s_t = s_{t-1} + scale_lr (s_est - s_{t-1})``; with ``scale_filter``, ``s_est`` is DSST's scale
-   filter's instead, on a pyramid of boxes pooled from the same map, and every particle takes it); confidence = ``clip(1 - d^2_first / d^2_neg, 0, 1)``
-   with ``d^2_first`` the estimate's distance to the FIRST frame's template (recent templates follow the box
+   filter's instead, on a pyramid of boxes pooled from the same map, and every particle takes it);
+   confidence = ``clip(1 - d^2_first / d^2_neg, 0, 1)`` with ``d^2_first`` the estimate's distance to the FIRST frame's template (recent templates follow the box
    wherever it drifts, so only the first one can tell a drift or an occlusion).
 4. **Resample** with ``filterpy.monte_carlo.systematic_resample``. After an unconfident frame the next
    search is wider (``lost_context``, ``lost_search`` times the motion std) and a ``redetect`` share of the
@@ -101,14 +101,14 @@ class TrackerConfig:
     threads: int = 1
     velocity: float = 0.5           # v_t = (1 - velocity) v_{t-1} + velocity * (c_t - c_{t-1})
     scale_lr: float = 0.5           # s_t = s_{t-1} + scale_lr * (s_estimate - s_{t-1})
-    dcf: float = 0.0                # weight of the correlation-filter term (apps.track.dcf; 0 and no
+    dcf: float = 20.0               # weight of the correlation-filter term (apps.track.dcf; 0 and no
                                     # proposal / centre share: no filter)
     dcf_context: float = 2.0        # filter region = box + dcf_context * z
     dcf_sigma: float = 0.1          # label std, in target sizes
     dcf_lr: float = 0.02            # filter learning rate per frame
     dcf_lambda: float = 0.01        # regulariser, relative to the mean spectral energy
     dcf_gate: float = 0.0           # the filter learns only from frames at least this confident
-    dcf_propose: float = 0.0        # share of the particles drawn around the filter's peak
+    dcf_propose: float = 0.3        # share of the particles drawn around the filter's peak
     dcf_centre: float = 0.0         # the estimate's centre moves this share of the way to the peak
     scale_filter: bool = False      # the size from DSST's scale filter (apps.track.dcf.ScaleFilter), not
                                     # from the particles
