@@ -177,7 +177,8 @@ def _prune(index: Index, folder: str | Path, report: IndexReport) -> None:
 def hashing_threads() -> int:
     """Torch threads for hashing while :func:`apps.video_search.stream.hash_video`'s helper thread decodes:
     the CPU cores this process may use less one, at least 1. On 2 shared cores, 2 torch threads beside the
-    decoder ran video-index at 0.16-0.22 x decoding alone, 1 thread at 0.49-0.62 x (the same run)."""
+    decoder ran video-index at 0.16-0.22 x decoding alone, 1 thread at 0.49-0.62 x (the same run, load ~6);
+    on a nearly idle machine (load 1.5) 2 threads gave 0.68-0.75 x, 1 thread 0.57-0.74 x."""
     import os
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
