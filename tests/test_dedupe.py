@@ -102,20 +102,18 @@ def deduped(tmp_path_factory):
     lib.mkdir()
     for name in ("megamind_720x528.avi", "pysot_bag.avi", "demo.mp4"):
         shutil.copy(VIDEOS / name, lib / name)
-    r = FrameReader(VIDEOS / "megamind_720x528.avi")
-    edit = make_transform("jpeg", np.random.default_rng(1), (r.size[1], r.size[0]))
-    a = r.index_at(3.0)
-    with FrameWriter(lib / "copy.mp4", r.fps / 2) as w:
-        for _, batch in r.batches(stride=2, start=a, stop=a + int(5 * r.fps)):
-            for f in batch:
-                w.write(edit(f))
-    r = FrameReader(VIDEOS / "pysot_bag.avi")
-    edit = make_transform("side_by_side", np.random.default_rng(0), (r.size[1], r.size[0]))
-    a = r.index_at(2.0)
-    with FrameWriter(lib / "sbs.mp4", r.fps / 2) as w:
-        for _, batch in r.batches(stride=2, start=a, stop=a + int(4 * r.fps)):
-            for f in batch:
-                w.write(edit(f))
+    def plant(source: str, edit_name: str, seed: int, start: float, seconds: float, out: str) -> None:
+        """Write ``seconds`` of ``source`` from ``start`` at half its frame rate, each frame edited."""
+        r = FrameReader(VIDEOS / source)
+        edit = make_transform(edit_name, np.random.default_rng(seed), (r.size[1], r.size[0]))
+        a = r.index_at(start)
+        with FrameWriter(lib / out, r.fps / 2) as w:
+            for _, batch in r.batches(stride=2, start=a, stop=a + int(seconds * r.fps)):
+                for f in batch:
+                    w.write(edit(f))
+
+    plant("megamind_720x528.avi", "jpeg", 1, 3.0, 5, "copy.mp4")
+    plant("pysot_bag.avi", "side_by_side", 0, 2.0, 4, "sbs.mp4")
     rc, out, err = _cli("video-dedupe", lib, "--index", root / "lib.vidx", "--json", "--report", root / "report.html",
                         "--quiet", "--threads", "1", "--weights", _hashing_weights())
     assert rc == 0, err[-2000:]
