@@ -144,8 +144,10 @@ def dedupe_library(cfg: DedupeConfig, hasher=None, hasher_info: dict | None = No
         check_output_path(cfg.report, "report")  # fail before indexing and matching, not after them
     t0, indexed = time.time(), 0
     if cfg.library is not None:
-        from apps.video_search.library import IndexConfig, index_library
+        from apps.video_search.library import IndexConfig, index_library, load_hasher
 
+        if hasher is None:  # loaded once, for indexing and for the region codes (_query_codes)
+            hasher, hasher_info = load_hasher(cfg.weights)
         rep = index_library(IndexConfig(cfg.library, cfg.index, fps=cfg.fps, weights=cfg.weights, faces=False,
                                         quiet=cfg.quiet, workers=cfg.workers), hasher, hasher_info)
         indexed = len(rep.added)
@@ -167,7 +169,8 @@ def dedupe_library(cfg: DedupeConfig, hasher=None, hasher_info: dict | None = No
 
 
 def _query_codes(index: Index, cfg: DedupeConfig, hasher) -> RegionCodes:
-    """The region codes of the library videos (apps.video_search.dedupe_codes), with the index's hasher."""
+    """The region codes of the library videos (apps.video_search.dedupe_codes), with the index's hasher
+    (``hasher``: the one the library was just indexed with; None: loaded from ``cfg.weights`` and checked)."""
     if hasher is None and cfg.regions != "whole":
         from apps.video_search.library import check_same_hasher, load_hasher
 
