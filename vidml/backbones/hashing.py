@@ -95,12 +95,9 @@ class HashingNet(nn.Module):
 
     def _tapped(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Global average and max pools of the maps of every block in ``taps`` (one pass through the trunk)."""
-        x = (x - self.trunk.mean) / self.trunk.std
         parts = []
-        for i, block in enumerate(self.trunk.blocks):
-            x = block(x)
-            if i in self.taps:
-                parts += [F.adaptive_avg_pool2d(x, 1).flatten(1), F.adaptive_max_pool2d(x, 1).flatten(1)]
+        for fmap in self.trunk.maps_at(x, self.taps):
+            parts += [F.adaptive_avg_pool2d(fmap, 1).flatten(1), F.adaptive_max_pool2d(fmap, 1).flatten(1)]
         return parts
 
     def pre_codes(self, x: torch.Tensor) -> torch.Tensor:

@@ -124,13 +124,20 @@ class Trunk(nn.Module):
         """(N, 3, H, W) in [0, 1] -> feature map (N, channels, ~H/stride, ~W/stride)."""
         return self.blocks((x - self.mean) / self.std)
 
+    def maps_at(self, x: torch.Tensor, blocks: tuple[int, ...]) -> list[torch.Tensor]:
+        """(N, 3, H, W) in [0, 1] -> the feature maps after each of ``blocks`` (ascending, <= cut), one pass."""
+        maps, h = [], (x - self.mean) / self.std
+        for i, block in enumerate(self.blocks[:max(blocks) + 1]):
+            h = block(h)
+            if i in blocks:
+                maps.append(h)
+        return maps
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(N, 3, H, W) in [0, 1] -> pooled features (N, out_dim)."""
         if self.pool != "multi":
             return _pool(self.forward_map(x), self.pool)
-        early = self.blocks[:EARLY_BLOCK + 1]((x - self.mean) / self.std)
-        late = self.blocks[EARLY_BLOCK + 1:](early)
-        return torch.cat([_pool(early, "parts"), _pool(late, "parts")], 1)
+        return torch.cat([_pool(m, "parts") for m in self.maps_at(x, (EARLY_BLOCK, self.cut))], 1)
 
 
 def _pool(fmap: torch.Tensor, pool: str) -> torch.Tensor:
