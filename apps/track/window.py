@@ -112,23 +112,25 @@ class WindowFeatures:
         y0 = (b[:, 1] - win.origin[1]) * win.q[1]
         return np.stack([x0, y0, x0 + b[:, 2] * win.q[0], y0 + b[:, 3] * win.q[1]], axis=1)
 
-    def region(self, win: Window, centre: np.ndarray, size: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-        """The normalised map resampled onto ``shape`` (h, w) cells over the frame rectangle of ``size``
-        (w, h) around ``centre``: (C, h, w), by ``roi_align`` (outside the window: zeros before normalising)."""
-        box = np.r_[np.asarray(centre, np.float64) - np.asarray(size) / 2, size][None]
-        rois = torch.from_numpy(self.boxes_on(win, box).astype(np.float32))
+    def _aligned(self, win: Window, boxes_xywh: np.ndarray, shape: tuple[int, int], sampling: int) -> torch.Tensor:
+        """(N, C, h, w): ``win``'s map resampled by ``roi_align`` onto ``shape`` bins over each frame xywh box,
+        normalised by the first frame's channel statistics (outside the window: zeros before normalising)."""
+        rois = torch.from_numpy(self.boxes_on(win, boxes_xywh).astype(np.float32))
         with torch.no_grad():
             r = roi_align(win.fmap, [rois], shape, spatial_scale=1.0 / self.trunk.stride,
-                          sampling_ratio=1, aligned=True)   # about one map cell per bin: one sample
-        return ((r - self.mu) / self.sigma)[0].numpy().astype(np.float64)
+                          sampling_ratio=sampling, aligned=True)
+            return (r - self.mu) / self.sigma
+
+    def region(self, win: Window, centre: np.ndarray, size: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+        """The normalised map resampled onto ``shape`` (h, w) cells over the frame rectangle of ``size``
+        (w, h) around ``centre``: (C, h, w) (one sample per bin: about one map cell each)."""
+        box = np.r_[np.asarray(centre, np.float64) - np.asarray(size) / 2, size][None]
+        return self._aligned(win, box, shape, 1)[0].numpy().astype(np.float64)
 
     def pool(self, win: Window, boxes_xywh: np.ndarray) -> torch.Tensor:
         """(N, 4) frame xywh boxes -> (N, C grid^2) normalised features pooled from ``win``'s map."""
-        rois = torch.from_numpy(self.boxes_on(win, boxes_xywh).astype(np.float32))
+        r = self._aligned(win, boxes_xywh, (self.grid, self.grid), self.sampling).reshape(len(boxes_xywh), -1)
         with torch.no_grad():
-            r = roi_align(win.fmap, [rois], (self.grid, self.grid), spatial_scale=1.0 / self.trunk.stride,
-                          sampling_ratio=self.sampling, aligned=True)
-            r = ((r - self.mu) / self.sigma).reshape(len(rois), -1)
             if self.unit:  # each box's vector to length sqrt(D): unit variance per value on average
                 r = r * (r.shape[1] ** 0.5 / r.norm(dim=1, keepdim=True).clamp_min(1e-6))
         return r
