@@ -295,14 +295,14 @@ class PHasher:
         return phash_codes(frames)
 
 
-def dedupe_real(lib: Path, tmp: Path, method: str, weights: str | None, regions: str, speeds=(1.0,)):
+def dedupe_real(lib: Path, tmp: Path, method: str, weights: str | None, regions: str, speeds=(1.0,),
+                contrast: str = "line"):
     """(all significant pairs at threshold 0, index seconds) of one method on the library; the index (and its
     region-code cache) in ``tmp`` is reused when it is there."""
     from apps.video_search.dedupe import DedupeConfig, dedupe_library
 
     cfg = DedupeConfig(lib, index=tmp / f"{method}.vidx", threshold=0.0, min_contrast=float("-inf"), min_span=0.0,
-                       weights=weights, quiet=True, regions=regions,
-                       speeds=speeds)
+                       weights=weights, quiet=True, regions=regions, speeds=speeds, contrast=contrast)
     if method == "phash":
         res = dedupe_library(cfg, PHasher(), {"name": "phash", "sha256": "phash", "bits": 64})
     else:
@@ -343,17 +343,17 @@ copies of one span are planted too when they share >= 15 codes, neutral when the
 
 
 def synthetic_regions(index, n_regions: int, seed: int):
-    """``codes_of(v)`` for the synthetic index: each frame's index code, then ``n_regions - 1`` random codes
+    """Query codes for the synthetic index: each frame's index code, then ``n_regions - 1`` random codes
     (the cost of region queries; random codes match nothing, as most rectangles of a frame)."""
     from apps.video_search.dedupe_codes import RegionCodes
 
-    whole = RegionCodes(index, None, "whole")
-
-    def codes_of(v: int):
-        codes, times = whole.codes_of(v)
-        extra = np.random.default_rng([seed, v]).integers(0, 256, (len(codes), n_regions - 1, codes.shape[2]), dtype=np.uint8)
-        return np.concatenate([codes, extra], 1), times
-    return codes_of
+    class Synthetic(RegionCodes):
+        def codes_of(self, v: int):
+            codes, times = self.whole(v)
+            extra = np.random.default_rng([seed, v]).integers(0, 256, (len(codes), n_regions - 1, codes.shape[2]),
+                                                               dtype=np.uint8)
+            return np.concatenate([codes, extra], 1), times
+    return Synthetic(index, None, "whole")
 
 
 def scale_rows(n_videos: int, chosen: tuple, seed: int, tmp: Path, bits: int) -> list[str]:
@@ -366,7 +366,7 @@ def scale_rows(n_videos: int, chosen: tuple, seed: int, tmp: Path, bits: int) ->
                                      ("faiss", "halves", None), ("faiss", "all", None), ("ivf", "all", None),
                                      ("ivf", "halves", 8), ("ivf", "all", 8)):
         cfg = DedupeConfig(None, threshold=chosen[0], min_contrast=chosen[1], min_span=chosen[2], backend=backend,
-                           nprobe=nprobe)
+                           nprobe=nprobe, contrast=chosen[3])
         r = len(REGION_SETS[regions])
         t0 = time.time()
         pairs = find_pairs(index, list(range(len(index.videos))), cfg,
@@ -443,6 +443,8 @@ def main() -> None:
     ap.add_argument("--contrast-table", action="store_true", help="print every pair's score and contrast")
     ap.add_argument("--speeds", default="1", help="playback speeds the voting tries, comma-separated")
     ap.add_argument("--no-phash", action="store_true", help="skip the pHash anchor")
+    ap.add_argument("--contrast", default="line", choices=("line", "offset"),
+                    help="form of the contrast test (offset: rate 1 only, the earlier form)")
     ap.add_argument("--workdir", default=None, help="keep the library, indexes and region codes here (reused)")
     ap.add_argument("--report", default="dedupe_report.html", help="HTML report of vidml's pairs (TEST threshold)")
     ap.add_argument("--screenshot", default="dedupe_report.png", help="headless Chromium screenshot of the report")
@@ -482,7 +484,7 @@ def run(args, tmp: Path) -> None:
     results = {}
     for method in ("vidml",) + (() if args.no_phash else ("phash",)):
         res, index_s = dedupe_real(lib, tmp, method, args.weights, args.regions,
-                                     tuple(float(x) for x in args.speeds.split(",")))
+                                   tuple(float(x) for x in args.speeds.split(",")), args.contrast)
         t, c, L = choose_threshold(res.pairs, truth, known, neutral, ignored)
         results[method] = (res, t, c, L)
         print_split_rows(method, res, t, c, L, truth, known, neutral, ignored, res.match_seconds, index_s)
@@ -503,7 +505,7 @@ def run(args, tmp: Path) -> None:
               "1 thread, machine shared)\n")
         print("| backend | query regions (R) | videos | codes | seconds | planted pairs found | false pairs | projected 10^5 videos |")
         print("|---|---|---:|---:|---:|---:|---:|---:|")
-        for row in scale_rows(args.scale, (t, c, L), args.seed, tmp, res.bits):
+        for row in scale_rows(args.scale, (t, c, L, args.contrast), args.seed, tmp, res.bits):
             print(row)
 
 

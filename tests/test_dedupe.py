@@ -222,6 +222,31 @@ def test_offset_contrast_tells_a_copy_from_another_recording(tmp_path):
     assert longer == []                                        # the copy shares 14.5 s, not 20
 
 
+def test_line_contrast_follows_a_speed_copy():
+    """A copy played 1.5x faster agrees with its source only near one point at rate 1 (a low contrast);
+    the line contrast finds its rate and a placement far better than any other; two recordings of one static
+    scene still score about 0 at every rate."""
+    from apps.video_search.dedupe_verify import line_contrast
+
+    rng = np.random.default_rng(1)
+    src, t_src = _walk(rng, 80), np.arange(80) * 0.5
+    k = np.arange(26)
+    fast = src[20 + np.round(1.5 * k).astype(int)].copy()   # frame k at 0.5 k s = source time 10 + 0.75 k s
+    for row in fast:
+        row[rng.choice(64, 3, replace=False)] ^= 1
+    codes, t = np.packbits(fast, axis=1)[:, None], k * 0.5
+    u = np.packbits(src, axis=1)
+    anchor = (6.5, 10.0 + 1.5 * 6.5)
+    c_line, speed = line_contrast(codes, t, u, t_src, anchor, 0.5)
+    assert c_line > 5 and abs(speed - 1.5) < 0.1
+    assert line_contrast(codes, t, u, t_src, anchor, 0.5, speeds=(1.0,))[0] < c_line - 3   # rate 1: the ends disagree
+    base = np.unpackbits(rng.integers(0, 256, 8, dtype=np.uint8))
+    a, b = _static(rng, base, 30), _static(rng, base, 60)
+    c_rec, _ = line_contrast(np.packbits(a, axis=1)[:, None], np.arange(30) * 0.5, np.packbits(b, axis=1),
+                             np.arange(60) * 0.5, (7.0, 12.0), 0.5)
+    assert c_rec < 1.5
+
+
 def test_dedupe_bad_input_is_one_line(tmp_path):
     from apps.video_search.dedupe import dedupe_library
     from vidml.errors import BadInput

@@ -25,9 +25,9 @@ Steps (each video of the library is a query against the index, exactly as ``vide
    (``radius``: the hashing model's match radius stored in the index, as for ``video-search``);
 6. a pair {v, u} takes the direction with the higher score among those with ``s >= threshold`` and
    e-value ``<= max_evalue`` (a short clip copied from a long video scores high from the clip's side); it
-   is kept when that placement's offset contrast (:mod:`apps.video_search.dedupe_verify`: how many bits
-   closer its frames are than at any placement >= 2 s away) is ``>= min_contrast``: two recordings of one
-   static scene agree at every offset, a copy at its own;
+   is kept when that placement's contrast (:mod:`apps.video_search.dedupe_verify`: how many bits closer
+   its frames are than along any time mapping, at playback rates 0.5-2, that puts them >= 2 s elsewhere) is
+   ``>= min_contrast``: two recordings of one static scene agree at every offset, a copy at its own;
 7. clusters: connected components of the pair graph (``scipy.sparse.csgraph.connected_components``).
 
 Cost: R range queries per library frame (R rectangles), i.e. a self-join of the index: exact backends
@@ -50,7 +50,7 @@ from apps.video_search import null_model
 from apps.video_search.alignment import align
 from apps.video_search.clip_search import library_sample, match_radius
 from apps.video_search.dedupe_codes import RegionCodes
-from apps.video_search.dedupe_verify import offset_contrast
+from apps.video_search.dedupe_verify import line_contrast, offset_contrast
 
 # chosen together by benchmarks/bench_dedupe.py on its TUNE split (PETS09, megamind, demo, hamilton groups; span,
 # contrast, then the middle of the thresholds with the best pair F1) with the shipped hash256 and the "all"
@@ -59,6 +59,10 @@ from apps.video_search.dedupe_verify import offset_contrast
 DEFAULT_THRESHOLD = 0.08
 DEFAULT_MIN_CONTRAST = -2.0  # bits (apps.video_search.dedupe_verify), chosen with the threshold on TUNE
 DEFAULT_MIN_SPAN = 0.0      # seconds
+# the contrast's form (apps.video_search.dedupe_verify): "line" (time mappings at playback rates 0.5-2, one
+# rectangle per pair) or "offset" (rate 1, each frame's best rectangle; the earlier form). Chosen on TUNE with the
+# threshold and contrast above: pair F1 .916 (60/67 found, 4 false) against .896 (60/67, 7 false)
+DEFAULT_CONTRAST = "line"
 # playback speeds voted on: (0.8, 1, 1.25) found one TUNE pair more (55 vs 54 of 67, 3 false either way) but on
 # slowly drifting content a wrong speed can outvote the right one and misplace the spans; 0.5-2 in 7 steps lost
 DEFAULT_SPEEDS = (1.0,)
@@ -87,6 +91,7 @@ class DedupeConfig:
     min_span: float = DEFAULT_MIN_SPAN
     speeds: tuple[float, ...] = DEFAULT_SPEEDS
     nprobe: int | None = None
+    contrast: str = DEFAULT_CONTRAST
 
 
 @dataclass
@@ -136,6 +141,8 @@ def dedupe_library(cfg: DedupeConfig, hasher=None, hasher_info: dict | None = No
         raise BadInput(f"--threshold must be in [0, 1], not {cfg.threshold}")
     if cfg.max_evalue <= 0:
         raise BadInput(f"--max-evalue must be > 0, not {cfg.max_evalue}")
+    if cfg.contrast not in ("line", "offset"):
+        raise BadInput(f"contrast form must be line or offset, not {cfg.contrast!r}")
     if cfg.nprobe is not None and cfg.nprobe < 1:
         raise BadInput(f"--nprobe must be >= 1, not {cfg.nprobe}")
     if cfg.report:
@@ -158,7 +165,7 @@ def dedupe_library(cfg: DedupeConfig, hasher=None, hasher_info: dict | None = No
     members = _members(index, cfg.library)
     if len(members) < 2:
         raise BadInput(f"{cfg.library or cfg.index}: {len(members)} indexed video(s); deduplication needs at least 2")
-    pairs = find_pairs(index, members, cfg, _query_codes(index, cfg, hasher).codes_of)
+    pairs = find_pairs(index, members, cfg, _query_codes(index, cfg, hasher))
     result = DedupeResult(videos=len(members), pairs=pairs, bits=index.bits, clusters=cluster_pairs(pairs), indexed=indexed,
                           index_seconds=t1 - t0, match_seconds=time.time() - t1)
     if cfg.report:
@@ -190,29 +197,28 @@ def _members(index: Index, library: str | Path | None) -> list[int]:
     return sorted({i for i in found if i is not None})
 
 
-def find_pairs(index: Index, members: list[int], cfg: DedupeConfig, codes_of=None) -> list[DedupePair]:
+def find_pairs(index: Index, members: list[int], cfg: DedupeConfig, codes: RegionCodes | None = None) -> list[DedupePair]:
     """Every significant pair among ``members`` (positions in ``index.videos``), best score first.
 
-    ``codes_of(v) -> (codes (Q, R, bits/8), times (Q,))``: the query codes of video v (default: its index
-    codes, whole frames only; :class:`apps.video_search.dedupe_codes.RegionCodes` gives region codes)."""
+    ``codes``: the query codes of each video and its index rows (:class:`apps.video_search.dedupe_codes.RegionCodes`;
+    default: its index codes, whole frames only)."""
     radius = match_radius(index) if cfg.radius is None else cfg.radius
     bin_s = 1.0 / float(index.manifest.get("fps") or cfg.fps)
     s_codes, s_video, videos, copies = library_sample(index, radius)
-    codes_of = codes_of or RegionCodes(index, None, "whole").codes_of
+    codes = codes or RegionCodes(index, None, "whole")
     search = _range_search(index, cfg)
     wanted = np.zeros(len(index.videos), bool)
     wanted[members] = True
     best: dict[tuple[int, int], DedupePair] = {}
-    starts = np.searchsorted(index.video_of, np.arange(len(index.videos) + 1))  # rows of a video are contiguous
     for v in progress_bar(members, desc="pairing", unit="video", quiet=cfg.quiet):
-        codes, times = codes_of(v)
-        dist, rows = _neighbours(index, codes, v, cfg.k, search, radius)
+        q_codes, times = codes.codes_of(v)
+        dist, rows = _neighbours(index, q_codes, v, cfg.k, search, radius)
         matches = [(m, sp) for m, sp in _placements(times, dist, rows, index, radius, bin_s, cfg.speeds)
                    if wanted[m.video] and m.score >= cfg.threshold]
         if not matches:
             continue
         keep = s_video != v  # v's own frames are no evidence of chance agreement with u
-        null = null_model.QueryNull(codes, times, s_codes[keep], s_video[keep], videos, copies, radius=radius,
+        null = null_model.QueryNull(q_codes, times, s_codes[keep], s_video[keep], videos, copies, radius=radius,
                                     n_bins=len(index), bin_s=bin_s)
         for m, sp in matches:
             e = null.evalue(m.video, m.support) * len(members) * len(cfg.speeds)
@@ -222,8 +228,8 @@ def find_pairs(index: Index, members: list[int], cfg: DedupeConfig, codes_of=Non
             if key not in best or m.score > best[key].score:
                 best[key] = DedupePair(index.videos[v]["path"], index.videos[m.video]["path"], m.query_start / sp,
                                        m.query_end / sp, m.video_start, m.video_end, round(m.score, 4),
-                                       float(f"{e:.3g}"), contrast=_contrast(index, codes, times * sp, m, starts, bin_s),
-                                       speed=sp)
+                                       float(f"{e:.3g}"), speed=sp, contrast=_contrast(
+                                           index, q_codes, times * sp, m, codes.rows(m.video), bin_s, cfg.contrast))
     kept = [p for p in best.values() if p.contrast >= cfg.min_contrast and span_of(p) >= cfg.min_span]
     return sorted(kept, key=lambda p: (-p.score, p.a, p.b))
 
@@ -245,11 +251,16 @@ def _placements(times: np.ndarray, dist: np.ndarray, rows: np.ndarray, index: In
     return sorted(best.values(), key=lambda ms: -ms[0].score)
 
 
-def _contrast(index: Index, codes: np.ndarray, times: np.ndarray, m, starts: np.ndarray, bin_s: float) -> float:
-    """Offset contrast (apps.video_search.dedupe_verify) of placement ``m`` of these query frames, rounded."""
-    span = (times >= m.query_start - 1e-6) & (times <= m.query_end + 1e-6)
-    own = slice(starts[m.video], starts[m.video + 1])
-    c = offset_contrast(codes[span], times[span], index.codes[own], index.times[own].astype(np.float64), m.offset, bin_s)
+def _contrast(index: Index, codes: np.ndarray, times: np.ndarray, m, own: slice, bin_s: float, form: str) -> float:
+    """Contrast (apps.video_search.dedupe_verify) of placement ``m`` of these query frames in the video whose
+    index rows are ``own``, rounded: the line contrast (``form`` "line") or the fixed-offset one ("offset")."""
+    u_codes, u_times = index.codes[own], index.times[own].astype(np.float64)
+    if form == "line":
+        anchor = (m.query_start + m.query_end) / 2
+        c, _ = line_contrast(codes, times, u_codes, u_times, (anchor, anchor + m.offset), bin_s)
+    else:
+        span = (times >= m.query_start - 1e-6) & (times <= m.query_end + 1e-6)
+        c = offset_contrast(codes[span], times[span], u_codes, u_times, m.offset, bin_s)
     return round(c, 2) if np.isfinite(c) else c
 
 

@@ -43,7 +43,8 @@ REGION_SETS = {"whole": WHOLE, "halves": WHOLE + SIDE_BY_SIDE, "all": WHOLE + SI
 
 
 class RegionCodes:
-    """``codes_of(v) -> (codes (Q, R, bits/8), times (Q,))`` for the video at position ``v`` of ``index``."""
+    """``codes_of(v) -> (codes (Q, R, bits/8), times (Q,))`` for the video at position ``v`` of ``index``;
+    ``rows(v)``: its index rows (``starts``: the first row of every video, computed once here)."""
 
     def __init__(self, index: Index, hasher=None, regions: str = "all", cache: bool = True) -> None:
         if regions not in REGION_SETS:
@@ -56,9 +57,13 @@ class RegionCodes:
         self.starts = np.searchsorted(index.video_of, np.arange(len(index.videos) + 1))
         self.decoded = 0
 
+    def rows(self, v: int) -> slice:
+        """The index rows of video ``v`` (a video's rows are contiguous)."""
+        return slice(int(self.starts[v]), int(self.starts[v + 1]))
+
     def whole(self, v: int) -> tuple[np.ndarray, np.ndarray]:
         """The index's own codes of video ``v`` as (Q, 1, bits/8) and its times."""
-        own = slice(self.starts[v], self.starts[v + 1])
+        own = self.rows(v)
         return self.index.codes[own][:, None], self.index.times[own].astype(np.float64)
 
     def codes_of(self, v: int) -> tuple[np.ndarray, np.ndarray]:

@@ -3,33 +3,52 @@
 Two recordings of one scene (the same room, camera and person at other moments) have close frame codes
 at *every* time offset: temporal voting finds a placement with many agreeing frames, and its e-value
 (chance agreement with *other* videos, :mod:`apps.video_search.null_model`) is tiny. What sets a copy
-apart is that its placement is special: at the right offset the frames agree better than at any other
-one, because what moves (people, cars, the camera) agrees too. So each pair is also tested against the
-other offsets *of the same two videos*, a null model of "same scene, another moment".
+apart is that its placement is special: at the right time mapping the frames agree better than at any
+other one, because what moves (people, cars, the camera) agrees too. So each pair is also tested against
+the other time mappings *of the same two videos*, a null model of "same scene, another moment".
 
-For a placement of query video v in video u at offset ``o`` (query time t is u's time t + o), with the
-query frames i of the matched span (times t_i) and u's frames j (times s_j, sampled every ``bin_s`` s):
+**Line contrast** (:func:`line_contrast`, the default). A copy played at rate s maps query time t to
+u's time ``tau = s t + c`` (a GIF preview sped up, a speed or frame-drop edit; s = 1 for most copies).
+Voting (at s = 1) finds an anchor: query time ``t_a`` (the middle of the matched span) at u's time
+``u_a = t_a + offset``. With the query's frames i (times t_i, all of them: a speed copy agrees at s = 1
+only near the anchor) and u's frames j (times s_j, every ``bin_s`` s):
 
-    D[i, j]   = min over the region codes of frame i of the Hamming distance to u's code j
-    d_i(o')   = D[i, j_i(o')],  j_i(o') = u's frame nearest t_i + o' (frame i is *inside* at o' when that
-                frame is within bin_s of t_i + o')
+    D_r[i, j] = Hamming distance of frame i's region code r to u's code j
+    line (s, c): tau_i = u_a + c + s (t_i - t_a); frame i is *inside* when u's frame j_i nearest
+                 tau_i is within bin_s of it, and then d_i = D_r[i, j_i]
 
-for every offset o' = o + m * bin_s at which at least ``MIN_OVERLAP`` of the span's frames are inside. Let
-a be the offset within one step of o with the smallest mean d_i; then
+for s in SPEEDS (0.5-2, 25 steps of 2^(1/12)) and c on the ``bin_s`` grid. The placement ``a`` is the
+(line, region r) through the anchor (|c| <= bin_s) with the smallest mean d_i over its inside frames,
+among lines with at least MIN_OVERLAP of the most inside frames of any such line (one region r for the
+pair: the rectangle the copy sits in, not a per-frame minimum, which lets noise pick); then
+
+    contrast = min over lines l of  mean_{i in C(l)} ( d_i(l) - d_i(a) ),
+    C(l) = frames inside at both l and a whose two mapped times are >= FAR_S apart, |C(l)| >= MIN_OVERLAP |inside(a)|
+
+(bits; the same frames on both sides): how many bits closer the frames are at the placement than at
+the best mapping that puts them two or more seconds elsewhere. A hard negative scores about 0 or less
+(its best mapping is one of many equally good ones); a copy of moving content scores many bits, at its
+own speed too. With no such mapping (a span too short to shift) it is +inf: the test cannot tell and
+leaves the pair to the score and e-value. Cost per tested pair: one (Q R x N) Hamming matrix and
+25 (Q + N) / bin_s line look-ups of Q frames.
+
+**Offset contrast** (:func:`offset_contrast`, the earlier form, ``DedupeConfig.contrast = "offset"``):
+the same test at s = 1 only, on the matched span's frames, with each frame's minimum over its regions
 
     contrast = min over o' with |o' - o| >= FAR_S of  mean_{i inside at both a and o'} ( d_i(o') - d_i(a) )
 
-(bits; the same frames on both sides, at least MIN_OVERLAP of them): how many bits closer the frames are
-at the placement than at the best placement two or more seconds away. A hard negative scores about 0 or
-less (its best offset is one of many equally good ones); a copy of moving content scores many bits. With
-no offset FAR_S away (a span too short to shift), it is +inf: the test cannot tell and leaves the pair to
-the score and e-value.
+where ``d_i(o')`` is frame i's distance to u's frame nearest ``t_i + o'`` and ``a`` the best offset within
+one step of the voted offset o. A speed copy agrees only near its anchor at s = 1, so its contrast is low.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from vidml.metric.distances import hamming
+
+MIN_OVERLAP = 0.5
+FAR_S = 2.0
+SPEEDS = tuple(2.0 ** (k / 12) for k in range(-12, 13))   # playback rates of the lines: 0.5 .. 2
 
 MIN_OVERLAP = 0.5
 FAR_S = 2.0
@@ -74,3 +93,66 @@ def offset_contrast(codes: np.ndarray, times: np.ndarray, u_codes: np.ndarray, u
         if common.sum() >= need:
             best = min(best, float((dist[s, common] - dist[a, common]).mean()))
     return best
+
+
+def _lines(times: np.ndarray, u_times: np.ndarray, anchor: tuple[float, float], s: float, shifts: np.ndarray,
+           bin_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(j, inside, tau)`` (C, Q) of the lines ``tau_i = u_a + c + s (t_i - t_a)``, c in ``shifts``: u's frame
+    nearest tau_i, whether it lies within ``bin_s`` of it, and tau_i (``u_times`` sorted)."""
+    tau = anchor[1] + shifts[:, None] + s * (times[None, :] - anchor[0])
+    if len(u_times) == 1:
+        j = np.zeros(tau.shape, np.int64)
+    else:
+        j = np.clip(np.searchsorted(u_times, tau), 1, len(u_times) - 1)
+        j = np.where(np.abs(u_times[j - 1] - tau) <= np.abs(u_times[j] - tau), j - 1, j)
+    return j, np.abs(u_times[j] - tau) <= bin_s, tau
+
+
+def _placement(d: np.ndarray, times: np.ndarray, u_times: np.ndarray, anchor: tuple[float, float], bin_s: float,
+               speeds) -> tuple | None:
+    """``(region, speed, d_i (Q,), inside (Q,), tau (Q,))`` of the best line through the anchor (module doc), or
+    None when no line through it puts a frame inside u. ``d``: (Q, R, N) distances."""
+    q = np.arange(len(times))
+    near = np.array([-bin_s, 0.0, bin_s])
+    cand = [(s,) + _lines(times, u_times, anchor, s, near, bin_s) for s in speeds]
+    most = max(int(inside.sum(1).max()) for _, _, inside, _ in cand)
+    if most == 0:
+        return None
+    best, found = np.inf, None
+    for s, j, inside, tau in cand:
+        n = inside.sum(1)
+        mean = (d[q[None, :], :, j] * inside[..., None]).sum(1) / np.maximum(n, 1)[:, None]   # (3, R)
+        mean[n < MIN_OVERLAP * most] = np.inf
+        line, r = np.unravel_index(np.argmin(mean), mean.shape)
+        if mean[line, r] < best:
+            best, found = mean[line, r], (int(r), s, d[q, r, j[line]], inside[line], tau[line])
+    return found
+
+
+def line_contrast(codes: np.ndarray, times: np.ndarray, u_codes: np.ndarray, u_times: np.ndarray,
+                  anchor: tuple[float, float], bin_s: float, speeds=SPEEDS) -> tuple[float, float]:
+    """``(contrast, speed)``: bits by which the best line through ``anchor`` = (query time, u's time) beats the
+    best line placing its frames >= FAR_S s elsewhere (module doc; +inf: no such line), and that line's rate.
+
+    ``codes`` (Q, R, bits/8), ``times`` (Q,): all the query's frames; ``u_codes`` (N, bits/8), ``u_times`` (N,)
+    sorted: video u's index rows."""
+    q, r = codes.shape[:2]
+    if q == 0 or len(u_times) == 0:
+        return float("inf"), 1.0
+    d = hamming(codes.reshape(q * r, -1), u_codes).reshape(q, r, -1).astype(np.float64)
+    found = _placement(d, times, u_times, anchor, bin_s, speeds)
+    if found is None:
+        return float("inf"), 1.0
+    region, speed, da, ia, ta = found
+    need, out = max(1.0, MIN_OVERLAP * ia.sum()), float("inf")
+    rel = np.array([times.min(), times.max()]) - anchor[0]
+    for s in speeds:
+        lo = u_times[0] - anchor[1] - (s * rel).max() - bin_s
+        hi = u_times[-1] - anchor[1] - (s * rel).min() + bin_s
+        j, inside, tau = _lines(times, u_times, anchor, s, np.arange(np.floor(lo / bin_s), np.ceil(hi / bin_s) + 1) * bin_s, bin_s)
+        common = inside & ia[None, :] & (np.abs(tau - ta[None, :]) >= FAR_S - 1e-9)
+        n = common.sum(1)
+        if (n >= need).any():
+            diff = np.where(common, d[np.arange(q)[None, :], region, j] - da[None, :], 0.0).sum(1) / np.maximum(n, 1)
+            out = min(out, float(diff[n >= need].min()))
+    return out, speed
