@@ -255,3 +255,51 @@ def test_correlation_filter_finds_a_shift_on_the_trunk_map():
         assert np.abs(p - centre).max() < 4, (shift, p)  # the peak is the box's frame position
         at = response_at(resp, region, np.array([centre, centre + [40.0, 0]]))
         assert at[0] > at[1]
+
+
+@pytest.mark.parametrize("kind", ["logistic", "linear"])
+def test_online_metric_gradients_and_adam_equal_autograd(kind):
+    """The closed-form gradients of apps.track.metric equal autograd's on the reference objective, and its Adam
+    steps follow torch.optim.Adam's (a positive equal to a template included: a distance of 0)."""
+    import torch
+
+    from apps.track.metric import OnlineMetric, sq_dist_to_nearest
+    from apps.track.objective import online_objective, template_sq_dist
+    from vidml.backbones.mlp import MetricMLP
+
+    torch.manual_seed(0)
+    net = MetricMLP((48, 24, 8))
+    metric = OnlineMetric(net, lr=1e-2, kind=kind)
+    templates, pos, neg = torch.randn(3, 48), torch.randn(6, 48), torch.randn(10, 48)
+    pos[0] = templates[1]
+    online_objective(net, templates, pos, neg, kind).backward()
+    reference = [p.grad for layer in net.layers for p in (layer.weight, layer.bias)]
+    for mine, ref in zip(metric.gradients(templates, pos, neg), reference):
+        assert torch.allclose(mine, ref, rtol=1e-4, atol=1e-6)
+    adam = torch.optim.Adam(net.parameters(), lr=1e-2)
+    for _ in range(5):
+        adam.zero_grad()
+        online_objective(net, templates, pos, neg, kind).backward()
+        adam.step()
+        metric.step(templates, pos, neg)
+    with torch.no_grad():
+        assert torch.allclose(metric.embed(neg), net(neg), atol=1e-5)
+        d, _ = sq_dist_to_nearest(metric.embed(neg), metric.embed(templates))
+        assert torch.allclose(d, template_sq_dist(net, neg, templates), atol=1e-5)
+
+
+def test_resample_equals_filterpy_and_fast_fft_sizes():
+    from filterpy.monte_carlo import systematic_resample
+
+    from apps.track.dcf import fast_size
+    from apps.track.tracker import _resample
+
+    rng = np.random.default_rng(0)
+    for seed in range(20):
+        w = rng.random(300) ** 10
+        w /= w.sum()
+        np.random.seed(seed)
+        expected = systematic_resample(w)
+        np.random.seed(seed)
+        assert np.array_equal(_resample(w), expected)
+    assert [fast_size(n) for n in (1, 7, 16, 29, 31, 49)] == [1, 8, 16, 30, 32, 50]

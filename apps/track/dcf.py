@@ -12,13 +12,29 @@ centre, the filter is the running average (rate ``lr``) of
 and the response to a region ``z`` is ``y = IFFT( sum_c conj(A_c) Z_c / (B + lambda mean(B)) )``: a map of
 (H, W) whose peak lies where the target is (the label's centre if it did not move). The filter suppresses
 the background it was trained on -- what a template's cosine similarity cannot -- at the cost of two FFTs
-of ``C x H x W`` per frame. ``response_at`` reads the map bilinearly at frame points (one per particle).
+of ``C x H x W`` per frame (``torch.fft`` in float32; the tracker picks ``H``, ``W`` among :func:`fast_size`'s
+products of 2, 3 and 5, 2-4x faster than a prime length). ``response_at`` reads the map bilinearly at frame
+points (one per particle).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
+import torch
+
+
+def fast_size(n: int) -> int:
+    """The smallest ``m >= n`` whose only prime factors are 2, 3 and 5 (a fast FFT length)."""
+    m = max(int(n), 1)
+    while True:
+        k = m
+        for p in (2, 3, 5):
+            while k % p == 0:
+                k //= p
+        if k == 1:
+            return m
+        m += 1
 
 
 def hann2d(h: int, w: int) -> np.ndarray:
@@ -47,35 +63,36 @@ class CorrelationFilter:
     def __init__(self, shape: tuple[int, int], sigma: float, lam: float = 1e-2, lr: float = 0.02) -> None:
         self.shape = (int(shape[0]), int(shape[1]))
         self.lam, self.lr = lam, lr
-        self.hann = hann2d(*self.shape)
+        self.hann = torch.from_numpy(hann2d(*self.shape)).float()
         # real signals: the half spectrum (rfft2) holds everything; ``weight`` counts each of its columns
         # as often as it stands in the full spectrum (so ``mean(B)`` is the full spectrum's)
-        self.G = np.fft.rfft2(gaussian_label(*self.shape, sigma))
-        w = self.shape[1]
-        self.weight = np.where((np.arange(self.G.shape[1]) == 0) | (2 * np.arange(self.G.shape[1]) == w), 1.0, 2.0)
-        self.A: np.ndarray | None = None
-        self.B: np.ndarray | None = None
+        self.G = torch.fft.rfft2(torch.from_numpy(gaussian_label(*self.shape, sigma)).float())
+        cols, w = np.arange(self.G.shape[1]), self.shape[1]
+        self.weight = torch.from_numpy(np.where((cols == 0) | (2 * cols == w), 1.0, 2.0)).float()
+        self.A: torch.Tensor | None = None
+        self.B: torch.Tensor | None = None
 
-    def _spectrum(self, x: np.ndarray) -> np.ndarray:
-        return np.fft.rfft2(x * self.hann, axes=(-2, -1))
+    def _spectrum(self, x) -> torch.Tensor:
+        return torch.fft.rfft2(torch.as_tensor(x, dtype=torch.float32) * self.hann)
 
-    def learn(self, x: np.ndarray, rate: float | None = None) -> None:
-        """Fold the region ``x`` (C, H, W), centred on the target, into the filter (the first one sets it)."""
+    def learn(self, x, rate: float | None = None) -> None:
+        """Fold the region ``x`` (C, H, W; array or tensor), centred on the target, into the filter (the first
+        one sets it)."""
         X = self._spectrum(x)
-        A, B = np.conj(self.G)[None] * X, (np.conj(X) * X).real.sum(0)
+        A, B = self.G.conj()[None] * X, torch.view_as_real(X).square().sum((0, -1))
         if self.A is None:
             self.A, self.B = A, B
             return
         r = self.lr if rate is None else rate
-        self.A = (1 - r) * self.A + r * A
-        self.B = (1 - r) * self.B + r * B
+        self.A.mul_(1 - r).add_(A, alpha=r)
+        self.B.mul_(1 - r).add_(B, alpha=r)
 
-    def response(self, z: np.ndarray) -> np.ndarray:
-        """(H, W) real response to the region ``z`` (C, H, W)."""
+    def response(self, z) -> np.ndarray:
+        """(H, W) real response to the region ``z`` (C, H, W; array or tensor)."""
         Z = self._spectrum(z)
-        num = (np.conj(self.A) * Z).sum(0)
+        num = (self.A.conj() * Z).sum(0)
         mean_b = float((self.B * self.weight).sum()) / (self.shape[0] * self.shape[1])
-        return np.fft.irfft2(num / (self.B + self.lam * mean_b), s=self.shape)
+        return torch.fft.irfft2(num / (self.B + self.lam * mean_b), s=self.shape).numpy().astype(np.float64)
 
 
 def response_at(resp: np.ndarray, region: Region, points: np.ndarray) -> np.ndarray:

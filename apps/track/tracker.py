@@ -25,7 +25,7 @@ Per frame (``update``), in the paper's order:
    filter's instead, on a pyramid of boxes pooled from the same map, and every particle takes it);
    confidence = ``clip(1 - d^2_first / d^2_neg, 0, 1)`` with ``d^2_first`` the estimate's distance to the FIRST frame's template (recent templates follow the box
    wherever it drifts, so only the first one can tell a drift or an occlusion).
-4. **Resample** with ``filterpy.monte_carlo.systematic_resample``. After an unconfident frame the next
+4. **Resample** systematically (filterpy's ``systematic_resample``, vectorised). After an unconfident frame the next
    search is wider (``lost_context``, ``lost_search`` times the motion std) and a ``redetect`` share of the
    particles is spread uniformly over that window: the learned metric re-acquires the target there.
 5. **Learn** only from confident frames (``confidence >= confident``): positives (a few pixels off) and
@@ -48,11 +48,10 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
-from filterpy.monte_carlo import systematic_resample
 
 from apps.track.colour import bhattacharyya_sq, colour_histograms
-from apps.track.dcf import CorrelationFilter, Region, ScaleFilter, peak, response_at
-from apps.track.objective import online_objective, template_sq_dist
+from apps.track.dcf import CorrelationFilter, Region, ScaleFilter, fast_size, peak, response_at
+from apps.track.metric import OnlineMetric, sq_dist_to_nearest
 from apps.track.sampling import negative_states, positive_states
 from apps.track.window import Window, WindowFeatures
 from vidml.backbones.mlp import MetricMLP
@@ -126,17 +125,14 @@ class _Buffers:
 
 
 def _resample(weights: np.ndarray) -> np.ndarray:
-    """Indices by ``filterpy``'s systematic resampling, safe against non-finite weights and round-off.
-
-    filterpy walks the cumulative sum and overruns it when that ends a hair below 1 (or is NaN); the
-    weights are then sanitised and the same systematic positions are located by ``np.searchsorted``."""
+    """Systematic resampling (``filterpy.monte_carlo.systematic_resample``'s indices, vectorised), safe against
+    non-finite weights and round-off: positions ``(i + u) / N`` (one ``u ~ U[0, 1)`` from NumPy's global generator,
+    as filterpy draws it), each located in the cumulative sum by ``np.searchsorted`` instead of filterpy's Python
+    loop over the N particles (which also overruns when the sum ends a hair below 1)."""
     w = np.nan_to_num(weights, nan=0.0, posinf=0.0, neginf=0.0)
     w = w / w.sum() if w.sum() > 0 else np.full(len(w), 1.0 / len(w))
-    try:
-        return systematic_resample(w)
-    except IndexError:
-        positions = (np.arange(len(w)) + np.random.random()) / len(w)
-        return np.minimum(np.searchsorted(np.cumsum(w), positions, side="right"), len(w) - 1)
+    positions = (np.random.random() + np.arange(len(w))) / len(w)
+    return np.minimum(np.searchsorted(np.cumsum(w), positions, side="right"), len(w) - 1)
 
 
 class Tracker:
@@ -183,7 +179,7 @@ class Tracker:
         h, w = self.dcf.shape
         return size, Region(np.asarray(centre, np.float64) - size / 2, size / np.array([w, h]))
 
-    def _dcf_sample(self, win: Window, centre: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, Region]:
+    def _dcf_sample(self, win: Window, centre: np.ndarray, box: np.ndarray) -> tuple[torch.Tensor, Region]:
         size, region = self._dcf_region(centre, box)
         return self.feat.region(win, centre, size, self.dcf.shape), region
 
@@ -194,7 +190,7 @@ class Tracker:
             return
         z = float(np.sqrt(box[2] * box[3]))
         cells = (box[2:] + cfg.dcf_context * z) * cfg.target_px / z / self.feat.trunk.stride
-        shape = (max(int(round(cells[1])), 4), max(int(round(cells[0])), 4))
+        shape = (fast_size(max(int(round(cells[1])), 4)), fast_size(max(int(round(cells[0])), 4)))
         self.dcf = CorrelationFilter(shape, cfg.dcf_sigma * cfg.target_px / self.feat.trunk.stride,
                                      cfg.dcf_lambda, cfg.dcf_lr)
         self.dcf.learn(self._dcf_sample(win, box[:2] + box[2:] / 2, box)[0])
@@ -219,6 +215,7 @@ class Tracker:
         self.particles[:, 2] = self.state[2]
 
     # -- public API -----------------------------------------------------------------------------------
+    @torch.inference_mode()
     def init(self, frame: np.ndarray, box) -> "Tracker":
         """Start tracking the ``box`` (x, y, w, h in pixels) of ``frame`` (H, W[, 3] uint8)."""
         cfg = self.cfg
@@ -228,17 +225,18 @@ class Tracker:
         torch.set_num_threads(cfg.threads)
         torch.manual_seed(self.seed)
         self.rng = np.random.default_rng(self.seed)
-        np.random.seed(self.seed)  # filterpy's systematic_resample draws its offset from the global generator
+        np.random.seed(self.seed)  # the systematic resampling draws its offset from the global generator
         self.frame_size = (width, height)
         self.feat = WindowFeatures(cfg.cut, cfg.grid, cfg.sampling, cfg.unit)
-        self.net = MetricMLP((self.feat.dim, *cfg.hidden))
-        self.optim = torch.optim.Adam(self.net.parameters(), lr=cfg.lr)
+        self.metric = OnlineMetric(MetricMLP((self.feat.dim, *cfg.hidden)), cfg.lr, cfg.objective, cfg.alpha, cfg.beta)
+        self.f_templates: torch.Tensor | None = None   # f of the template bank (kept until it or f changes)
         self.state = xywh_to_affine(box)
         self.particles = np.repeat(self.state[None], cfg.particles, axis=0)
         self.velocity = np.zeros(2)
         self.confidence = 1.0
         win = self._window(frame, cfg.init_context)
         self.first_template = self._features(win, self.state[None])
+        self.first_norm = float(torch.linalg.vector_norm(self.first_template))
         self.recent: deque = deque(maxlen=max(cfg.templates - 1, 0))
         self.buf = _Buffers()
         self.buf.pos_first = self._features(win, positive_states(box, 4 * cfg.pos_per_frame, self.rng))
@@ -279,9 +277,8 @@ class Tracker:
     def _log_weights(self, win: Window) -> np.ndarray:
         """Step 2: ``-gamma d^2 / d^2_neg`` (``- colour d_c^2 / d_c^2_neg``) of every particle, max 0."""
         cfg = self.cfg
-        with torch.no_grad():
-            feats = self._features(win, self.particles)
-            d2 = template_sq_dist(self.net, feats, self._templates()).numpy()
+        feats = self._features(win, self.particles)
+        d2 = sq_dist_to_nearest(self.metric.embed(feats), self._f_templates())[0].numpy()
         d2n = d2 / max(self.d2_neg, 1e-6)
         logw = -cfg.gamma * (d2n - d2n.min())
         if cfg.anchor > 0:
@@ -296,6 +293,7 @@ class Tracker:
             logw -= cfg.dcf * (r.max() - r)
         return logw
 
+    @torch.inference_mode()
     def update(self, frame: np.ndarray) -> tuple[np.ndarray, float]:
         """Track into the next ``frame``; returns the box (x, y, w, h, pixels) and a confidence in [0, 1]."""
         if self.state is None:
@@ -322,9 +320,10 @@ class Tracker:
             self.state[:2] += cfg.dcf_centre * (top_point - self.state[:2])
         box = affine_to_xywh(self.state)
         negatives = self._negatives(win, box, cfg.neg_per_frame)
-        with torch.no_grad():
-            estimate, neg = self._features(win, self.state[None]), self._features(win, negatives)
-            d2_first = template_sq_dist(self.net, torch.cat([estimate, neg]), self.first_template).numpy()
+        samples = self._features(win, np.concatenate([self.state[None], negatives,      # one pool for the estimate,
+                                                      positive_states(box, cfg.pos_per_frame, self.rng)]))  # neg, pos
+        estimate_neg, pos = samples[:1 + len(negatives)], samples[1 + len(negatives):]
+        d2_first = sq_dist_to_nearest(self.metric.embed(estimate_neg), self._f_templates()[:1])[0].numpy()
         self.confidence = float(np.clip(1.0 - d2_first[0] / max(d2_first[1:].mean(), 1e-6), 0.0, 1.0))
         self.velocity = (1 - cfg.velocity) * self.velocity + cfg.velocity * (self.state[:2] - previous_centre)
         self.particles = self.particles[_resample(weights)]                           # 4. resample
@@ -333,7 +332,7 @@ class Tracker:
         if self.scaler is not None and self.confidence >= cfg.dcf_gate:
             self.scaler.learn(self._scale_samples(win, box))
         if self.confidence >= cfg.confident:                                          # 5. learn
-            self._collect(win, box, estimate, neg, negatives)
+            self._collect(win, estimate_neg[:1], pos, estimate_neg[1:], negatives)
             if self.frame_index % cfg.update_every == 0:
                 self._train(cfg.train_steps)
         return box, self.confidence
@@ -341,19 +340,26 @@ class Tracker:
     def _raw_distance(self, feats: torch.Tensor) -> np.ndarray:
         """``1 - cos(phi(y), phi(first box))`` of the trunk features themselves (the fixed anchor term)."""
         first = self.first_template[0]
-        cos = (feats @ first) / (feats.norm(dim=1) * first.norm()).clamp_min(1e-6)
+        cos = (feats @ first) / (torch.linalg.vector_norm(feats, dim=1) * self.first_norm).clamp_min(1e-6)
         return (1.0 - cos).numpy()
 
     # -- online learning ------------------------------------------------------------------------------
     def _templates(self) -> torch.Tensor:
         return torch.cat([self.first_template, *self.recent]) if self.recent else self.first_template
 
-    def _collect(self, win: Window, box: np.ndarray, estimate: torch.Tensor, neg: torch.Tensor,
+    def _f_templates(self) -> torch.Tensor:
+        """f of the template bank, the first template's row first."""
+        if self.f_templates is None:
+            self.f_templates = self.metric.embed(self._templates())
+        return self.f_templates
+
+    def _collect(self, win: Window, estimate: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor,
                  negatives: np.ndarray) -> None:
-        """Step 5: the estimate joins the templates, positives and the frame's negatives the buffers."""
+        """Step 5: the estimate joins the templates, the frame's positives and negatives the buffers."""
         cfg = self.cfg
         self.recent.append(estimate)
-        self.buf.pos.append(self._features(win, positive_states(box, cfg.pos_per_frame, self.rng)))
+        self.f_templates = None
+        self.buf.pos.append(pos)
         self.buf.neg.append(neg)
         while len(self.buf.pos) > cfg.buffer_frames:
             self.buf.pos.popleft()
@@ -368,13 +374,9 @@ class Tracker:
         pos_all = torch.cat([self.buf.pos_first, *self.buf.pos])
         neg_all = torch.cat([self.buf.neg_first, *self.buf.neg])
         templates = self._templates()
-        gen = torch.Generator().manual_seed(int(self.rng.integers(1 << 31)))
         for _ in range(steps):
-            pos = pos_all[torch.randint(len(pos_all), (cfg.batch_pos,), generator=gen)]
-            neg = neg_all[torch.randint(len(neg_all), (cfg.batch_neg,), generator=gen)]
-            loss = online_objective(self.net, templates, pos, neg, cfg.objective, cfg.alpha, cfg.beta)
-            self.optim.zero_grad(set_to_none=True)
-            loss.backward()
-            self.optim.step()
-        with torch.no_grad():
-            self.d2_neg = float(template_sq_dist(self.net, neg_all, templates).mean())
+            pos = pos_all[torch.from_numpy(self.rng.integers(len(pos_all), size=cfg.batch_pos))]
+            neg = neg_all[torch.from_numpy(self.rng.integers(len(neg_all), size=cfg.batch_neg))]
+            self.metric.step(templates, pos, neg)
+        self.f_templates = None
+        self.d2_neg = float(sq_dist_to_nearest(self.metric.embed(neg_all), self._f_templates())[0].mean())
