@@ -66,13 +66,17 @@ def vpdq_status() -> str:
     return "vPDQ skipped: the side venv exists but this script does not drive it yet"
 
 
-def lofo_heads(net, seed: int) -> dict:
-    """family -> a copy of ``net`` whose head was fitted without that family's copies (same data and method)."""
+def lofo_heads(net, seed: int, info: dict) -> dict:
+    """family -> a copy of ``net`` whose head was fitted without that family's copies (same data, method and
+    other families as the shipped head, ``info`` = its card)."""
     import copy
 
     from dataclasses import replace
 
-    from apps.video_search.train import TRAIN_FAMILIES, TrainConfig, build_cache, choose_radius, fit_head, val_features
+    from apps.video_search.augment import FAMILIES
+    from apps.video_search.camcord import CAMCORD_OVERLAPS
+
+    from apps.video_search.train import DEFAULT_FAMILIES, TrainConfig, build_cache, choose_radius, fit_head, val_features
     from apps.video_search.train_data import load_clips, resolve
 
     cfg = replace(TrainConfig(), bits=net.bits, trunk=net.config["trunk"], size=net.size, quiet=True, seed=seed)
@@ -81,13 +85,26 @@ def lofo_heads(net, seed: int) -> dict:
     val = val_features(net, load_clips(resolve(cfg.val), cfg.per_source, cfg.crops, np.random.default_rng(seed + 1)),
                        seed + 1)
     heads = {}
-    for fam in TRAIN_FAMILIES:
+    trained = tuple(info.get("families") or DEFAULT_FAMILIES)      # the shipped head's training families
+    for fam in FAMILIES:
         head = copy.deepcopy(net)
-        others = tuple(f for f in TRAIN_FAMILIES if f != fam)
+        # camcord contains geometric, photometric and compositing edits: left out with any of them
+        others = tuple(f for f in trained if f != fam and not (f == "camcord" and fam in CAMCORD_OVERLAPS))
         fit_head(head, cache, replace(cfg, families=others))
         head.radius = choose_radius(head, val, others)       # the held family plays no part in choosing it
+        if getattr(net, "radius_asym", None):
+            head.radius_asym = choose_radius(head, val, others, asymmetric=True)
         heads[fam] = head
     return heads
+
+
+def card_of(weights: str | None) -> dict:
+    """The card of the HashingNet checkpoint ``weights`` (default: the shipped one)."""
+    from apps.video_search.library import DEFAULT_WEIGHTS
+    from vidml.backbones.hashing import load_hashing_net
+    from vidml.backbones.weights import shipped
+
+    return load_hashing_net(weights or shipped(DEFAULT_WEIGHTS))[1]
 
 
 def score(ranked: list, q: dict, threshold: float, max_e: float) -> dict:
@@ -97,42 +114,57 @@ def score(ranked: list, q: dict, threshold: float, max_e: float) -> dict:
     reported = top[1] >= threshold and top[2] <= max_e
     if q["source"] is None:
         return {"fp": reported}
-    rel = group_of(q["source"])
+    rel = q.get("group") or group_of(q["source"])
     return {"ap": average_precision([n for n, *_ in ranked], rel), "p1": top[0] in rel,
             "found": reported and top[0] in rel}
 
 
+def query_side(head, flat: np.ndarray, q: int, asymmetric: bool = False) -> np.ndarray:
+    """What video-search matches for query features ``flat`` (q * R, D): the head's projections (Q, R, bits)
+    when it has an asymmetric radius (and ``asymmetric``), else its packed codes (Q, R, nb)."""
+    if asymmetric and getattr(head, "radius_asym", None):
+        return head.projections_of_features(flat).reshape(q, -1, head.bits)
+    return head.codes_of_features(flat).reshape(q, -1, head.bits // 8)
+
+
+METHODS = ("vidml", "vidml no tail", "vidml asymmetric", "vidml every region", "vidml whole frame", "vidml LOFO",
+           "vidml LOFO no tail", "vidml LOFO asymmetric", "float", "float regions", "pHash")
+
+
 def evaluate(queries, qfeats, lib, net, heads, tmp, fps, threshold, max_e) -> dict:
-    """method -> list of (query, score dict)."""
+    """method -> list of (query, score dict). vidml = the defaults of video-search (Hamming codes, region
+    cascade, tail ordered by apps.video_search.ranking); "asymmetric": the query's projections against
+    the codes (vidml.index.asymmetric; only for a head with an asymmetric radius)."""
     from video_search_protocol import code_index, rank_codes, rank_floats
 
-    from apps.video_search.regions import REGIONS
-
-    whole = [0]
-    indexes = {"vidml": code_index(lib, net.codes_of_features(lib.feats), tmp, fps, net.radius)}
-    for fam, h in heads.items():
-        indexes[fam] = code_index(lib, h.codes_of_features(lib.feats), tmp, fps, h.radius)
-    indexes["pHash"] = code_index(lib, lib.phash, tmp, fps, 16)
-    out: dict[str, list] = {m: [] for m in ("vidml", "vidml every region", "vidml whole frame", "vidml LOFO",
-                                            "float", "float regions", "pHash")}
+    index = lambda h: code_index(lib, h.codes_of_features(lib.feats), tmp, fps, h.radius,  # noqa: E731
+                                 getattr(h, "radius_asym", None))
+    indexes = {"vidml": index(net), "pHash": code_index(lib, lib.phash, tmp, fps, 16)}
+    indexes.update({fam: index(h) for fam, h in heads.items()})
+    out: dict[str, list] = {m: [] for m in METHODS}
     rule = (threshold, max_e)
+    add = lambda m, q, ranked: out[m].append((q, score(ranked, q, threshold, max_e)))  # noqa: E731
     for q, (f, t, ph) in zip(queries, qfeats):
         flat = f.reshape(-1, f.shape[-1])
-        codes = net.codes_of_features(flat).reshape(len(f), len(REGIONS), -1)
-        out["vidml"].append((q, score(rank_codes(indexes["vidml"], lib.names, codes, t, rule), q, threshold, max_e)))
-        out["vidml every region"].append((q, score(rank_codes(indexes["vidml"], lib.names, codes, t), q, threshold,
-                                                   max_e)))
-        out["vidml whole frame"].append((q, score(rank_codes(indexes["vidml"], lib.names, codes[:, whole], t), q,
-                                                  threshold, max_e)))
+        codes = query_side(net, flat, len(f))
+        add("vidml", q, rank_codes(indexes["vidml"], lib.names, codes, t, rule))
+        add("vidml no tail", q, rank_codes(indexes["vidml"], lib.names, codes, t, rule, tail=False))
+        if getattr(net, "radius_asym", None):
+            add("vidml asymmetric", q, rank_codes(indexes["vidml"], lib.names, query_side(net, flat, len(f), True), t,
+                                                  rule))
+        add("vidml every region", q, rank_codes(indexes["vidml"], lib.names, codes, t))
+        add("vidml whole frame", q, rank_codes(indexes["vidml"], lib.names, codes[:, :1], t))
         if q["family"] in heads:
-            h = heads[q["family"]]
-            hc = h.codes_of_features(flat).reshape(len(f), len(REGIONS), -1)
-            out["vidml LOFO"].append((q, score(rank_codes(indexes[q["family"]], lib.names, hc, t, rule), q, threshold,
-                                              max_e)))
-        out["float"].append((q, score(rank_floats(lib, f[:, :1], t, fps), q, threshold, max_e)))
-        out["float regions"].append((q, score(rank_floats(lib, f, t, fps), q, threshold, max_e)))
-        out["pHash"].append((q, score(rank_codes(indexes["pHash"], lib.names, ph[:, None], t), q, threshold, max_e)))
-    return out
+            h, ix = heads[q["family"]], indexes[q["family"]]
+            hc = query_side(h, flat, len(f))
+            add("vidml LOFO", q, rank_codes(ix, lib.names, hc, t, rule))
+            add("vidml LOFO no tail", q, rank_codes(ix, lib.names, hc, t, rule, tail=False))
+            if getattr(h, "radius_asym", None):
+                add("vidml LOFO asymmetric", q, rank_codes(ix, lib.names, query_side(h, flat, len(f), True), t, rule))
+        add("float", q, rank_floats(lib, f[:, :1], t, fps))
+        add("float regions", q, rank_floats(lib, f, t, fps))
+        add("pHash", q, rank_codes(indexes["pHash"], lib.names, ph[:, None], t, tail=False))   # the anchor as before
+    return {m: rows for m, rows in out.items() if rows}
 
 
 def summary(rows: list, family: str | None = None) -> dict:
@@ -203,15 +235,15 @@ def calibration(net, paths: list[Path], fps: float, tmp: Path, seed: int, n: int
     feats, times, vids = [], [], []
     for i, p in enumerate(paths):
         r = FrameReader(p)
-        frames, t = sampled(p, fps)
+        frames, t = sampled(p, fps, reader=r)             # the path opened once
         keep = t < len(r) / r.fps / 2
         feats.append(net.embed(np.stack(frames)[keep])); times.append(t[keep]); vids.append(np.full(keep.sum(), i, np.int32))
     lib = Library([p.name for p in paths], np.concatenate(feats), np.concatenate(times), np.concatenate(vids))
-    index = code_index(lib, net.codes_of_features(lib.feats), tmp, fps, net.radius)
+    index = code_index(lib, net.codes_of_features(lib.feats), tmp, fps, net.radius, getattr(net, "radius_asym", None))
     tops = []
     for q in calibration_queries(paths, tmp, seed, n, backgrounds):
         f, t = query_features(net, q["path"], 2 * fps)
-        codes = net.codes_of_features(f.reshape(-1, f.shape[-1])).reshape(f.shape[0], f.shape[1], -1)
+        codes = query_side(net, f.reshape(-1, f.shape[-1]), f.shape[0])
         tops.append((q, rank_codes(index, lib.names, codes[:, :1], t)[0], rank_codes(index, lib.names, codes, t)[0]))
 
     def rates(videos, thr, e):
@@ -379,7 +411,7 @@ def main() -> int:
     for q in queries:
         frames, t = sampled(q["path"], 2 * args.fps)
         qfeats.append((region_features(net, frames), t, phash_codes(frames)))
-    heads = {} if args.no_lofo else lofo_heads(net, args.seed)
+    heads = {} if args.no_lofo else lofo_heads(net, args.seed, card_of(args.weights))
     n_dis = sum(q["source"] is None for q in queries)
     print(f"\nlibrary: {len(paths)} videos, {len(lib.times)} codes; queries: {len(queries) - n_dis} + {n_dis} "
           f"distractors; weights {info['name']} ({net.bits} bits, radius {net.radius}, trunk {net.config['trunk']} "

@@ -24,12 +24,13 @@ def group_of(name: str) -> set[str]:
     return {name}
 
 
-def sampled(path: Path, fps: float, start: float = 0.0, stop: float | None = None) -> tuple[list, np.ndarray]:
-    """(RGB frames, times in s) of ``path`` sampled at about ``fps`` between ``start`` and ``stop`` seconds."""
+def sampled(path: Path, fps: float, start: float = 0.0, stop: float | None = None, reader=None) -> tuple[list, np.ndarray]:
+    """(RGB frames, times in s) of ``path`` sampled at about ``fps`` between ``start`` and ``stop`` seconds
+    (``reader``: ``path``'s FrameReader when the caller has it open already)."""
     from apps.video_search.stream import stride_for
     from vidml.video import FrameReader
 
-    r = FrameReader(path)
+    r = reader or FrameReader(path)
     frames, times = [], []
     for idx, batch in r.batches(stride=stride_for(r.fps, fps), batch_size=64):
         for i, f in zip(idx, batch):
@@ -129,13 +130,15 @@ def query_features(net, path: Path, fps: float) -> tuple[np.ndarray, np.ndarray]
     return region_features(net, frames), t
 
 
-def code_index(lib: Library, codes: np.ndarray, tmp: Path, fps: float, radius: int | None = None):
-    """An in-memory :class:`vidml.index.Index` of ``codes`` (one per library frame), match radius ``radius``."""
+def code_index(lib: Library, codes: np.ndarray, tmp: Path, fps: float, radius: int | None = None,
+               radius_asym: float | None = None):
+    """An in-memory :class:`vidml.index.Index` of ``codes`` (one per library frame), match radius ``radius``
+    (``radius_asym``: that of the asymmetric distance, for float query projections)."""
     from vidml.index import Index
 
     index = Index(tmp / f"mem{np.random.default_rng().integers(1 << 30)}.vidx")
     index.manifest["fps"] = fps
-    index.manifest["hasher"] = {"radius": radius}
+    index.manifest["hasher"] = {"radius": radius, "radius_asym": radius_asym}
     for i, name in enumerate(lib.names):
         m = lib.video_of == i
         index.add({"path": str(tmp / name)}, codes[m], lib.times[m].astype(np.float32))
@@ -143,19 +146,27 @@ def code_index(lib: Library, codes: np.ndarray, tmp: Path, fps: float, radius: i
 
 
 def rank_codes(index, names: list[str], codes: np.ndarray, times: np.ndarray,
-               cascade: tuple[float, float] | None = None) -> list[tuple[str, float, float]]:
-    """[(video name, score, e-value)] best first, every library video listed (codes (Q, R, nb)).
+               cascade: tuple[float, float] | None = None, tail: bool = True) -> list[tuple[str, float, float]]:
+    """[(video name, score, e-value)] best first, every library video listed (codes (Q, R, nb), or float
+    projections (Q, R, bits): the asymmetric distance).
     ``cascade`` = (threshold, max e-value): the region cascade of video-search (whole frames first, the
-    other rectangles only when nothing is reported), else every rectangle at once."""
+    other rectangles only when nothing is reported), else every rectangle at once. ``tail``: the videos
+    without a vote ordered by their tail score (:mod:`apps.video_search.ranking`, score 0, e-value inf)."""
     from apps.video_search.clip_search import cascade as run_cascade
     from apps.video_search.clip_search import match_codes, query_null
+    from apps.video_search.ranking import rank_tail
 
+    used = [codes]
     if cascade is not None and codes.shape[1] > 1:
-        matches, null = run_cascade(index, codes[:, :1], times, lambda: codes[:, 1:], *cascade)
+        used = []
+        matches, null = run_cascade(index, codes[:, :1], times, lambda: codes[:, 1:], *cascade, used=used)
     else:
         matches = match_codes(index, codes, times)
         null = query_null(index, codes, times) if matches else None
     out = [(Path(index.videos[m.video]["path"]).name, m.score, null.evalue(m.video, m.support)) for m in matches]
+    if tail:
+        out += [(Path(index.videos[m.video]["path"]).name, 0.0, float("inf"))
+                for m in rank_tail(index, matches, used[0], times)]
     seen = {n for n, *_ in out}
     return out + [(n, 0.0, float("inf")) for n in names if n not in seen]
 

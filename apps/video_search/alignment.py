@@ -41,6 +41,7 @@ class ClipMatch:
     query_end: float
     frames: int
     support: int = 0
+    tail_score: float = 0.0   # score at the tail radius of apps.video_search.ranking (unvoted videos only)
 
     def as_dict(self) -> dict:
         return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in asdict(self).items()}

@@ -33,6 +33,7 @@ temporal       speed         playback * 0.75-0.9 or * 1.1-1.33 (frames resampled
                drop          20-40 % of the frames dropped at random (gaps in the copy)
                fps           re-timed to 8-15 fps (frames resampled in time, duration kept)
 (none)         reencode      identity here (the benchmark writes every query clip as mp4, re-encoding it)
+(training)     camcord       re-shot off a screen in a dark room (:mod:`apps.video_search.camcord`)
 =============  ============  ==========================================================================
 """
 from __future__ import annotations
@@ -43,6 +44,8 @@ from typing import Callable, Sequence
 import cv2
 import numpy as np
 
+from apps.video_search.camcord import camcord
+
 FAMILIES: dict[str, tuple[str, ...]] = {
     "geometric": ("crop", "scale", "rotate", "letterbox", "pillarbox", "flip"),
     "photometric": ("brightness", "contrast", "gamma", "colour", "greyscale", "noise", "blur", "jpeg"),
@@ -52,7 +55,8 @@ FAMILIES: dict[str, tuple[str, ...]] = {
 }
 FRAME_EDITS = tuple(e for f in ("geometric", "photometric", "compositing", "overlays") for e in FAMILIES[f])
 CLIP_EDITS = FAMILIES["temporal"]
-TRANSFORMS = ("reencode",) + FRAME_EDITS + ("overlay",)
+TRAIN_ONLY = ("camcord",)   # a screen re-shot with a camera (apps.video_search.camcord): no family, not in benchmarks
+TRANSFORMS = ("reencode",) + FRAME_EDITS + ("overlay",) + TRAIN_ONLY
 Transform = Callable[[np.ndarray], np.ndarray]
 ClipTransform = Callable[[list, float], tuple[list, float]]
 
@@ -298,7 +302,7 @@ _MAKERS = {"reencode": lambda rng, h, w, bg: (lambda f: f), "crop": _crop, "scal
            "letterbox": _letterbox, "pillarbox": _pillarbox, "flip": _flip, "brightness": _brightness,
            "contrast": _contrast, "gamma": _gamma, "colour": _colour, "greyscale": _greyscale, "blur": _blur,
            "noise": _noise, "jpeg": _jpeg, "pip": _pip, "side_by_side": _side_by_side, "text": _text,
-           "logo": _logo, "bands": _bands, "overlay": _overlay}
+           "logo": _logo, "bands": _bands, "overlay": _overlay, "camcord": camcord}
 
 
 def make_transform(name: str, rng: np.random.Generator, shape: tuple[int, ...],

@@ -42,9 +42,18 @@ DEFAULT_THRESHOLD = 0.4   # chosen by benchmarks/bench_video_search.py calibrati
 _NULL_CACHE: dict[tuple, tuple] = {}
 
 
-def match_radius(index: Index) -> int:
-    """The index's match radius: its hashing model's (manifest ``hasher.radius``), else bits / 4."""
-    return int((index.manifest.get("hasher") or {}).get("radius") or index.bits // 4)
+def match_radius(index: Index, asymmetric: bool = False) -> float:
+    """The index's match radius: its hashing model's (manifest ``hasher.radius``), else bits / 4;
+    ``asymmetric``: that of the asymmetric distance (``hasher.radius_asym``), else the Hamming one."""
+    hasher = index.manifest.get("hasher") or {}
+    if asymmetric and hasher.get("radius_asym"):
+        return float(hasher["radius_asym"])
+    return int(hasher.get("radius") or index.bits // 4)
+
+
+def is_projection(codes: np.ndarray) -> bool:
+    """True for real-valued query projections (the asymmetric distance), False for packed codes."""
+    return np.issubdtype(np.asarray(codes).dtype, np.floating)
 
 
 def library_sample(index: Index, radius: int) -> tuple:
@@ -60,8 +69,9 @@ def library_sample(index: Index, radius: int) -> tuple:
 
 
 def query_null(index: Index, codes: np.ndarray, times: np.ndarray, radius: int | None = None) -> null_model.QueryNull:
-    """The null model of chance matches for one query (codes (Q, nb) or (Q, R, nb)); see null_model."""
-    radius = match_radius(index) if radius is None else radius
+    """The null model of chance matches for one query (codes (Q, nb) or (Q, R, nb), or projections
+    (Q, R, bits)); see null_model."""
+    radius = match_radius(index, is_projection(codes)) if radius is None else radius
     bin_s = 1.0 / float(index.manifest.get("fps") or 2.0)
     return null_model.QueryNull(codes, times, *library_sample(index, radius), radius=radius, n_bins=len(index),
                                 bin_s=bin_s)
@@ -70,11 +80,14 @@ def query_null(index: Index, codes: np.ndarray, times: np.ndarray, radius: int |
 def match_codes(index: Index, codes: np.ndarray, times: np.ndarray, k: int = 64, radius: int | None = None,
                 backend: str = "auto") -> list[ClipMatch]:
     """Align query frame ``codes`` ((Q, nb), or (Q, R, nb) region codes) at ``times`` against the index;
-    every video with votes, best first."""
-    radius = match_radius(index) if radius is None else radius
+    every video with votes, best first. Float ``codes`` (Q, R, bits) are the frames' projections: their
+    neighbours and distances are the asymmetric ones (:meth:`vidml.index.Index.search_asymmetric`)."""
+    asym = is_projection(codes)
+    radius = match_radius(index, asym) if radius is None else radius
     codes = np.asarray(codes)
     q = len(codes)
-    dist, rows = index.search(codes.reshape(-1, codes.shape[-1]), k=k, backend=backend)
+    flat = codes.reshape(-1, codes.shape[-1])
+    dist, rows = (index.search_asymmetric if asym else index.search)(flat, k=k, backend=backend)
     dist, rows = dist.reshape(q, -1), rows.reshape(q, -1)          # a frame's neighbours over its regions
     bin_s = 1.0 / float(index.manifest.get("fps") or 2.0)
     return align(np.asarray(times, np.float64), dist, rows, index.video_of, index.times, radius, bin_s)
@@ -86,33 +99,43 @@ def reported(matches: list[ClipMatch], null, threshold: float, max_evalue: float
 
 
 def cascade(index: Index, whole: np.ndarray, times: np.ndarray, more_regions, threshold: float = DEFAULT_THRESHOLD,
-            max_evalue: float = null_model.DEFAULT_EVALUE, **search) -> tuple[list[ClipMatch], object]:
+            max_evalue: float = null_model.DEFAULT_EVALUE, used: list | None = None,
+            **search) -> tuple[list[ClipMatch], object]:
     """(matches, null model) of the region cascade (module doc): ``whole`` codes (Q, 1, nb) first; when
     their best match is not :func:`reported` and ``more_regions`` is given, ``more_regions()`` -> codes
-    (Q, R - 1, nb) of the other rectangles, and every rectangle is searched. ``search``: k, radius, backend."""
+    (Q, R - 1, nb) of the other rectangles, and every rectangle is searched. ``search``: k, radius, backend.
+    ``used``: a list that receives the codes of the pass the matches come from."""
     codes = whole
     while True:
         matches = match_codes(index, codes, times, **search)
         null = query_null(index, codes, times, search.get("radius")) if matches else None
         if more_regions is None or reported(matches, null, threshold, max_evalue):
+            if used is not None:
+                used.append(codes)
             return matches, null
         codes, more_regions = np.concatenate([whole, more_regions()], 1), None
 
 
-def hash_query(clip: str | Path, hasher, fps: float, regions: bool | tuple = True) -> tuple[np.ndarray, np.ndarray]:
+def hash_query(clip: str | Path, hasher, fps: float, regions: bool | tuple = True,
+               projections: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """(codes (Q, R, nb), times (Q,)) of the query clip's sampled frames, R = len(REGIONS) or 1 (or the
-    rectangles given as ``regions``)."""
+    rectangles given as ``regions``); ``projections``: the real-valued pre-codes (Q, R, bits) float32
+    instead of the codes (the query side of the asymmetric distance)."""
     rects = tuple(regions) if isinstance(regions, tuple) else REGIONS if regions else WHOLE
-    hv = hash_video(clip, RegionHasher(hasher, rects), fps=fps)
-    return hv.codes.reshape(len(hv.times), len(rects), -1), hv.times
+    rh = RegionHasher(hasher, rects, keep_projections=projections)
+    hv = hash_video(clip, rh, fps=fps)
+    out = np.concatenate(rh.kept) if projections and rh.kept else hv.codes
+    return out.reshape(len(hv.times), len(rects), -1), hv.times
 
 
 def search_clip(index: Index, clip: str | Path, hasher=None, fps: float | None = None, top: int = 10,
                 k: int = 64, radius: int | None = None, threshold: float = DEFAULT_THRESHOLD,
                 backend: str = "auto", max_evalue: float = null_model.DEFAULT_EVALUE,
-                regions: bool = True) -> list[dict]:
+                regions: bool = True, asymmetric: bool = False) -> list[dict]:
     """Ranked matches of the video ``clip`` (dicts: video path, score, e-value, start/end times) with
-    ``score >= threshold`` and ``evalue <= max_evalue``. ``hasher``: the index's (default: the shipped one)."""
+    ``score >= threshold`` and ``evalue <= max_evalue``. ``hasher``: the index's (default: the shipped one).
+    ``asymmetric``: the query frames keep their real-valued projections and are matched by the asymmetric
+    distance (:mod:`vidml.index.asymmetric`) when the model has a radius for it (``radius_asym``)."""
     if len(index) == 0:
         raise BadInput(f"{index.path}: index is empty or missing; run vidml video-index LIBRARY --index {index.path}")
     if hasher is None:
@@ -121,9 +144,17 @@ def search_clip(index: Index, clip: str | Path, hasher=None, fps: float | None =
         hasher, info = load_hasher(None)
         check_same_hasher(index, info)
     fps = fps or 2.0 * float(index.manifest.get("fps") or 2.0)
-    codes, times = hash_query(clip, hasher, fps, regions=False)
-    matches, null = cascade(index, codes, times, (lambda: hash_query(clip, hasher, fps, REGIONS[1:])[0])
+    proj = bool(asymmetric and getattr(hasher, "radius_asym", None) and hasattr(hasher, "projections"))
+    if proj and radius is None:
+        radius = getattr(hasher, "radius_asym")
+    codes, times = hash_query(clip, hasher, fps, regions=False, projections=proj)
+    matches, null = cascade(index, codes, times, (lambda: hash_query(clip, hasher, fps, REGIONS[1:], proj)[0])
                             if regions else None, threshold, max_evalue, k=k, radius=radius, backend=backend)
+    return _hits(index, matches, null, top, threshold, max_evalue)
+
+
+def _hits(index: Index, matches: list[ClipMatch], null, top: int, threshold: float, max_evalue: float) -> list[dict]:
+    """The reported ones of the first ``top`` ``matches`` as dicts (video path, e-value added)."""
     out = []
     for m in matches[:top]:
         if m.score < threshold:

@@ -34,17 +34,18 @@ def load_hasher(weights: str | Path | None = None):
 
     path = Path(weights) if weights else shipped(DEFAULT_WEIGHTS)
     net, _card = load_hashing_net(path)
-    return net, {"name": path.stem, "sha256": sha256(path), "bits": net.bits, "radius": net.radius}
+    info = {"name": path.stem, "sha256": sha256(path), "bits": net.bits, "radius": net.radius}
+    if net.radius_asym:
+        info["radius_asym"] = net.radius_asym
+    return net, info
 
 
 def check_same_hasher(index: Index, info: dict) -> None:
-    """BadInput (one line: re-index) when ``index`` was built with other weights than ``info``'s."""
-    built = index.manifest.get("hasher") or {}
-    if built.get("sha256") in (None, info["sha256"]) and index.bits in (None, info["bits"]):
-        return
-    raise BadInput(f"{index.path}: built with the hashing model {built.get('name')!r} ({index.bits} bits), not "
-                   f"{info['name']!r} ({info['bits']} bits); re-index: vidml video-index LIBRARY --index NEW.vidx "
-                   "(or pass the --weights it was built with)")
+    """BadInput (one line: re-index) when ``index`` was built with other weights than ``info``'s
+    (:func:`vidml.index.index.check_hasher`, the one place of that check)."""
+    from vidml.index.index import check_hasher
+
+    check_hasher(index.path, index.manifest, info)
 
 
 def find_videos(folder: str | Path) -> list[Path]:

@@ -38,6 +38,7 @@ import numpy as np
 from scipy.stats import binom
 
 from apps.video_search.alignment import time_bins
+from vidml.index.asymmetric import weighted_hamming
 from vidml.metric.distances import hamming
 
 DEFAULT_EVALUE = 0.01
@@ -96,7 +97,8 @@ class QueryNull:
     """Per-query chance rates against a fixed library sample; :meth:`evalue` of a placement's support.
 
     ``query_codes``: (Q, bits/8), or (Q, R, bits/8) with R region codes per frame
-    (:mod:`apps.video_search.regions`); ``sample_codes``/``sample_video`` (rows of :func:`sample_rows`),
+    (:mod:`apps.video_search.regions`), or float projections (Q, R, bits) whose distance to the sample is
+    the asymmetric one of :mod:`vidml.index.asymmetric` (``radius`` then on that scale); ``sample_codes``/``sample_video`` (rows of :func:`sample_rows`),
     ``videos``/``copies`` of :func:`copy_matrix`, ``n_bins`` placements tried (library codes), ``bin_s`` the
     library sampling step.
     """
@@ -107,8 +109,12 @@ class QueryNull:
         codes = np.asarray(query_codes)
         codes = codes.reshape(len(codes), -1, codes.shape[-1]) if codes.ndim == 3 else np.atleast_2d(codes)[:, None]
         q, r, nb = codes.shape        # r region codes per query frame: a frame is close when any region is
-        self.close = (hamming(codes.reshape(q * r, nb), sample_codes) <= radius).reshape(q, r, -1).any(1)
-        self.fair = 1.0 - (1.0 - float(binom.cdf(radius, nb * 8, 0.5))) ** r          # random-code fallback
+        asym = np.issubdtype(codes.dtype, np.floating)          # projections: the asymmetric distance
+        d = weighted_hamming(codes.reshape(q * r, nb), sample_codes) if asym else hamming(codes.reshape(q * r, nb),
+                                                                                          sample_codes)
+        self.close = (d <= radius).reshape(q, r, -1).any(1)
+        bits = nb if asym else nb * 8
+        self.fair = 1.0 - (1.0 - float(binom.cdf(radius, bits, 0.5))) ** r          # random-code fallback
         self.rank = np.searchsorted(videos, sample_video)                            # sample row -> video rank
         self.videos, self.copies, self.n_bins = videos, copies, max(int(n_bins), 1)
         self.group = np.unique(time_bins(query_times, bin_s), return_inverse=True)[1]

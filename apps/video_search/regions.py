@@ -32,16 +32,35 @@ def crops(frame: np.ndarray, regions=REGIONS) -> list[np.ndarray]:
 
 
 class RegionHasher:
-    """Wraps a hasher: ``codes(frames)`` -> (N * R, bits/8), the R region codes of each frame consecutive."""
+    """Wraps a hasher: ``codes(frames)`` -> (N * R, bits/8), the R region codes of each frame consecutive.
 
-    def __init__(self, hasher, regions=REGIONS) -> None:
+    ``keep_projections``: the wrapped hasher's real-valued pre-codes (``projections``, N * R rows of
+    ``bits`` floats) are computed instead and kept in :attr:`kept` (the codes are their signs), for the
+    asymmetric distance of :mod:`vidml.index.asymmetric`."""
+
+    def __init__(self, hasher, regions=REGIONS, keep_projections: bool = False) -> None:
         self.hasher, self.regions, self.bits = hasher, tuple(regions), hasher.bits
+        self.keep_projections, self.kept = keep_projections, []
 
-    def codes(self, frames: np.ndarray) -> np.ndarray:
+    def parts(self, frames: np.ndarray) -> np.ndarray:
+        """The region sub-images of every frame, resized to the hasher's input size (the frames themselves
+        for the whole frame alone)."""
         if len(self.regions) == 1 and self.regions[0] == WHOLE[0]:
-            return self.hasher.codes(frames)
+            return frames
         size = getattr(self.hasher, "size", 128)
         import cv2
 
         parts = [cv2.resize(c, (size, size), interpolation=cv2.INTER_AREA) for f in frames for c in crops(f, self.regions)]
-        return self.hasher.codes(np.stack(parts)) if parts else np.zeros((0, self.bits // 8), np.uint8)
+        return np.stack(parts) if parts else np.zeros((0, size, size, 3), np.uint8)
+
+    def codes(self, frames: np.ndarray) -> np.ndarray:
+        parts = self.parts(frames)
+        if len(parts) == 0:
+            return np.zeros((0, self.bits // 8), np.uint8)
+        if self.keep_projections:
+            from vidml.metric.distances import pack_bits
+
+            proj = self.hasher.projections(parts)
+            self.kept.append(proj)
+            return pack_bits(proj > 0)
+        return self.hasher.codes(parts)

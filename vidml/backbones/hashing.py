@@ -68,6 +68,7 @@ class HashingNet(nn.Module):
         self.bit_layer = nn.Linear(dim, bits)
         self.feature_dim = dim
         self.radius = bits // 4   # match radius; a trained checkpoint carries its own (load_hashing_net)
+        self.radius_asym: float | None = None   # radius of the asymmetric distance (None: symmetric search)
 
     def train(self, mode: bool = True) -> "HashingNet":
         super().train(mode)
@@ -134,16 +135,24 @@ class HashingNet(nn.Module):
         return pack_bits(self.bit_layer(torch.as_tensor(feats, dtype=torch.float32)).numpy() > 0)
 
     @torch.no_grad()
-    def codes(self, frames: np.ndarray, batch_size: int = 128) -> np.ndarray:
-        """uint8 RGB frames (N, H, W, 3) -> packed codes (N, bits/8) uint8: bit = [h(x) > 0]."""
+    def projections_of_features(self, feats: np.ndarray) -> np.ndarray:
+        """Real-valued pre-codes ``h`` (N, bits) float32 of precomputed :meth:`embed` features."""
+        return self.bit_layer(torch.as_tensor(feats, dtype=torch.float32)).numpy()
+
+    @torch.no_grad()
+    def projections(self, frames: np.ndarray, batch_size: int = 128) -> np.ndarray:
+        """uint8 RGB frames (N, H, W, 3) -> real-valued pre-codes ``h(x)`` (N, bits) float32, the query
+        side of the asymmetric distance (:mod:`vidml.index.asymmetric`); ``codes`` = their signs."""
         was_training = self.training
         self.eval()
-        out = []
-        for i in range(0, len(frames), batch_size):
-            small = self.prepare(frames[i:i + batch_size])
-            out.append(pack_bits(self.pre_codes(to_tensor(small)).numpy() > 0))
+        out = [self.pre_codes(to_tensor(self.prepare(frames[i:i + batch_size]))).numpy()
+               for i in range(0, len(frames), batch_size)]
         self.train(was_training)
-        return np.concatenate(out) if out else np.zeros((0, self.bits // 8), np.uint8)
+        return np.concatenate(out) if out else np.zeros((0, self.bits), np.float32)
+
+    def codes(self, frames: np.ndarray, batch_size: int = 128) -> np.ndarray:
+        """uint8 RGB frames (N, H, W, 3) -> packed codes (N, bits/8) uint8: bit = [h(x) > 0]."""
+        return pack_bits(self.projections(frames, batch_size) > 0)
 
     def saved_module(self) -> nn.Module:
         """What a checkpoint stores: the bit layer alone on a frozen pretrained trunk, else the whole net."""
@@ -155,14 +164,18 @@ def load_hashing_net(path) -> tuple[HashingNet, dict]:
 
     A checkpoint on the pretrained trunk holds the bit layer only (``config["head_only"]``); the trunk's
     ImageNet weights come from the installed package. ``net.radius``: the Hamming distance up to which two
-    frames count as copies (``config["radius"]``, chosen on validation frames; bits / 4 if absent)."""
+    frames count as copies (``config["radius"]``, chosen on validation frames; bits / 4 if absent);
+    ``net.radius_asym``: the same for the asymmetric distance of :mod:`vidml.index.asymmetric`
+    (``config["radius_asym"]``; None if absent: the model is searched with plain Hamming distances)."""
     from vidml.backbones.weights import load_checkpoint
 
     payload = load_checkpoint(path, kind="hashing")
-    config = {k: v for k, v in payload["config"].items() if k not in ("head_only", "radius")}
+    config = {k: v for k, v in payload["config"].items() if k not in ("head_only", "radius", "radius_asym")}
     head_only = bool(payload["config"].get("head_only"))
     net = HashingNet(**config, pretrained=head_only)
     (net.bit_layer if head_only else net).load_state_dict(payload["state_dict"])
     net.radius = int(payload["config"].get("radius") or net.bits // 4)
+    asym = payload["config"].get("radius_asym")
+    net.radius_asym = float(asym) if asym else None
     net.eval()
     return net, payload.get("card", {})

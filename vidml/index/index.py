@@ -31,6 +31,19 @@ from vidml.index.search import HammingSearcher
 LOAD_TRIES = 5  # a reader reloads when a commit removed a segment under it, at most this often
 
 
+def check_hasher(path: str | Path, manifest: dict | None, info: dict) -> None:
+    """BadInput (one line: re-index) when the index at ``path`` (its ``manifest``) was built with other
+    weights (``hasher.sha256``) or another bit count than ``info`` (``name``, ``sha256``, ``bits``) says;
+    unknown values on either side pass. The one hasher-identity check of vidml (index, search, dedupe)."""
+    built, bits = (manifest or {}).get("hasher") or {}, (manifest or {}).get("bits")
+    same_bits = None in (bits, info.get("bits")) or bits == info.get("bits")
+    if same_bits and built.get("sha256") in (None, info.get("sha256")):
+        return
+    raise BadInput(f"{path}: built with the hashing model {built.get('name')!r} ({bits} bits), not "
+                   f"{info.get('name')!r} ({info.get('bits')} bits); re-index: vidml video-index LIBRARY --index NEW.vidx "
+                   "(or pass the --weights it was built with)")
+
+
 class Index:
     """An index folder opened for reading and appending (created on the first :meth:`save`)."""
 
@@ -51,10 +64,12 @@ class Index:
         if bits is not None and self.manifest.get("bits") not in (None, bits):
             self.close()
             raise BadInput(f"{self.path}: index holds {self.manifest['bits']}-bit codes, not {bits}; use another --index")
-        if hasher and manifest and self.manifest.get("hasher", {}).get("sha256") not in (None, hasher.get("sha256")):
-            self.close()
-            raise BadInput(f"{self.path}: index was built with another hashing model "
-                           f"({self.manifest['hasher'].get('name')}); re-index into a new --index")
+        if hasher and manifest:
+            try:
+                check_hasher(self.path, manifest, hasher)
+            except BadInput:
+                self.close()
+                raise
         self.bits = self.manifest.get("bits")
         self.videos: list[dict] = []
         self._codes: list[np.ndarray] = []
@@ -213,6 +228,18 @@ class Index:
     def search(self, query_codes: np.ndarray, k: int = 20, backend: str = "auto") -> tuple[np.ndarray, np.ndarray]:
         """Hamming top-k rows for each query code: (dist, rows), each (Q, k)."""
         return self._searcher_for(backend).search(query_codes, k)
+
+    def search_asymmetric(self, proj: np.ndarray, k: int = 20, backend: str = "auto",
+                          candidates: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k rows by the asymmetric distance of real-valued query projections ``proj`` (Q, bits):
+        the Hamming top-``candidates`` (default RERANK_CANDIDATES * k) of their signs, re-sorted by
+        :func:`vidml.index.asymmetric.weighted_hamming`. Returns (float32 dist, rows), each (Q, k)."""
+        from vidml.index.asymmetric import RERANK_CANDIDATES, rerank
+        from vidml.metric.distances import pack_bits
+
+        proj = np.atleast_2d(np.asarray(proj, np.float32))
+        dist, rows = self.search(pack_bits(proj > 0), k=candidates or RERANK_CANDIDATES * k, backend=backend)
+        return rerank(proj, self.codes, dist, rows, k)
 
     def range_search(self, query_codes: np.ndarray, radius: int, backend: str = "auto") -> tuple[np.ndarray, ...]:
         """Every row within ``radius`` bits of each query code: ``(lims, dist, rows)`` (vidml.index.search)."""
