@@ -282,6 +282,23 @@ def choose_threshold(pairs, truth, known, neutral, ignored, contrasts=CONTRASTS,
     return t, contrasts[ci], spans[li]
 
 
+CHAIN_CONTRASTS = (float("inf"), 0.0, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 16.0, 20.0, 30.0)   # bits
+
+
+def choose_chain(pairs, t: float, c: float, L: float, truth, known, neutral, ignored) -> tuple[float, list]:
+    """(link contrast, pairs): the direct pairs kept at (t, c, L) plus the pairs through a common video
+    (apps.video_search.dedupe_chain) by links of the contrast with the best TUNE pair F1 (the middle of ties)."""
+    from apps.video_search.dedupe import span_of
+    from apps.video_search.dedupe_chain import chained_pairs
+
+    kept = [p for p in pairs if p.score >= t and p.contrast >= c and span_of(p) >= L]
+    runs = [kept + [p for p in chained_pairs(kept, x) if span_of(p) >= L] for x in CHAIN_CONTRASTS]
+    f1 = np.array([evaluate(r, truth, known, neutral, "tune", t, min_contrast=c, ignored=ignored, min_span=L)["f1"]
+                   for r in runs])
+    tied = np.flatnonzero(f1 == f1.max())
+    return CHAIN_CONTRASTS[int(tied[len(tied) // 2])], runs[int(tied[len(tied) // 2])]
+
+
 def _names(p) -> frozenset:
     return frozenset((Path(p.a).name, Path(p.b).name))
 
@@ -302,7 +319,8 @@ def dedupe_real(lib: Path, tmp: Path, method: str, weights: str | None, regions:
     from apps.video_search.dedupe import DedupeConfig, dedupe_library
 
     cfg = DedupeConfig(lib, index=tmp / f"{method}.vidx", threshold=0.0, min_contrast=float("-inf"), min_span=0.0,
-                       weights=weights, quiet=True, regions=regions, speeds=speeds, contrast=contrast)
+                       weights=weights, quiet=True, regions=regions, speeds=speeds, contrast=contrast,
+                       chain_contrast=float("inf"))  # direct pairs: chained after the TUNE choice (choose_chain)
     if method == "phash":
         res = dedupe_library(cfg, PHasher(), {"name": "phash", "sha256": "phash", "bits": 64})
     else:
@@ -406,20 +424,18 @@ def print_split_rows(method: str, res, t: float, c: float, L: float, truth, know
               f"{e['precision']:.2f} | {e['recall']:.2f} | {index_s:.0f} | {match_s:.1f} |")
 
 
-def print_errors(res, t: float, c: float, L: float, truth, known, neutral, ignored) -> None:
-    """TEST's missed known pairs and every false pair / paired hard negative of either split, with scores."""
-    from apps.video_search.dedupe import span_of
-
-    ok = lambda p: p.score >= t and p.contrast >= c and span_of(p) >= L  # noqa: E731
-    found = {_names(p) for p in res.pairs if ok(p)}
+def print_errors(res, final: list, truth, known, neutral, ignored) -> None:
+    """TEST's known pairs missing from ``final`` (the output: kept direct pairs + chained ones) and every false
+    pair / paired hard negative of either split in it, with scores and contrasts (those of ``res``' direct pairs)."""
+    found = {_names(p) for p in final}
     best = {_names(p): (p.score, p.contrast) for p in res.pairs}
     missed = [k for k in known if all(truth[n]["split"] == "test" for n in k) and k not in found]
-    print(f"\nvidml TEST at {t:.2f}: missed " + ", ".join(sorted(
+    print("\nvidml TEST: missed " + ", ".join(sorted(
         " ~ ".join(sorted(k)) + " ({:.2f}, {:g})".format(*best.get(k, (0, 0))) for k in missed)))
-    wrong = [p for p in res.pairs if ok(p) and _names(p) not in known | ignored]
+    wrong = [p for p in final if _names(p) not in known | ignored]
     print("false pairs / paired hard negatives: " + (", ".join(
-        f"{Path(p.a).name} ~ {Path(p.b).name} ({p.score:.2f}, {p.contrast:g}, {'hard negative' if _names(p) in neutral else 'false'})"
-        for p in wrong) or "none"))
+        f"{Path(p.a).name} ~ {Path(p.b).name} ({p.score:.2f}, {p.contrast:g}, {'hard negative' if _names(p) in neutral else 'false'}"
+        + (f", via {Path(p.via).name})" if p.via else ")") for p in wrong) or "none"))
 
 
 def contrast_table(res, truth, known, neutral, ignored) -> None:
@@ -486,15 +502,21 @@ def run(args, tmp: Path) -> None:
         res, index_s = dedupe_real(lib, tmp, method, args.weights, args.regions,
                                    tuple(float(x) for x in args.speeds.split(",")), args.contrast)
         t, c, L = choose_threshold(res.pairs, truth, known, neutral, ignored)
-        results[method] = (res, t, c, L)
+        x, final = choose_chain(res.pairs, t, c, L, truth, known, neutral, ignored)
+        results[method] = (res, t, c, L, final)
         print_split_rows(method, res, t, c, L, truth, known, neutral, ignored, res.match_seconds, index_s)
+        for split, orig in (("tune", False), ("test", False), ("test", True)):
+            e = evaluate(final, truth, known, neutral, split, t, with_original=orig, min_contrast=c, ignored=ignored, min_span=L)
+            name = split.upper() + (", pairs with an unedited clip" if orig else "")
+            hard = "-" if orig else f"{e['hard_paired']}/{e['hard']}"
+            print(f"| {method} + pairs through a common video (links >= {x:g} bits) | {name} | {t:.2f}, {c:g}, {L:g} | "
+                  f"{e['known']} | {e['tp']} | {e['fp']} | {e['fp_other']} | {hard} | {e['precision']:.2f} | "
+                  f"{e['recall']:.2f} | | |")
         if args.contrast_table:
             contrast_table(res, truth, known, neutral, ignored)
-    res, t, c, L = results["vidml"]
-    print_errors(res, t, c, L, truth, known, neutral, ignored)
-    from apps.video_search.dedupe import span_of
-
-    kept = [dataclasses.replace(p) for p in res.pairs if p.score >= t and p.contrast >= c and span_of(p) >= L]
+    res, t, c, L, final = results["vidml"]
+    print_errors(res, final, truth, known, neutral, ignored)
+    kept = [dataclasses.replace(p) for p in final]
     shown = dataclasses.replace(res, pairs=kept, clusters=cluster_pairs(kept))
     dedupe_report(args.report, shown)
     print(f"\nreport {args.report}: {len(kept)} pairs, {len(shown.clusters)} clusters; "

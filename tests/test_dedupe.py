@@ -247,6 +247,24 @@ def test_line_contrast_follows_a_speed_copy():
     assert c_rec < 1.5
 
 
+def test_pairs_through_a_common_video():
+    """A and C both copy B's 10-20 s (A at half speed): A ~ C is derived on the moment they share, with A's and
+    C's own times; D copies B's 40-50 s (another moment: nothing shared with A or C); E's link is too weak."""
+    from apps.video_search.dedupe_chain import chained_pairs
+
+    direct = [DedupePair("A", "B", 0.0, 20.0, 10.0, 20.0, 0.9, 1e-9, contrast=20.0),   # A's t -> B's 10 + t / 2
+              DedupePair("B", "C", 12.0, 22.0, 0.0, 10.0, 0.8, 1e-8, contrast=12.0),   # B's 12-22 s is C's 0-10 s
+              DedupePair("D", "B", 0.0, 10.0, 40.0, 50.0, 0.9, 1e-9, contrast=30.0),
+              DedupePair("E", "B", 0.0, 10.0, 10.0, 20.0, 0.9, 1e-9, contrast=2.0)]
+    derived = chained_pairs(direct, min_contrast=8.0)
+    assert len(derived) == 1
+    p = derived[0]
+    assert (p.a, p.b, p.via) == ("A", "C", "B") and p.score == 0.8 and p.contrast == 12.0 and p.evalue == 1e-8
+    assert np.allclose([p.a_start, p.a_end, p.b_start, p.b_end], [4.0, 20.0, 0.0, 8.0])   # B's 12-20 s
+    assert chained_pairs(direct + [DedupePair("A", "C", 0, 1, 0, 1, 0.5, 1e-3)], 8.0) == []   # already direct
+    assert len(chained_pairs(direct, min_contrast=0.0)) == 3                               # + A ~ E, C ~ E
+
+
 def test_dedupe_bad_input_is_one_line(tmp_path):
     from apps.video_search.dedupe import dedupe_library
     from vidml.errors import BadInput

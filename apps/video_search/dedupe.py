@@ -28,7 +28,10 @@ Steps (each video of the library is a query against the index, exactly as ``vide
    is kept when that placement's contrast (:mod:`apps.video_search.dedupe_verify`: how many bits closer
    its frames are than along any time mapping, at playback rates 0.5-2, that puts them >= 2 s elsewhere) is
    ``>= min_contrast``: two recordings of one static scene agree at every offset, a copy at its own;
-7. clusters: connected components of the pair graph (``scipy.sparse.csgraph.connected_components``).
+7. pairs through a common video (:mod:`apps.video_search.dedupe_chain`): two videos that both copy one
+   moment of a third, by links of contrast ``>= chain_contrast`` (two composites of one source never meet
+   directly); ``via`` names the third;
+8. clusters: connected components of the pair graph (``scipy.sparse.csgraph.connected_components``).
 
 Cost: R range queries per library frame (R rectangles), i.e. a self-join of the index: exact backends
 O(R N^2) code comparisons for N codes, the index's IVF about a quarter of that, an IVF with a fixed
@@ -49,6 +52,7 @@ from vidml.progress import progress_bar
 from apps.video_search import null_model
 from apps.video_search.alignment import align
 from apps.video_search.clip_search import library_sample, match_radius
+from apps.video_search.dedupe_chain import chained_pairs
 from apps.video_search.dedupe_codes import RegionCodes
 from apps.video_search.dedupe_verify import line_contrast, offset_contrast
 
@@ -63,6 +67,9 @@ DEFAULT_MIN_SPAN = 0.0      # seconds
 # rectangle per pair) or "offset" (rate 1, each frame's best rectangle; the earlier form). Chosen on TUNE with the
 # threshold and contrast above: pair F1 .916 (60/67 found, 4 false) against .896 (60/67, 7 false)
 DEFAULT_CONTRAST = "line"
+# pairs through a common video (apps.video_search.dedupe_chain) use links of contrast >= this (bits); chosen on
+# TUNE after the settings above (6 and 8 tie at pair F1 .964, 66/67 found, 4 false; no chaining .916; 10: .932)
+DEFAULT_CHAIN_CONTRAST = 8.0
 # playback speeds voted on: (0.8, 1, 1.25) found one TUNE pair more (55 vs 54 of 67, 3 false either way) but on
 # slowly drifting content a wrong speed can outvote the right one and misplace the spans; 0.5-2 in 7 steps lost
 DEFAULT_SPEEDS = (1.0,)
@@ -92,6 +99,7 @@ class DedupeConfig:
     speeds: tuple[float, ...] = DEFAULT_SPEEDS
     nprobe: int | None = None
     contrast: str = DEFAULT_CONTRAST
+    chain_contrast: float = DEFAULT_CHAIN_CONTRAST
 
 
 @dataclass
@@ -109,6 +117,7 @@ class DedupePair:
     cluster: int = -1
     contrast: float = float("inf")
     speed: float = 1.0
+    via: str | None = None   # a derived pair (apps.video_search.dedupe_chain): the video both copy; None: direct
 
 
 @dataclass
@@ -141,6 +150,8 @@ def dedupe_library(cfg: DedupeConfig, hasher=None, hasher_info: dict | None = No
         raise BadInput(f"--threshold must be in [0, 1], not {cfg.threshold}")
     if cfg.max_evalue <= 0:
         raise BadInput(f"--max-evalue must be > 0, not {cfg.max_evalue}")
+    if np.isnan(cfg.chain_contrast):
+        raise BadInput("--chain-contrast must be a number of bits (inf: direct pairs only), not nan")
     if cfg.contrast not in ("line", "offset"):
         raise BadInput(f"contrast form must be line or offset, not {cfg.contrast!r}")
     if cfg.nprobe is not None and cfg.nprobe < 1:
@@ -166,6 +177,8 @@ def dedupe_library(cfg: DedupeConfig, hasher=None, hasher_info: dict | None = No
     if len(members) < 2:
         raise BadInput(f"{cfg.library or cfg.index}: {len(members)} indexed video(s); deduplication needs at least 2")
     pairs = find_pairs(index, members, cfg, _query_codes(index, cfg, hasher))
+    derived = [p for p in chained_pairs(pairs, cfg.chain_contrast) if span_of(p) >= cfg.min_span]
+    pairs = sorted(pairs + derived, key=lambda p: (-p.score, p.a, p.b))
     result = DedupeResult(videos=len(members), pairs=pairs, bits=index.bits, clusters=cluster_pairs(pairs), indexed=indexed,
                           index_seconds=t1 - t0, match_seconds=time.time() - t1)
     if cfg.report:

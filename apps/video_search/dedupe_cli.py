@@ -14,7 +14,8 @@ from apps.video_search.search import BACKENDS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from apps.video_search.dedupe import DEFAULT_MIN_CONTRAST, DEFAULT_MIN_SPAN, DEFAULT_REGIONS, DEFAULT_THRESHOLD
+    from apps.video_search.dedupe import (DEFAULT_CHAIN_CONTRAST, DEFAULT_MIN_CONTRAST, DEFAULT_MIN_SPAN, DEFAULT_REGIONS,
+                                          DEFAULT_THRESHOLD)
     from apps.video_search.dedupe_codes import REGION_SETS
     from apps.video_search.null_model import DEFAULT_EVALUE
 
@@ -34,6 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--min-contrast", type=float, default=DEFAULT_MIN_CONTRAST,
                         help="minimum offset contrast of a pair (how much better its placement is than another "
                              f"moment of the same two videos, in bits; drops same-scene recordings); default {DEFAULT_MIN_CONTRAST:g}")
+    parser.add_argument("--chain-contrast", type=float, default=DEFAULT_CHAIN_CONTRAST,
+                        help="also pair two videos that copy one moment of a third, through pairs of at least this "
+                             f"contrast (bits; inf: direct pairs only); default {DEFAULT_CHAIN_CONTRAST:g}")
     parser.add_argument("--backend", choices=BACKENDS, default="auto",
                         help="Hamming search backend (ivf: approximate, for large libraries)")
     parser.add_argument("--min-span", type=float, default=DEFAULT_MIN_SPAN,
@@ -54,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = DedupeConfig(library=args.library, index=args.index, threshold=args.threshold, max_evalue=args.max_evalue,
                        fps=args.fps, weights=args.weights, backend=args.backend, report=args.report,
                        quiet=args.quiet, workers=args.workers, regions=args.regions, min_contrast=args.min_contrast,
-                       min_span=args.min_span, nprobe=args.nprobe)
+                       min_span=args.min_span, nprobe=args.nprobe, chain_contrast=args.chain_contrast)
     result = dedupe_library(cfg)
     if args.json:
         print(json.dumps(result.as_dict(), indent=1))
@@ -62,11 +66,11 @@ def run(args: argparse.Namespace) -> int:
     print(f"{result.videos} videos ({result.indexed} newly indexed): {len(result.pairs)} pair(s) sharing a segment "
           f"in {len(result.clusters)} cluster(s); matching took {result.match_seconds:.1f} s")
     if result.pairs:
-        print("| cluster | video A | A start-end | video B | B start-end | score | e-value | contrast |")
-        print("|---:|---|---|---|---|---:|---:|---:|")
+        print("| cluster | video A | A start-end | video B | B start-end | score | e-value | contrast | via |")
+        print("|---:|---|---|---|---|---:|---:|---:|---|")
         for p in sorted(result.pairs, key=lambda p: (p.cluster, -p.score)):
             print(f"| {p.cluster + 1} | {p.a} | {fmt_time(p.a_start)}-{fmt_time(p.a_end)} | {p.b} | "
-                  f"{fmt_time(p.b_start)}-{fmt_time(p.b_end)} | {p.score:.3f} | {p.evalue:.2g} | {p.contrast:.2f} |")
+                  f"{fmt_time(p.b_start)}-{fmt_time(p.b_end)} | {p.score:.3f} | {p.evalue:.2g} | {p.contrast:.2f} | {p.via or ''} |")
     if result.report:
         print(f"report: {result.report}")
     return 0

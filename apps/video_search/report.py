@@ -91,6 +91,7 @@ def _match_html(m: dict, thumbs: dict) -> str:
     meta = (f'<div class="meta"><b>{html.escape(Path(m["a"]).name)}</b> {fmt_time(m["a_start"])}-{fmt_time(m["a_end"])} '
             f'&harr; <b>{html.escape(Path(m["b"]).name)}</b> {fmt_time(m["b_start"])}-{fmt_time(m["b_end"])} &nbsp; '
             f'score <b>{m["score"]:.3f}</b> &nbsp; e-value <b>{_evalue(m["evalue"])}</b>{_contrast(m.get("contrast"))}'
+            + (f' &nbsp; via <b>{html.escape(Path(m["via"]).name)}</b>' if m.get("via") else "") +
             f'<br><span class="t">{html.escape(m["a"])} &harr; {html.escape(m["b"])}</span></div>')
     cells = []
     for ta, tb in moments(m["a_start"], m["a_end"], m["b_start"]):
