@@ -121,6 +121,9 @@ def test_clip_from_no_library_video_scores_below_a_copy_and_no_match_is_said(lib
     top_distractor = max([h["score"] for h in _search(index, clip, capsys, "--threshold", "0")] or [0.0])
     top_copy = _search(index, copy, capsys)[0]["score"]
     assert top_copy > top_distractor
+    ranked = _search(index, copy, capsys, "--all")            # the whole ranking: the copy first and reported
+    assert ranked[0]["reported"] and os.path.basename(ranked[0]["video"]) == "pysot_bag.avi"
+    assert not any(h["reported"] for h in _search(index, clip, capsys, "--all"))
     capsys.readouterr()
     threshold = f"{(top_copy + top_distractor) / 2:.3f}"
     assert main(["video-search", "--query", str(clip), "--index", str(index), "--threshold", threshold]) == 0

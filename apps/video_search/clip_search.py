@@ -131,9 +131,11 @@ def hash_query(clip: str | Path, hasher, fps: float, regions: bool | tuple = Tru
 def search_clip(index: Index, clip: str | Path, hasher=None, fps: float | None = None, top: int = 10,
                 k: int = 64, radius: int | None = None, threshold: float = DEFAULT_THRESHOLD,
                 backend: str = "auto", max_evalue: float = null_model.DEFAULT_EVALUE,
-                regions: bool = True, asymmetric: bool = False) -> list[dict]:
+                regions: bool = True, asymmetric: bool = False, rank_all: bool = False) -> list[dict]:
     """Ranked matches of the video ``clip`` (dicts: video path, score, e-value, start/end times) with
     ``score >= threshold`` and ``evalue <= max_evalue``. ``hasher``: the index's (default: the shipped one).
+    ``rank_all``: the first ``top`` of the whole ranking instead, each with ``reported`` (the rule above):
+    every video with votes, then the tail of :mod:`apps.video_search.ranking` (score 0, ``tail_score``).
     ``asymmetric``: the query frames keep their real-valued projections and are matched by the asymmetric
     distance (:mod:`vidml.index.asymmetric`) when the model has a radius for it (``radius_asym``)."""
     if len(index) == 0:
@@ -148,9 +150,26 @@ def search_clip(index: Index, clip: str | Path, hasher=None, fps: float | None =
     if proj and radius is None:
         radius = getattr(hasher, "radius_asym")
     codes, times = hash_query(clip, hasher, fps, regions=False, projections=proj)
+    used: list = []
     matches, null = cascade(index, codes, times, (lambda: hash_query(clip, hasher, fps, REGIONS[1:], proj)[0])
-                            if regions else None, threshold, max_evalue, k=k, radius=radius, backend=backend)
-    return _hits(index, matches, null, top, threshold, max_evalue)
+                            if regions else None, threshold, max_evalue, used=used, k=k, radius=radius, backend=backend)
+    if not rank_all:
+        return _hits(index, matches, null, top, threshold, max_evalue)
+    from apps.video_search.ranking import rank_tail
+
+    ranked = [_as_hit(index, m, null.evalue(m.video, m.support), threshold, max_evalue) for m in matches]
+    ranked += [_as_hit(index, m, float("inf"), threshold, max_evalue)
+               for m in rank_tail(index, matches, used[0], times, k=k, backend=backend)]
+    return ranked[:top]
+
+
+def _as_hit(index: Index, m: ClipMatch, evalue: float, threshold: float, max_evalue: float) -> dict:
+    """``m`` as a result dict: video path, e-value, and whether the reporting rule passes it."""
+    d = m.as_dict()
+    d["video"] = index.videos[m.video]["path"]
+    d["evalue"] = float(f"{evalue:.3g}")
+    d["reported"] = bool(m.score >= threshold and evalue <= max_evalue)
+    return d
 
 
 def _hits(index: Index, matches: list[ClipMatch], null, top: int, threshold: float, max_evalue: float) -> list[dict]:
@@ -160,10 +179,6 @@ def _hits(index: Index, matches: list[ClipMatch], null, top: int, threshold: flo
         if m.score < threshold:
             break
         e = null.evalue(m.video, m.support)
-        if e > max_evalue:
-            continue
-        d = m.as_dict()
-        d["video"] = index.videos[m.video]["path"]
-        d["evalue"] = float(f"{e:.3g}")
-        out.append(d)
+        if e <= max_evalue:
+            out.append(_as_hit(index, m, e, threshold, max_evalue))
     return out

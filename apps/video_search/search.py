@@ -26,6 +26,7 @@ class SearchConfig:
     weights: str | None = None
     backend: str = "auto"
     regions: bool = True
+    rank_all: bool = False                # the whole ranking (reported flag), not only what is reported
 
 
 @dataclass
@@ -62,5 +63,5 @@ def search(cfg: SearchConfig) -> SearchResult:
     hasher, info = load_hasher(cfg.weights)
     check_same_hasher(index, info)
     hits = search_clip(index, cfg.query, hasher=hasher, top=cfg.top, threshold=threshold, backend=cfg.backend,
-                       max_evalue=max_e, regions=cfg.regions)
+                       max_evalue=max_e, regions=cfg.regions, rank_all=cfg.rank_all)
     return SearchResult(str(cfg.query), threshold, max_e, len(index.videos), hits)

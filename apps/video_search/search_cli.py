@@ -36,6 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-regions", action="store_true",
                         help="whole query frames only (by default, when they find nothing, the frames' inner "
                              "rectangles are searched too: copies shown inside other frames)")
+    parser.add_argument("--all", action="store_true",
+                        help="the whole ranking (each row says whether it is reported), also videos with only weak "
+                             "evidence at the looser tail radius (apps.video_search.ranking)")
     parser.add_argument("--report", default=None, help="also write an HTML page: query and matched frames side by side")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
 
@@ -56,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
         check_output_path(args.report, "report")  # fail before the search, not after it
     res = search(SearchConfig(query=args.query, index=args.index, top=args.top, threshold=args.threshold,
                               max_evalue=args.max_evalue, weights=args.weights, backend=args.backend,
-                              regions=not args.no_regions))
+                              regions=not args.no_regions, rank_all=args.all))
     if args.report:
         from apps.video_search.report import search_report
 
@@ -68,9 +71,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"no match: {res.query} is not in the {res.videos} indexed video(s) "
               f"(no score >= {res.threshold} with e-value <= {res.max_evalue:g})")
         return 0
-    print("| rank | video | match start-end | query start-end | score | e-value |")
-    print("|---:|---|---|---|---:|---:|")
+    extra = " reported | tail score |" if args.all else ""
+    print("| rank | video | match start-end | query start-end | score | e-value |" + extra)
+    print("|---:|---|---|---|---:|---:|" + ("---|---:|" if args.all else ""))
     for i, h in enumerate(res.matches, 1):
+        more = f" {'yes' if h['reported'] else 'no'} | {h['tail_score']:.3f} |" if args.all else ""
         print(f"| {i} | {h['video']} | {fmt_time(h['video_start'])}-{fmt_time(h['video_end'])} | "
-              f"{fmt_time(h['query_start'])}-{fmt_time(h['query_end'])} | {h['score']:.3f} | {h['evalue']:.2g} |")
+              f"{fmt_time(h['query_start'])}-{fmt_time(h['query_end'])} | {h['score']:.3f} | {h['evalue']:.2g} |" + more)
     return 0
