@@ -47,6 +47,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="appearance features: trained ReID net (default), HSV histogram, or off (= --mode sort)")
     parser.add_argument("--weights", help="ReID checkpoint (default: the shipped vidml/weights/reid_mnv2.pt)")
     parser.add_argument("--det", help="detections file instead of SEQ/det/det.txt (or for a video)")
+    parser.add_argument("--interpolate", type=float, default=2.0, metavar="SECONDS",
+                        help="fill each track's gaps of at most SECONDS linearly in the results (default 2; 0: off)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: small batches; more threads only add contention)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=1,
@@ -65,12 +67,15 @@ def config_from(args: argparse.Namespace) -> MotConfig:
         raise BadInput(f"--det-thresh {args.det_thresh:g}: give a score in [0, 1]")
     if args.det and args.detector:
         raise BadInput("--det and --detector both give the detections; choose one")
+    if args.interpolate < 0:
+        raise BadInput(f"--interpolate {args.interpolate:g}: give a number of seconds >= 0 (0: off)")
     if args.timeout <= 0:
         raise BadInput(f"--timeout {args.timeout:g}: give a positive number of seconds")
     return MotConfig(path=args.path, out=args.out, render=args.render, eval=args.eval, gt=args.gt, mode=args.mode,
                      appearance=args.appearance, weights=args.weights, det=args.det, detector=args.detector,
                      det_thresh=args.det_thresh, save_det=args.save_det, show=args.show, timeout=args.timeout,
-                     threads=args.threads, seed=args.seed, quiet=args.quiet, workers=args.workers, scheduler=args.scheduler)
+                     threads=args.threads, seed=args.seed, quiet=args.quiet, workers=args.workers, scheduler=args.scheduler,
+                     interpolate=args.interpolate)
 
 
 def run(args: argparse.Namespace) -> int:

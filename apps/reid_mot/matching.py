@@ -2,7 +2,7 @@
 
 * ``iou_cost``          1 - IoU(track box, detection box)
 * ``mahalanobis_gate``  True where the squared Mahalanobis distance of the detection to the track's Kalman
-                        prediction is within the chi-square 95% quantile (4 dof: 9.4877)
+                        prediction is within ``threshold`` (default the chi-square 95% quantile, 4 dof: 9.4877)
 * ``mahalanobis_distance`` that squared distance divided by the same quantile, d^2 / chi2_95: a motion
                         cost that is 1 at the gate's edge and grows with the track's uncertainty
 * ``covered_fraction``  per box, the largest fraction of its area that another box of the same frame covers
@@ -31,11 +31,12 @@ def iou_cost(track_boxes: np.ndarray, det_boxes: np.ndarray) -> np.ndarray:
     return 1.0 - iou_xywh(track_boxes, det_boxes)
 
 
-def mahalanobis_gate(tracks: Sequence, det_boxes: np.ndarray, dof: int = 4) -> np.ndarray:
-    """(T, D) boolean: True where detection j lies inside track i's 95% gate."""
+def mahalanobis_gate(tracks: Sequence, det_boxes: np.ndarray, dof: int = 4, threshold: float | None = None) -> np.ndarray:
+    """(T, D) boolean: True where detection j's d^2 to track i is <= ``threshold`` (None: CHI2_95[dof])."""
     if len(tracks) == 0 or len(det_boxes) == 0:
         return np.zeros((len(tracks), len(det_boxes)), bool)
-    return np.stack([t.kalman.gating_distance(det_boxes) <= CHI2_95[dof] for t in tracks])
+    limit = CHI2_95[dof] if threshold is None else threshold
+    return np.stack([t.kalman.gating_distance(det_boxes) <= limit for t in tracks])
 
 
 def mahalanobis_distance(tracks: Sequence, det_boxes: np.ndarray, dof: int = 4) -> np.ndarray:

@@ -7,7 +7,8 @@ A source is one of
 * a video file (decord) or a folder of frames: detections from ``detector`` (default ssdlite), or ``det``;
 * a URL (http, https, rtsp, ...) or a camera index: frames from :class:`vidml.stream_source.StreamReader`.
 
-Outputs (atomic): ``out`` MOTChallenge results, ``save_det`` the detections in det.txt format, ``render``
+Outputs (atomic): ``out`` MOTChallenge results (a track's gaps of at most ``interpolate`` seconds filled
+linearly, apps/reid_mot/interpolate.py), ``save_det`` the detections in det.txt format, ``render``
 an mp4 with the tracks drawn. A live source that stops (no frame within ``timeout`` s, or fewer frames than
 it announced) or is interrupted with Ctrl-C still gets the outputs of the frames tracked so far; then
 :class:`vidml.stream_source.StreamError` (exit 2) or KeyboardInterrupt (exit 130) is raised.
@@ -49,6 +50,7 @@ class MotConfig:
     quiet: bool = False
     workers: int = 1
     scheduler: str | None = None
+    interpolate: float = 2.0  # fill track gaps up to this many seconds in the results (0: off; interpolate.py)
 
 
 def build_tracker(mode: str, appearance: str, weights: str | None, high_thresh: float | None = None):
@@ -70,6 +72,13 @@ def build_tracker(mode: str, appearance: str, weights: str | None, high_thresh: 
         raise MissingModel(f"{path}: ReID weights not found; train them with `vidml train reid` "
                            "or run with --appearance off / --appearance hist")
     return make_tracker("reid", ReIDEncoder.load(path), **kw)
+
+
+def interpolate_seconds(rows: np.ndarray, seconds: float, fps: float) -> np.ndarray:
+    """``rows`` with every track gap of at most ``seconds`` (round(seconds * fps) frames) filled linearly."""
+    from apps.reid_mot.interpolate import interpolate_gaps
+
+    return interpolate_gaps(rows, int(round(seconds * fps))) if seconds > 0 else rows
 
 
 def default_out(path: str) -> Path:
@@ -200,7 +209,7 @@ def track_source(cfg: MotConfig, out: Path | None = None) -> dict:
     if cfg.eval and (src.gt_path is None or not src.gt_path.is_file()):
         raise BadInput(f"{src.gt_path or cfg.path}: no ground truth for --eval; give --gt GT.txt or run without --eval")
     result = _run(cfg, src, tracker)
-    write_results(out, result.rows)
+    write_results(out, interpolate_seconds(result.rows, cfg.interpolate, src.fps))
     if cfg.save_det:
         write_results(cfg.save_det, result.det_rows)
     row = {"sequence": src.name, "frames": result.frames, "fps": result.fps, "assoc fps": result.assoc_fps,

@@ -33,6 +33,7 @@ Protocol types and the built-ins by name are in :mod:`apps.reid_mot.costs`):
 """
 from __future__ import annotations
 
+import functools
 from typing import Sequence
 
 import numpy as np
@@ -42,6 +43,10 @@ from apps.reid_mot.costs import AppearanceCost, BoxCost, Encoder, TrackDistance,
 from apps.reid_mot.matching import covered_fraction, iou_cost, linear_assignment, mahalanobis_distance, mahalanobis_gate
 from apps.reid_mot.track import Track, TrackState
 from vidml.boxes import iou_xywh
+
+
+#: stage A's motion gate on d^2 in preset ``reid`` (make_tracker); the chi-square 95% quantile is 9.49
+APPEARANCE_MOTION_CHI2 = 50.0
 
 
 class Tracker:
@@ -175,14 +180,19 @@ def make_tracker(mode: str, encoder=None, **overrides) -> Tracker:
     """Preset trackers compared in benchmarks/bench_mot.py.
 
     * ``reid``  -- appearance cascade + IoU + low-score stage (needs ``encoder``; an encoder's own
-                   ``max_cos_dist``, calibrated when its weights were trained, replaces the default gate)
+                   ``max_cos_dist``, calibrated when its weights were trained, replaces the default gate).
+                   Its motion gate in stage A is d^2 <= ``APPEARANCE_MOTION_CHI2`` (50) instead of the
+                   chi-square 95% quantile (9.49): deep_sort's Kalman noise is set for 30 fps, and at lower
+                   frame rates or after a few missed frames the 95% gate drops the right detection, so
+                   the appearance decides among more candidates (chosen on PETS09-S2L1-dev at 7, 3.5 and
+                   2.3 fps, benchmarks/mot_tune.py; figures in docs/reid_mot.md)
     * ``sort``  -- appearance off: Kalman + IoU + Hungarian, every detection high, no low stage
     * ``byte``  -- appearance off, ByteTrack-style two-stage IoU (high, then low-score detections)
     """
     if mode == "reid":
         if encoder is None:
             raise ValueError("mode 'reid' needs an encoder")
-        kw = dict(encoder=encoder)
+        kw = dict(encoder=encoder, motion_gate=functools.partial(mahalanobis_gate, threshold=APPEARANCE_MOTION_CHI2))
         if getattr(encoder, "max_cos_dist", None) is not None:  # calibrated with the weights (train_cli)
             kw["max_cos_dist"] = float(encoder.max_cos_dist)
     elif mode == "sort":
