@@ -11,19 +11,25 @@ the same from the hamilton clip and sot/Dudek20 (in no library video).
 
 Methods, all on the same decoded frames (benchmarks/video_search_protocol.py):
 * vidml: the shipped head under video-search's region cascade (whole frames; the inner rectangles of
-  apps.video_search.regions only when nothing is reported: the default), "every region" (all rectangles
-  always), "whole frame" (none);
-* vidml LOFO: for each family, a head fitted (same method and data as the shipped one) WITHOUT that family's
-  copies, scored on that family's queries only (+ region codes);
+  apps.video_search.regions only when nothing is reported: the default), the videos without a vote
+  ranked by the tail of apps.video_search.ranking (the ranking of ``video-search --all``; "no tail": in
+  index order, as before 2026-12-02 b11), "every region" (all rectangles always), "whole frame" (none),
+  "asymmetric" (query projections vs codes, vidml.index.asymmetric; heads with an asymmetric radius);
+* vidml LOFO: for each family, a head fitted (same method, data and other families as the shipped one;
+  camcord, when trained on, goes with geometric, photometric and compositing) WITHOUT that family's
+  copies, scored on that family's queries only (+ region codes, + tail);
 * float: the untrained pretrained features (the HashingNet's trunk, global avg + max pool, cosine), the
   same alignment (distance = 64 * angle / pi, radius 16): the reference the codes must reach, on whole
-  frames and ("float regions") on the same rectangles as the codes;
+  frames and ("float regions") on the same rectangles as the codes ("+ tail": ordered as the codes' tail);
 * pHash: imagehash.phash per frame, the same index, alignment and null model;
-* vPDQ: Meta's vpdq needs a side venv built against FFmpeg dev libraries; the script says what is missing.
+* vPDQ: Meta's vpdq (PDQ per frame, quality >= 50) in a side venv built against FFmpeg dev libraries
+  (benchmarks/video_search_vpdq.py), the same alignment and null model at distance <= 31; the script
+  says what is missing.
 
 Metrics: mAP over library videos per query (relevant = the query's group), P@1, "reported" = top-1
 relevant with score >= threshold and e-value <= max e-value (the rule of vidml video-search), distractor FP.
-Calibration (first section; it chooses the reporting rule the tables use): an index of the FIRST HALVES of
+Calibration (first section, benchmarks/video_search_calibration.py; it chooses the reporting rule the
+tables use): an index of the FIRST HALVES of
 car_traffic, vtest arjun (choose split) and megamind, hamilton, visil_video1 (report split); copies =
 edited clips of first halves, hard negatives = edited clips of second halves (same scene / person, not a
 copy). The (score threshold, max e-value) with the most copies reported and <= 1/7 negatives reported on
@@ -38,7 +44,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -51,19 +56,6 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 DATA = REPO / ".." / "shared" / "data"
 DISTRACTORS = ["faces/face_recognition_examples/short_hamilton_clip.mp4", "sot/Dudek20"]
-VPDQ_APT = "pkg-config libavcodec-dev libavformat-dev libavdevice-dev libavutil-dev libswscale-dev libswresample-dev libavfilter-dev"
-
-
-def vpdq_status() -> str:
-    """Why vPDQ is not run, in one line (it needs a side venv built from source against FFmpeg)."""
-    missing = [p for p in ("libavcodec", "libavformat", "libavutil", "libswscale") if shutil.which("pkg-config") is None
-               or subprocess.run(["pkg-config", "--exists", p]).returncode != 0]
-    if missing:
-        return f"vPDQ skipped: FFmpeg dev libraries missing ({', '.join(missing)}): apt-get install {VPDQ_APT}, then " \
-               "python -m venv .bench-venv-vpdq && .bench-venv-vpdq/bin/pip install vpdq"
-    if not (REPO / ".bench-venv-vpdq" / "bin" / "python").exists():
-        return "vPDQ skipped: no side venv: python -m venv .bench-venv-vpdq && .bench-venv-vpdq/bin/pip install vpdq"
-    return "vPDQ skipped: the side venv exists but this script does not drive it yet"
 
 
 def lofo_heads(net, seed: int, info: dict) -> dict:
@@ -107,42 +99,24 @@ def card_of(weights: str | None) -> dict:
     return load_hashing_net(weights or shipped(DEFAULT_WEIGHTS))[1]
 
 
-def score(ranked: list, q: dict, threshold: float, max_e: float) -> dict:
-    from video_search_protocol import average_precision, group_of
-
-    top = ranked[0]
-    reported = top[1] >= threshold and top[2] <= max_e
-    if q["source"] is None:
-        return {"fp": reported}
-    rel = q.get("group") or group_of(q["source"])
-    return {"ap": average_precision([n for n, *_ in ranked], rel), "p1": top[0] in rel,
-            "found": reported and top[0] in rel}
-
-
-def query_side(head, flat: np.ndarray, q: int, asymmetric: bool = False) -> np.ndarray:
-    """What video-search matches for query features ``flat`` (q * R, D): the head's projections (Q, R, bits)
-    when it has an asymmetric radius (and ``asymmetric``), else its packed codes (Q, R, nb)."""
-    if asymmetric and getattr(head, "radius_asym", None):
-        return head.projections_of_features(flat).reshape(q, -1, head.bits)
-    return head.codes_of_features(flat).reshape(q, -1, head.bits // 8)
-
-
 METHODS = ("vidml", "vidml no tail", "vidml asymmetric", "vidml every region", "vidml whole frame", "vidml LOFO",
-           "vidml LOFO no tail", "vidml LOFO asymmetric", "float", "float regions", "pHash")
+           "vidml LOFO no tail", "vidml LOFO asymmetric", "float", "float regions", "float regions + tail", "pHash")
 
 
 def evaluate(queries, qfeats, lib, net, heads, tmp, fps, threshold, max_e) -> dict:
     """method -> list of (query, score dict). vidml = the defaults of video-search (Hamming codes, region
     cascade, tail ordered by apps.video_search.ranking); "asymmetric": the query's projections against
     the codes (vidml.index.asymmetric; only for a head with an asymmetric radius)."""
-    from video_search_protocol import code_index, rank_codes, rank_floats
+    from video_search_protocol import code_index, float_tail_radius, query_side, rank_codes, rank_floats, score
+
+    from apps.video_search.ranking import TAIL_RATE
 
     index = lambda h: code_index(lib, h.codes_of_features(lib.feats), tmp, fps, h.radius,  # noqa: E731
                                  getattr(h, "radius_asym", None))
     indexes = {"vidml": index(net), "pHash": code_index(lib, lib.phash, tmp, fps, 16)}
     indexes.update({fam: index(h) for fam, h in heads.items()})
     out: dict[str, list] = {m: [] for m in METHODS}
-    rule = (threshold, max_e)
+    rule, ftail = (threshold, max_e), float_tail_radius(lib, TAIL_RATE)
     add = lambda m, q, ranked: out[m].append((q, score(ranked, q, threshold, max_e)))  # noqa: E731
     for q, (f, t, ph) in zip(queries, qfeats):
         flat = f.reshape(-1, f.shape[-1])
@@ -163,6 +137,7 @@ def evaluate(queries, qfeats, lib, net, heads, tmp, fps, threshold, max_e) -> di
                 add("vidml LOFO asymmetric", q, rank_codes(ix, lib.names, query_side(h, flat, len(f), True), t, rule))
         add("float", q, rank_floats(lib, f[:, :1], t, fps))
         add("float regions", q, rank_floats(lib, f, t, fps))
+        add("float regions + tail", q, rank_floats(lib, f, t, fps, tail=ftail))
         add("pHash", q, rank_codes(indexes["pHash"], lib.names, ph[:, None], t, tail=False))   # the anchor as before
     return {m: rows for m, rows in out.items() if rows}
 
@@ -184,97 +159,6 @@ def print_tables(results: dict, families: list[str]) -> None:
     print("| family | " + " | ".join(results) + " |\n|---|" + "---:|" * len(results))
     for fam in families:
         print(f"| {fam} | " + " | ".join(f"{summary(rows, fam)['mAP']:.3f}" for rows in results.values()) + " |")
-
-
-CAL_CHOOSE = ["car_traffic_small.mp4", "vtest_pets09_480x360_arjun.avi"]
-CAL_REPORT = ["megamind_720x528.avi", "short_hamilton_clip.mp4", "visil_video1.gif"]
-CAL_THRESHOLDS = (0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4)
-CAL_EVALUES = (1.0, 1e-1, 1e-2, 1e-3, 1e-4, 1e-6)
-CAL_MAX_NEGATIVES = 1 / 7  # the rule: most copies reported with at most this share of hard negatives reported
-
-
-def ok(top: tuple, threshold: float, max_e: float) -> bool:
-    """Is a ranked (video, score, e-value) reported under the rule (score >= threshold, e-value <= max_e)?"""
-    return top[1] >= threshold and top[2] <= max_e
-
-
-def calibration_queries(paths: list[Path], tmp: Path, seed: int, n: int, backgrounds) -> list[dict]:
-    """Per video: ``n`` edited clips of its first half (copies) and ``n`` of its second half (same scene or
-    person, not in the index: hard negatives); the index holds first halves only."""
-    from video_search_protocol import write_query
-
-    from apps.video_search.augment import FAMILIES
-    from vidml.video import FrameReader
-
-    rng = np.random.default_rng(seed + 7)
-    out = []
-    for p in paths:
-        r = FrameReader(p)
-        half, length = len(r) / r.fps / 2, min(4.0, len(r) / r.fps / 2 - 0.6)
-        step = max(1, int(round(r.fps / 10.0)))
-        for k in range(2 * n):
-            copy = k < n
-            lo, hi = (0.0, half - length) if copy else (half + 0.5, 2 * half - length)
-            a = r.index_at(float(rng.uniform(lo, max(lo, hi))))
-            frames = [f for _, b in r.batches(stride=step, batch_size=32, start=a,
-                                              stop=min(len(r), a + int(length * r.fps))) for f in b]
-            fam = str(rng.choice(list(FAMILIES)))
-            edit = str(rng.choice(FAMILIES[fam]))
-            q = tmp / f"cal{len(out):03d}_{edit}.mp4"
-            write_query(q, frames, max(1.0, r.fps / step), edit, rng, backgrounds)
-            out.append({"path": q, "video": p.name, "copy": copy, "edit": edit})
-    return out
-
-
-def calibration(net, paths: list[Path], fps: float, tmp: Path, seed: int, n: int, backgrounds) -> tuple[float, float]:
-    """Choose (threshold, max e-value) on CAL_CHOOSE videos, report both rates on CAL_REPORT videos."""
-    from video_search_protocol import Library, code_index, query_features, rank_codes, sampled
-
-    from vidml.video import FrameReader
-
-    feats, times, vids = [], [], []
-    for i, p in enumerate(paths):
-        r = FrameReader(p)
-        frames, t = sampled(p, fps, reader=r)             # the path opened once
-        keep = t < len(r) / r.fps / 2
-        feats.append(net.embed(np.stack(frames)[keep])); times.append(t[keep]); vids.append(np.full(keep.sum(), i, np.int32))
-    lib = Library([p.name for p in paths], np.concatenate(feats), np.concatenate(times), np.concatenate(vids))
-    index = code_index(lib, net.codes_of_features(lib.feats), tmp, fps, net.radius, getattr(net, "radius_asym", None))
-    tops = []
-    for q in calibration_queries(paths, tmp, seed, n, backgrounds):
-        f, t = query_features(net, q["path"], 2 * fps)
-        codes = query_side(net, f.reshape(-1, f.shape[-1]), f.shape[0])
-        tops.append((q, rank_codes(index, lib.names, codes[:, :1], t)[0], rank_codes(index, lib.names, codes, t)[0]))
-
-    def rates(videos, thr, e):
-        """Shares of copies / hard negatives of ``videos`` reported as their video under the region cascade
-        (whole frames; every rectangle when the whole-frame best is not reported)."""
-        sel = [(q, w if ok(w, thr, e) else a) for q, w, a in tops if q["video"] in videos]
-        tp = [ok(t, thr, e) and t[0] == q["video"] for q, t in sel if q["copy"]]
-        fp = [ok(t, thr, e) and t[0] == q["video"] for q, t in sel if not q["copy"]]
-        return float(np.mean(tp)), float(np.mean(fp)), len(tp), len(fp)
-
-    grid = [(rates(CAL_CHOOSE, a, b), a, b) for a in CAL_THRESHOLDS for b in CAL_EVALUES]
-    from apps.video_search.null_model import DEFAULT_EVALUE as e0
-
-    feasible = [g for g in grid if g[0][1] <= CAL_MAX_NEGATIVES] or grid   # none: most copies, then the strictest
-    best = max(feasible, key=lambda g: (g[0][0], g[1], -abs(np.log10(g[2] / e0))))  # score; e-value ties: keep e0
-    print("\ncalibration grid on the choose split: copies reported / hard negatives reported\n")
-    print("| score >= \\ e-value <= | " + " | ".join(f"{e:g}" for e in CAL_EVALUES) + " |\n|---|" + "---|" * len(CAL_EVALUES))
-    for a in CAL_THRESHOLDS:
-        print(f"| {a:g} | " + " | ".join("{:.2f} / {:.2f}".format(*rates(CAL_CHOOSE, a, b)[:2]) for b in CAL_EVALUES) + " |")
-    from apps.video_search.clip_search import DEFAULT_THRESHOLD
-    from apps.video_search.null_model import DEFAULT_EVALUE
-
-    print(f"\ncalibration: index = first halves of {', '.join(p.name for p in paths)}; copies = edited clips of "
-          "first halves, hard negatives = edited clips of second halves (same scene / person, not indexed)\n")
-    print("| rule | split | copies reported | hard negatives reported |\n|---|---|---:|---:|")
-    for label, (thr, e) in (("chosen: most copies with <= 1/7 negatives on the choose split", best[1:]),
-                            ("current default", (DEFAULT_THRESHOLD, DEFAULT_EVALUE))):
-        for split, videos in (("choose: " + ", ".join(CAL_CHOOSE), CAL_CHOOSE), ("report: " + ", ".join(CAL_REPORT), CAL_REPORT)):
-            tp, fp, ntp, nfp = rates(videos, thr, e)
-            print(f"| {label} (score >= {thr:g}, e-value <= {e:g}) | {split} | {tp:.2f} of {ntp} | {fp:.2f} of {nfp} |")
-    return best[1], best[2]
 
 
 def speed(net, info, library_dir: Path, tmp: Path, fps: float, threads: int) -> None:
@@ -364,6 +248,26 @@ def latency_of_longest(net, lib, qfeats: list, fps: float, seed: int) -> None:
     latency(net.codes_of_features(lib.feats), lib.video_of, lib.times, codes, t, fps, seed, net.radius)
 
 
+def test_split(net, paths: list, tmp: Path, args, backgrounds) -> tuple:
+    """(queries, library features, per query (region features, times, pHash codes)) of the test split."""
+    from video_search_protocol import library_features, make_queries, phash_codes, region_features, sampled
+
+    from vidml.video import FrameReader
+
+    def seconds(path: Path) -> float:
+        r = FrameReader(path)                     # opened once per path
+        return len(r) / r.fps
+
+    sources = [(p, p.name) for p in paths if seconds(p) >= 3.0] + [(DATA / d, None) for d in DISTRACTORS]
+    queries = make_queries(sources, tmp, args.seed, args.per_family, backgrounds)
+    lib = library_features(net, paths, args.fps, phash=True)   # each video decoded once for both
+    qfeats = []
+    for q in queries:
+        frames, t = sampled(q["path"], 2 * args.fps)
+        qfeats.append((region_features(net, frames), t, phash_codes(frames)))
+    return queries, lib, qfeats
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seed", type=int, default=0)
@@ -378,7 +282,9 @@ def main() -> int:
     args = ap.parse_args()
     import torch
 
-    from video_search_protocol import library_features, make_queries, phash_codes, region_features, sampled
+    from video_search_calibration import CAL_CHOOSE, CAL_REPORT, calibration
+    from video_search_protocol import sampled
+    from video_search_vpdq import vpdq_rows, vpdq_status
 
     from apps.video_search.augment import FAMILIES
     from apps.video_search.clip_search import DEFAULT_THRESHOLD
@@ -394,23 +300,11 @@ def main() -> int:
     net, info = load_hasher(args.weights)
     tmp = Path(tempfile.mkdtemp(prefix="bench_vs_"))
     backgrounds = [f for d in DISTRACTORS for f in sampled(DATA / d, 1.0)[0]]
-    from vidml.video import FrameReader
-
-    def seconds(path: Path) -> float:
-        r = FrameReader(path)                     # opened once per path
-        return len(r) / r.fps
-
-    sources = [(p, p.name) for p in paths if seconds(p) >= 3.0] + [(DATA / d, None) for d in DISTRACTORS]
     cal_paths = [p for p in paths if p.name in CAL_CHOOSE + CAL_REPORT] + [DATA / DISTRACTORS[0]]
     thr, max_e = calibration(net, cal_paths, args.fps, tmp, args.seed, args.cal_per_video, backgrounds)
     if args.calibration_only:
         return 0
-    queries = make_queries(sources, tmp, args.seed, args.per_family, backgrounds)
-    lib = library_features(net, paths, args.fps, phash=True)   # each video decoded once for both
-    qfeats = []
-    for q in queries:
-        frames, t = sampled(q["path"], 2 * args.fps)
-        qfeats.append((region_features(net, frames), t, phash_codes(frames)))
+    queries, lib, qfeats = test_split(net, paths, tmp, args, backgrounds)
     heads = {} if args.no_lofo else lofo_heads(net, args.seed, card_of(args.weights))
     n_dis = sum(q["source"] is None for q in queries)
     print(f"\nlibrary: {len(paths)} videos, {len(lib.times)} codes; queries: {len(queries) - n_dis} + {n_dis} "
@@ -418,6 +312,8 @@ def main() -> int:
           f"at {net.size} px); reported = score >= {thr:g} and e-value <= {max_e:g} (chosen above; code defaults "
           f"{DEFAULT_THRESHOLD:g} / {DEFAULT_EVALUE:g}); float has no null model (score only)\n{vpdq_status()}\n")
     results = evaluate(queries, qfeats, lib, net, heads, tmp, args.fps, thr, max_e)
+    if not vpdq_status():
+        results["vPDQ"] = vpdq_rows(queries, paths, tmp, args.fps, thr, max_e)
     print_tables(results, list(FAMILIES))
     if not args.no_speed:
         speed(net, info, DATA / "videos", tmp, args.fps, args.threads)

@@ -171,18 +171,33 @@ def rank_codes(index, names: list[str], codes: np.ndarray, times: np.ndarray,
     return out + [(n, 0.0, float("inf")) for n in names if n not in seen]
 
 
-def rank_floats(lib: Library, feats: np.ndarray, times: np.ndarray, fps: float, k: int = 64):
+def float_tail_radius(lib: Library, rate: float) -> float:
+    """The float features' tail radius (apps.video_search.ranking): the ``rate`` quantile of the distance
+    ``64 * angle / pi`` between frames of different library videos (at least the match radius 16)."""
+    rng = np.random.default_rng(0)
+    rows = np.sort(rng.choice(len(lib.feats), size=min(3000, len(lib.feats)), replace=False))
+    f, v = lib.feats[rows], lib.video_of[rows]
+    d = FLOAT_BITS * np.arccos(np.clip(f @ f.T, -1.0, 1.0)) / np.pi
+    return float(max(FLOAT_BITS // 4, np.quantile(d[v[:, None] != v[None, :]], rate)))
+
+
+def rank_floats(lib: Library, feats: np.ndarray, times: np.ndarray, fps: float, k: int = 64,
+                tail: float | None = None):
     """The same alignment on the float features (Q, R, D) of R rectangles per frame (R = 1: whole frames):
-    distance = 64 * angle / pi, radius 16, a frame's neighbours over its rectangles as for the codes."""
+    distance = 64 * angle / pi, radius 16, a frame's neighbours over its rectangles as for the codes.
+    ``tail``: the videos without a vote ordered by their score at that radius (as the codes' tail)."""
     from apps.video_search.alignment import align
 
     q, r, d = feats.shape
     cos = np.clip(feats.reshape(-1, d) @ lib.feats.T, -1.0, 1.0)
     rows = np.argsort(-cos, axis=1)[:, :k]
     dist = FLOAT_BITS * np.arccos(np.take_along_axis(cos, rows, 1)) / np.pi
-    matches = align(times, dist.reshape(q, -1), rows.reshape(q, -1), lib.video_of, lib.times.astype(np.float32),
-                    FLOAT_BITS // 4, 1.0 / fps)
-    out = [(lib.names[m.video], m.score, 0.0) for m in matches]
+    run = lambda radius: align(times, dist.reshape(q, -1), rows.reshape(q, -1), lib.video_of,  # noqa: E731
+                               lib.times.astype(np.float32), radius, 1.0 / fps)
+    out = [(lib.names[m.video], m.score, 0.0) for m in run(FLOAT_BITS // 4)]
+    if tail:
+        voted = {n for n, *_ in out}
+        out += [(lib.names[m.video], 0.0, float("inf")) for m in run(tail) if lib.names[m.video] not in voted]
     seen = {n for n, *_ in out}
     return out + [(n, 0.0, float("inf")) for n in lib.names if n not in seen]
 
@@ -194,3 +209,22 @@ def average_precision(ranked: list[str], relevant: set[str]) -> float:
             hits += 1
             total += hits / i
     return total / len(relevant) if relevant else 0.0
+
+
+def score(ranked: list, q: dict, threshold: float, max_e: float) -> dict:
+    """One query's AP, P@1 and reported-and-right (a distractor: whether anything is reported)."""
+    top = ranked[0]
+    reported = top[1] >= threshold and top[2] <= max_e
+    if q["source"] is None:
+        return {"fp": reported}
+    rel = q.get("group") or group_of(q["source"])
+    return {"ap": average_precision([n for n, *_ in ranked], rel), "p1": top[0] in rel,
+            "found": reported and top[0] in rel}
+
+
+def query_side(head, flat: np.ndarray, q: int, asymmetric: bool = False) -> np.ndarray:
+    """What video-search matches for query features ``flat`` (q * R, D): the head's projections (Q, R, bits)
+    when it has an asymmetric radius (and ``asymmetric``), else its packed codes (Q, R, nb)."""
+    if asymmetric and getattr(head, "radius_asym", None):
+        return head.projections_of_features(flat).reshape(q, -1, head.bits)
+    return head.codes_of_features(flat).reshape(q, -1, head.bits // 8)
