@@ -205,6 +205,14 @@ def test_crop_window_replicates_the_border_and_maps_boxes():
     crop, origin, q = crop_window(frame, np.array([5.0, 20]), np.array([20.0, 20]), 2.0)
     assert crop.shape == (40, 40, 3) and np.allclose(origin, [-5, 10]) and np.allclose(q, [2, 2])
     assert (crop == 200).all()                         # left of the frame: the border column, replicated
+    # a strong shrink (q = 0.24: a 4 x 4 box average first, then the rest) keeps the frame -> window mapping
+    frame = np.zeros((300, 400, 3), np.uint8)
+    frame[100:180, 200:260] = 255
+    crop, origin, q = crop_window(frame, np.array([230.0, 140]), np.array([301.0, 250]), 0.24)
+    assert crop.shape[:2] == (round(252 * 0.24), round(304 * 0.24)) and np.allclose(q, 0.24, atol=0.005)
+    ys, xs = np.nonzero(crop[..., 0] > 127)
+    assert abs(xs.min() - (200 - origin[0]) * q[0]) <= 1 and abs(xs.max() + 1 - (260 - origin[0]) * q[0]) <= 1
+    assert abs(ys.min() - (100 - origin[1]) * q[1]) <= 1 and abs(ys.max() + 1 - (180 - origin[1]) * q[1]) <= 1
 
 
 def test_folded_trunk_equals_the_trunk():

@@ -66,11 +66,27 @@ class Window:
     rgb: np.ndarray             # the resized window (h, w, 3) uint8
 
 
+def _resize(crop: np.ndarray, out_w: int, out_h: int, q: float, k: int) -> np.ndarray:
+    """``crop`` -> (out_h, out_w): INTER_LINEAR when enlarging, INTER_AREA when shrinking; for a shrink by
+    ``k >= 2`` or more (``crop`` then has sides divisible by ``k``) first OpenCV's exact k x k box average (its fast
+    integer path, 2-3x quicker than the general area resampling of a large crop), then the rest of the way
+    (a factor under 2)."""
+    if k >= 2:
+        crop = cv2.resize(crop, (crop.shape[1] // k, crop.shape[0] // k), interpolation=cv2.INTER_AREA)
+        if crop.shape[:2] == (out_h, out_w):
+            return crop
+    return cv2.resize(crop, (out_w, out_h), interpolation=cv2.INTER_AREA if q < 1 else cv2.INTER_LINEAR)
+
+
 def crop_window(frame: np.ndarray, centre: np.ndarray, size: np.ndarray, q: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Cut ``size`` (w, h) frame pixels around ``centre`` (replicating the border) and resize by ``q``.
-    Returns the resized RGB window, its integer frame origin and the exact scale ``(qx, qy)``."""
+    Returns the resized RGB window, its integer frame origin and the exact scale ``(qx, qy)``. When shrinking
+    by ``k = floor(1 / q) >= 2`` or more, the cut's sides are rounded up to multiples of ``k`` (at most ``k - 1``
+    pixels more; see :func:`_resize`)."""
     height, width = frame.shape[:2]
     w, h = max(int(round(size[0])), 4), max(int(round(size[1])), 4)
+    k = int(1.0 / q) if q < 0.5 else 1
+    w, h = -(-w // k) * k, -(-h // k) * k
     x0, y0 = int(round(centre[0] - w / 2)), int(round(centre[1] - h / 2))
     out_w, out_h = max(int(round(w * q)), 16), max(int(round(h * q)), 16)
     ix0, iy0, ix1, iy1 = max(x0, 0), max(y0, 0), min(x0 + w, width), min(y0 + h, height)
@@ -81,8 +97,7 @@ def crop_window(frame: np.ndarray, centre: np.ndarray, size: np.ndarray, q: floa
     if (ix0, iy0, ix1, iy1) != (x0, y0, x0 + w, y0 + h):
         crop = cv2.copyMakeBorder(crop, iy0 - y0 if iy0 > y0 else 0, max(y0 + h - iy1, 0),
                                   ix0 - x0 if ix0 > x0 else 0, max(x0 + w - ix1, 0), cv2.BORDER_REPLICATE)
-    interp = cv2.INTER_AREA if q < 1 else cv2.INTER_LINEAR
-    crop = cv2.resize(crop, (out_w, out_h), interpolation=interp)
+    crop = _resize(crop, out_w, out_h, q, k)
     if crop.ndim == 2:
         crop = cv2.cvtColor(crop, cv2.COLOR_GRAY2RGB)
     return crop, np.array([x0, y0], np.float64), np.array([out_w / w, out_h / h])
