@@ -23,6 +23,7 @@ def test_codes_are_signs_of_the_bit_layer_packed(bits):
         from vidml.backbones.embed import to_tensor
         pre = net.pre_codes(to_tensor(net.prepare(frames))).numpy()
     np.testing.assert_array_equal(codes, pack_bits(pre > 0))
+    np.testing.assert_allclose(net.projections(frames), pre, rtol=1e-5, atol=1e-6)   # the asymmetric query side
     relaxed = net(to_tensor(net.prepare(frames)))
     assert float(relaxed.detach().abs().max()) < 1.0  # tanh relaxation while training
 
@@ -111,9 +112,11 @@ def test_a_head_only_checkpoint_on_the_pretrained_trunk_is_small_and_gives_the_s
     torch.manual_seed(0)
     net = HashingNet(bits=64, trunk="mnv2@13+avgmax", size=64).eval()
     assert net.frozen_trunk and not any(p.requires_grad for p in net.trunk.parameters())
-    path = save_checkpoint(tmp_path / "h.pt", "hashing", dict(net.config, head_only=True), net.saved_module(), {})
+    path = save_checkpoint(tmp_path / "h.pt", "hashing", dict(net.config, head_only=True, radius_asym=11.5),
+                           net.saved_module(), {})
     assert path.stat().st_size < 100_000                 # the bit layer only; the trunk comes from its package
     again, _ = load_hashing_net(path)
+    assert again.radius_asym == 11.5 and again.radius == 16 and net.radius_asym is None
     files = sorted((SAMPLES / "juice").glob("*.jpg"))[::10][:3]
     frames = np.stack([cv2.imread(str(p))[:, :, ::-1] for p in files])
     np.testing.assert_array_equal(net.codes(frames), again.codes(frames))

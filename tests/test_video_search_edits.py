@@ -193,3 +193,26 @@ def test_index_hashes_with_one_core_left_to_decoding_and_restores_torch_threads(
     rec.seen.clear()
     index_library(IndexConfig(tmp_path / "lib", tmp_path / "j.vidx", faces=False, quiet=True, threads=3), rec, info)
     assert set(rec.seen) == {3} and torch.get_num_threads() == before
+
+
+def test_choose_radius_keeps_one_percent_of_unrelated_pairs_for_both_distances():
+    import torch
+
+    from apps.video_search.train import FRAME_FAMILIES, _distances, choose_radius, copy_map
+    from vidml.backbones.hashing import HashingNet
+
+    torch.manual_seed(0)
+    net = HashingNet(bits=64, pretrained=False).eval()
+    rng = np.random.default_rng(0)
+    dim = net.bit_layer.in_features
+    db = rng.normal(size=(60, dim)).astype(np.float32)
+    feats = {"db": db, "clip": np.repeat(np.arange(12), 5),
+             "queries": {f: db + rng.normal(0, 0.3, db.shape).astype(np.float32) for f in FRAME_FAMILIES + ("camcord",)}}
+    other = feats["clip"][:, None] != feats["clip"][None, :]
+    for asym in (False, True):
+        r = choose_radius(net, feats, asymmetric=asym)
+        d = np.concatenate([_distances(net, feats["queries"][f], db, False, asym)[other] for f in FRAME_FAMILIES])
+        assert (d <= r).mean() <= 0.01 < (d <= r + 1.0).mean()
+    assert isinstance(choose_radius(net, feats), int) and isinstance(choose_radius(net, feats, asymmetric=True), float)
+    m = copy_map(net, feats, asymmetric=True)
+    assert set(m) == set(FRAME_FAMILIES) | {"camcord", "mAP"} and m["mAP"] > 0.3   # chance: ~0.05 (own frame of 60, neighbours unrelated)

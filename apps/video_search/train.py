@@ -3,7 +3,8 @@
 Data: frames of ``cfg.data`` (:mod:`apps.video_search.train_data`; never the benchmark library). Each frame
 gets ``cfg.views`` edited copies per edit family of :mod:`apps.video_search.augment` (1-2 edits of that
 family; compositing pastes onto other training frames) and, for clips, its next sampled frame as the
-temporal family's copy. The trunk is frozen, so its features are computed once (:func:`build_cache`); a
+temporal family's copy, and ``views`` camcorded copies (:mod:`apps.video_search.camcord`, the family
+``camcord``, used only when ``cfg.families`` names it). The trunk is frozen, so its features are computed once (:func:`build_cache`); a
 head is then fitted on them (:func:`fit_head`) from the families in ``cfg.families`` only:
 
 * ``itq``   -- PCA + ITQ of the features (:mod:`apps.video_search.projection`, whiten=False);
@@ -12,10 +13,12 @@ head is then fitted on them (:func:`fit_head`) from the families in ``cfg.famili
   ``NTXent(b; copies of a frame are positives, T) + w_q * quantization + w_bal * bit balance``.
 
 Validation (:func:`copy_map`): frames of ``cfg.val`` (other scenes, never trained on) under one edit of
-every frame family; each edited frame ranks the clean validation frames by Hamming distance; relevant =
-its own frame or the next / previous sampled one of the same clip; mAP over the edited frames. The match
-radius of the model (:func:`choose_radius`) is chosen on the same frames: at most 1 % of the pairs of an
-edited frame and a frame of another clip lie within it.
+every frame family (and camcord, reported apart; ``mAP`` = the mean of the four frame families); each
+edited frame ranks the clean validation frames by Hamming distance (``asymmetric``: its projection
+against their codes, :mod:`vidml.index.asymmetric`); relevant = its own frame or the next / previous
+sampled one of the same clip; mAP over the edited frames. The match radii of the model
+(:func:`choose_radius`, Hamming and asymmetric) are chosen on the same frames: at most 1 % of the pairs
+of an edited frame (four frame families) and a frame of another clip lie within them.
 """
 from __future__ import annotations
 
