@@ -183,6 +183,26 @@ def test_side_by_side_needs_the_region_codes(deduped):
     assert codes.decoded == 1 and all(np.array_equal(x, y) for x, y in zip(first, again))
 
 
+@needs_data
+def test_region_codes_hashed_on_workers(deduped, tmp_path):
+    """--workers 2: the missing region codes are hashed on two Dask processes into the cache, equal to the
+    in-process ones; the pairing then decodes nothing."""
+    from apps.video_search.dedupe_codes import RegionCodes
+    from apps.video_search.library import load_hasher
+
+    root, _ = deduped
+    index = Index(root / "lib.vidx")
+    hasher = load_hasher(_hashing_weights())[0]
+    few = list(np.argsort(np.bincount(index.video_of))[:2])                   # the two shortest videos
+    serial = [RegionCodes(index, hasher, "all", cache=False).codes_of(v)[0] for v in few]
+    codes = RegionCodes(index, hasher, "all")
+    codes.folder = tmp_path / "regions"                                       # an empty cache (the index's stays)
+    assert codes.prefetch(few, workers=2, weights=_hashing_weights()) == 2
+    assert codes.prefetch(few, workers=2, weights=_hashing_weights()) == 0   # all cached: no workers started
+    got = [codes.codes_of(v)[0] for v in few]
+    assert codes.decoded == 0 and all(np.array_equal(x, y) for x, y in zip(serial, got))
+
+
 def _static(rng, base: np.ndarray, n: int, flips: int = 4) -> np.ndarray:
     """n unpacked codes: ``base`` with ``flips`` random bits flipped in each (one scene, small changes)."""
     out = np.repeat(base[None], n, 0)

@@ -160,7 +160,7 @@ def dedupe_library(cfg: DedupeConfig, hasher=None, hasher_info: dict | None = No
         from vidml.outputs import check_output_path
 
         check_output_path(cfg.report, "report")  # fail before indexing and matching, not after them
-    t0, indexed = time.time(), 0
+    t0, indexed, given = time.time(), 0, hasher
     if cfg.library is not None:
         from apps.video_search.library import IndexConfig, index_library, load_hasher
 
@@ -176,7 +176,10 @@ def dedupe_library(cfg: DedupeConfig, hasher=None, hasher_info: dict | None = No
     members = _members(index, cfg.library)
     if len(members) < 2:
         raise BadInput(f"{cfg.library or cfg.index}: {len(members)} indexed video(s); deduplication needs at least 2")
-    pairs = find_pairs(index, members, cfg, _query_codes(index, cfg, hasher))
+    codes = _query_codes(index, cfg, hasher)
+    if given is None:   # workers load the model from cfg.weights: not for an in-process hasher
+        codes.prefetch(members, cfg.workers, cfg.weights, cfg.quiet)
+    pairs = find_pairs(index, members, cfg, codes)
     derived = [p for p in chained_pairs(pairs, cfg.chain_contrast) if span_of(p) >= cfg.min_span]
     pairs = sorted(pairs + derived, key=lambda p: (-p.score, p.a, p.b))
     result = DedupeResult(videos=len(members), pairs=pairs, bits=index.bits, clusters=cluster_pairs(pairs), indexed=indexed,

@@ -45,7 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--nprobe", type=int, default=None,
                         help="search an IVF probing this many lists per code (large libraries: cost ~ N^1.5, "
                              "not N^2; default: the --backend as it is)")
-    parser.add_argument("--workers", type=int, default=1, help="videos hashed in parallel (Dask, default 1)")
+    parser.add_argument("--workers", type=int, default=1, help="videos hashed in parallel, for the index and the region codes (Dask, default 1)")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 

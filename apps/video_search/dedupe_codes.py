@@ -20,13 +20,15 @@ Cache: ``<index>/regions/<key>.npz`` with ``codes`` (Q, R, bits/8) uint8 and ``t
 ``key`` = sha1 of (resolved path, size, mtime, hasher sha256, fps, rectangles), so an edited video, another
 model, rate or region set is hashed afresh. Written atomically, read with ``allow_pickle=False``; an
 unreadable entry is recomputed. A library video that can no longer be decoded is queried with its index
-codes (whole frame only).
+codes (whole frame only). :meth:`RegionCodes.prefetch` hashes the missing entries on Dask worker processes
+first (``video-dedupe --workers N``, as the indexing does; each worker loads the model from its weights).
 """
 from __future__ import annotations
 
 import hashlib
 import io
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -66,30 +68,79 @@ class RegionCodes:
         own = self.rows(v)
         return self.index.codes[own][:, None], self.index.times[own].astype(np.float64)
 
-    def codes_of(self, v: int) -> tuple[np.ndarray, np.ndarray]:
-        if self.hasher is None:
-            return self.whole(v)
+    def cache_path(self, v: int) -> Path | None:
+        """Where video ``v``'s region codes are cached (module doc; None without a cache)."""
         entry = self.index.videos[v]
         key = hashlib.sha1(json.dumps([entry["path"], entry.get("size"), entry.get("mtime"), self.sha, self.fps,
                                        self.rects]).encode()).hexdigest()
-        path = self.folder / f"{key}.npz" if self.folder is not None else None
-        if path is not None and path.exists():
-            try:
-                with np.load(path, allow_pickle=False) as z:
-                    return z["codes"], z["times"].astype(np.float64)
-            except (OSError, ValueError, KeyError):
-                pass                                         # unreadable: hash it again
-        try:
-            hv = hash_video(entry["path"], self.hasher, fps=self.fps)
-        except (VideoError, OSError):
+        return self.folder / f"{key}.npz" if self.folder is not None else None
+
+    def codes_of(self, v: int) -> tuple[np.ndarray, np.ndarray]:
+        if self.hasher is None:
             return self.whole(v)
-        if len(hv.times) == 0:
-            return self.whole(v)
-        self.decoded += 1
-        codes = hv.codes.reshape(len(hv.times), len(self.rects), -1)
-        if path is not None:
-            buf = io.BytesIO()
-            np.savez(buf, codes=codes, times=hv.times)
-            path.parent.mkdir(exist_ok=True)
-            atomic_write_bytes(path, buf.getvalue(), "region code cache")
-        return codes, hv.times.astype(np.float64)
+        path = self.cache_path(v)
+        found = _load(path)
+        if found is None:
+            found = hash_regions(RegionTask(self.index.videos[v]["path"], path, self.rects, self.fps), self.hasher)
+            self.decoded += found is not None
+        return self.whole(v) if found is None else found
+
+    def prefetch(self, videos: list[int], workers: int, weights, quiet: bool = True) -> int:
+        """Hash the region codes of the ``videos`` not cached yet on ``workers`` Dask processes (each loads
+        the hashing model from ``weights``, as the indexing workers do) into the cache; returns how many."""
+        if self.hasher is None or self.folder is None or workers <= 1:
+            return 0
+        from vidml.parallel import map_tasks
+
+        tasks = [RegionTask(self.index.videos[v]["path"], self.cache_path(v), self.rects, self.fps,
+                            None if weights is None else str(weights)) for v in videos if _load(self.cache_path(v)) is None]
+        if tasks:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            map_tasks(hash_regions, tasks, workers=workers, desc="region codes", quiet=quiet)
+        return len(tasks)
+
+
+@dataclass
+class RegionTask:
+    """One video to hash on ``rects`` at ``fps`` samples/s, cached at ``cache`` (None: not cached); ``weights``:
+    the hashing model a worker process loads."""
+
+    path: str
+    cache: Path | None
+    rects: tuple
+    fps: float
+    weights: str | None = None
+
+
+def _load(path: Path | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """A cache entry's ``(codes, times)``, or None when there is none or it cannot be read."""
+    if path is None or not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return z["codes"], z["times"].astype(np.float64)
+    except (OSError, ValueError, KeyError):
+        return None                                          # unreadable: hashed again
+
+
+def hash_regions(task: RegionTask, hasher: RegionHasher | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+    """Decode ``task.path`` once and hash every sampled frame on the rectangles: ``(codes (Q, R, bits/8),
+    times (Q,))``, also written to ``task.cache``; None when the video cannot be decoded or has no frames.
+    ``hasher``: in-process; None in a worker (the model of ``task.weights``, loaded once per process)."""
+    if hasher is None:
+        from apps.video_search.library import _worker_hasher
+
+        hasher = RegionHasher(_worker_hasher(task.weights), task.rects)
+    try:
+        hv = hash_video(task.path, hasher, fps=task.fps)
+    except (VideoError, OSError):
+        return None
+    if len(hv.times) == 0:
+        return None
+    codes = hv.codes.reshape(len(hv.times), len(task.rects), -1)
+    if task.cache is not None:
+        buf = io.BytesIO()
+        np.savez(buf, codes=codes, times=hv.times)
+        task.cache.parent.mkdir(exist_ok=True)
+        atomic_write_bytes(task.cache, buf.getvalue(), "region code cache")
+    return codes, hv.times.astype(np.float64)
