@@ -31,7 +31,8 @@ Per frame (``update``), in the paper's order:
 5. **Learn** only from confident frames (``confidence >= confident``): positives (a few pixels off) and
    negatives (background, parts, wrong scale; :mod:`apps.track.sampling`) are pooled from the same map into
    replay buffers (the first frame's are kept for good); every ``update_every`` frames ``train_steps`` Adam
-   steps minimise the online DDML objective of :mod:`apps.track.objective`; the template bank is the first
+   steps minimise the online DDML objective of :mod:`apps.track.objective` (closed-form gradients, no autograd:
+   :mod:`apps.track.metric`, which also caches f of the templates); the template bank is the first
    box's feature plus the last ``templates - 1`` confident ones. The correlation (and scale) filter learns
    from every frame at least ``dcf_gate`` confident, at the rate ``dcf_lr``.
 
@@ -81,7 +82,7 @@ class TrackerConfig:
     alpha: float = 1.0
     beta: float = 1e-4
     lr: float = 1e-3
-    init_steps: int = 15             # Adam steps at init (DEV, 6 seeds: 10 / 15 / 30 -> AUC .477 / .490 / .480)
+    init_steps: int = 15            # Adam steps at init (DEV, 6 seeds: 10 / 15 / 30 -> AUC .477 / .490 / .480)
     train_steps: int = 3
     update_every: int = 5
     batch_pos: int = 32
