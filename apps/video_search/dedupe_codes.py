@@ -87,13 +87,14 @@ class RegionCodes:
 
     def prefetch(self, videos: list[int], workers: int, weights, quiet: bool = True) -> int:
         """Hash the region codes of the ``videos`` not cached yet on ``workers`` Dask processes (each loads
-        the hashing model from ``weights``, as the indexing workers do) into the cache; returns how many."""
+        the hashing model from ``weights``, as the indexing workers do) into the cache; returns how many.
+        (An entry that is there but spoilt is hashed again by :meth:`codes_of`, in this process.)"""
         if self.hasher is None or self.folder is None or workers <= 1:
             return 0
         from vidml.parallel import map_tasks
 
         tasks = [RegionTask(self.index.videos[v]["path"], self.cache_path(v), self.rects, self.fps,
-                            None if weights is None else str(weights)) for v in videos if _load(self.cache_path(v)) is None]
+                            None if weights is None else str(weights)) for v in videos if not self.cache_path(v).exists()]
         if tasks:
             self.folder.mkdir(parents=True, exist_ok=True)
             map_tasks(hash_regions, tasks, workers=workers, desc="region codes", quiet=quiet)
