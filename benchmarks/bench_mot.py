@@ -20,7 +20,8 @@ Metrics: TrackEval HOTA, AssA, IDF1, MOTA, IDSW (vidml.eval.mot) of every tracke
 ``assoc`` = tracker update without the appearance forward; ``e2e`` = frame decoding + crops + forward +
 association per frame. The ``trained / calibrated on`` column is read from each ReID checkpoint's card:
 a sequence marked there is not a new scene for that model. Absolute fps depend on the load of the machine;
-compare trackers measured in the same run.
+compare trackers measured in the same run. The peer worker runs with one BLAS / OpenMP thread, as vidml
+(``--threads``): on a loaded machine OpenBLAS threads made one numpy product 250x slower (docs/reid_mot.md).
 
     .venv/bin/python benchmarks/bench_mot.py [--seqs PETS09-S2L1-dev TUD-Campus MOT17-mini] [--no-peers]
 """
@@ -29,6 +30,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -153,8 +155,10 @@ def vidml_rows(seq, out_dir: Path) -> list[dict]:
 def peer_rows(seq, out_dir: Path, missing: str | None) -> tuple[list[dict], list[str]]:
     if missing:
         return [], [missing]
+    one = {k: "1" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}  # as vidml: 1 thread
     proc = subprocess.run([str(PEER_VENV / "bin" / "python"), str(REPO / "benchmarks" / "mot_peer_worker.py"),
-                           str(seq.root), str(out_dir)], capture_output=True, text=True, timeout=1800)
+                           str(seq.root), str(out_dir)], capture_output=True, text=True, timeout=1800,
+                          env={**os.environ, **one})
     rows, notes = [], []
     for line in proc.stdout.splitlines():
         if not line.startswith('{"peer"'):  # boxmot logs its settings to stdout

@@ -142,8 +142,11 @@ def run_variant(seq, feats, gate, appearance: str, overrides: dict, interpolate:
     from apps.reid_mot.tracker import make_tracker
 
     overrides = special_overrides(overrides)
+    backfill = overrides.pop("backfill", True)
     from apps.reid_mot import kalman
 
+    if "max_age_s" in overrides:  # seconds at the view's frame rate
+        overrides["max_age"] = max(1, int(round(overrides.pop("max_age_s") * seq.fps / stride)))
     a = overrides.pop("fps_a", 0.0)
     k = max(1.0, 30.0 / (seq.fps / stride)) ** a
     kalman.STD_VEL, kalman.STD_POS = 1 / 160 * k, 1 / 20 * (k ** overrides.pop("pos_b", 0.0))
@@ -152,7 +155,7 @@ def run_variant(seq, feats, gate, appearance: str, overrides: dict, interpolate:
     else:
         tracker = make_tracker("reid", CachedEncoder(feats, gate), **overrides)
     ks = list(range(1 + offset, len(seq) + 1, stride))
-    res = run_frames(ks, tracker, lambda i, k: seq.dets(k))
+    res = run_frames(ks, tracker, lambda i, k: seq.dets(k), backfill=bool(backfill))
     rows = res.rows
     if interpolate:
         from apps.reid_mot.interpolate import interpolate_gaps

@@ -37,6 +37,17 @@ def test_reid_preset_gate_is_wider_than_the_95_quantile():
     assert gate([track], far)[0, :2].tolist() == [True, True]
 
 
+def test_tentative_frames_are_backfilled_once_confirmed_and_never_confirmed_tracks_add_nothing():
+    from apps.reid_mot.runner import run_frames
+
+    walker = lambda k: [10.0 + 2 * k, 20, 20, 40, 0.9]  # noqa: E731
+    dets = {k: [walker(k)] + ([[200.0, 20, 20, 40, 0.9]] if k == 2 else []) for k in range(1, 6)}
+    for backfill, first in ((True, 1), (False, 3)):
+        res = run_frames(range(1, 6), make_tracker("sort"), lambda k, _: np.array(dets[k]), backfill=backfill)
+        assert res.rows[:, 0].tolist() == list(range(first, 6)) and set(res.rows[:, 1]) == {1}
+    assert np.allclose(res.rows[0, 2:6], walker(3)[:4], atol=2)  # rows keep the tracker's boxes
+
+
 def test_negative_interpolate_is_one_line_exit_2(tmp_path, capsys):
     assert main(["reid-mot", str(tmp_path), "--interpolate", "-1", "--quiet"]) == 2
     err = capsys.readouterr().err

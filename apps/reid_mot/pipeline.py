@@ -8,7 +8,7 @@ A source is one of
 * a URL (http, https, rtsp, ...) or a camera index: frames from :class:`vidml.stream_source.StreamReader`.
 
 Outputs (atomic): ``out`` MOTChallenge results (a track's gaps of at most ``interpolate`` seconds filled
-linearly, apps/reid_mot/interpolate.py), ``save_det`` the detections in det.txt format, ``render``
+linearly, apps/reid_mot/interpolate.py; its frames before confirmation included, runner.run_frames), ``save_det`` the detections in det.txt format, ``render``
 an mp4 with the tracks drawn. A live source that stops (no frame within ``timeout`` s, or fewer frames than
 it announced) or is interrupted with Ctrl-C still gets the outputs of the frames tracked so far; then
 :class:`vidml.stream_source.StreamError` (exit 2) or KeyboardInterrupt (exit 130) is raised.

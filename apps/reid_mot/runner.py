@@ -57,22 +57,41 @@ class RunResult:
         return self.frames / max(self.assoc_s, 1e-9)
 
 
+BACKFILL = True
+
+
+def _backfill(pending: dict, tracker: Tracker, confirmed: list, k: int) -> list:
+    """Rows of the tentative frames of the tracks confirmed in frame ``k`` (kept in ``pending`` by id)."""
+    from apps.reid_mot.track import TrackState
+
+    for t in tracker.tracks:
+        if t.state == TrackState.TENTATIVE and t.time_since_update == 0:
+            pending.setdefault(t.track_id, []).append([k, t.track_id, *t.box, t.score, -1, -1, -1])
+    out = [r for t in confirmed for r in pending.pop(t.track_id, [])]
+    alive = {t.track_id for t in tracker.tracks}
+    for tid in [tid for tid in pending if tid not in alive]:  # deleted while tentative
+        del pending[tid]
+    return out
+
+
 Detect = Callable[[int, "np.ndarray | None"], np.ndarray]
 OnFrame = Callable[[int, "np.ndarray | None", list], "bool | None"]
 
 
 def run_frames(frames: Iterable, tracker: Tracker, detect: Detect, progress: Callable | None = None,
-               on_frame: OnFrame | None = None, live: bool = False) -> RunResult:
+               on_frame: OnFrame | None = None, live: bool = False, backfill: bool = BACKFILL) -> RunResult:
     """Track ``frames`` (RGB arrays, or None where no pixels are needed), frame k = 1, 2, ...
 
     ``detect(k, frame) -> (N, 5)`` gives the detections of frame k; ``on_frame(k, frame, tracks)`` is
-    called after each update (drawing, live display) and stops the run by returning False.
+    called after each update (drawing, live display) and stops the run by returning False. ``backfill``:
+    a track's boxes of the frames it was tentative in (before ``n_init`` hits) join the results when it is
+    confirmed (tracks never confirmed add nothing).
     """
     timed = None
     if tracker.encoder is not None:
         timed = _TimedEncoder(tracker.encoder)
         tracker.encoder = timed
-    rows, det_rows = [], []
+    rows, det_rows, pending = [], [], {}
     update_s = detect_s = 0.0
     stopped, interrupted, done = None, False, 0
     t_start = time.perf_counter()
@@ -85,6 +104,7 @@ def run_frames(frames: Iterable, tracker: Tracker, detect: Detect, progress: Cal
             update_s += time.perf_counter() - t1
             detect_s += t1 - t0
             det_rows += [[k, -1, *d, -1, -1, -1] for d in dets]
+            rows += _backfill(pending, tracker, tracks, k) if backfill else []
             rows += [[k, t.track_id, *t.box, t.score, -1, -1, -1] for t in tracks]
             done = k
             if on_frame is not None and on_frame(k, frame, tracks) is False:
@@ -102,7 +122,8 @@ def run_frames(frames: Iterable, tracker: Tracker, detect: Detect, progress: Cal
             tracker.encoder = timed.encoder
     total = time.perf_counter() - t_start
     enc_s = timed.seconds if timed is not None else 0.0
-    rows = [r for r in rows if r[0] <= done]  # a frame cut off mid-update (Ctrl-C) is not half-reported
+    rows = sorted((r for r in rows if r[0] <= done), key=lambda r: (r[0], r[1]))  # a frame cut off mid-update
+    # (Ctrl-C) is not half-reported; backfilled rows in frame order
     det_rows = [r for r in det_rows if r[0] <= done]
     return RunResult(np.array(rows, np.float64).reshape(-1, 10), done, total, update_s - enc_s,
                      np.array(det_rows, np.float64).reshape(-1, 10), detect_s, stopped, interrupted)
