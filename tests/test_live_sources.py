@@ -145,7 +145,7 @@ def test_run_frames_keeps_the_frames_before_a_stall_only_for_live_sources():
 
     result = run_frames(frames(), make_tracker("sort"), detect, live=True)
     assert result.frames == 6 and "stalled" in result.stopped
-    assert set(result.rows[:, 0].astype(int)) == {3, 4, 5, 6} and len(result.det_rows) == 12  # n_init = 3
+    assert set(result.rows[:, 0].astype(int)) == {1, 2, 3, 4, 5, 6} and len(result.det_rows) == 12  # n_init 3, backfilled
     with pytest.raises(StreamError):
         run_frames(frames(), make_tracker("sort"), detect, live=False)
 
