@@ -33,8 +33,7 @@ def build_reid_net(dim: int, trunk: str, train_from: int = 0) -> EmbeddingNet:
     net = EmbeddingNet(dim=dim, trunk=trunk)
     if hasattr(net.trunk, "blocks"):  # the pretrained Trunk
         net.trunk.frozen_bn = True
-        for block in net.trunk.blocks[:train_from]:
-            block.requires_grad_(False)
+        net.trunk.freeze_blocks(train_from)
     else:
         train_from = 0
     net.config["train_from"] = int(train_from)

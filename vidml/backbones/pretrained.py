@@ -109,7 +109,11 @@ class Trunk(nn.Module):
         self.out_dim = (self.channels + (BLOCK_CHANNELS[EARLY_BLOCK] if pool == "multi" else 0)) * POOL_WIDTH[pool]
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
-        for block in self.blocks[:freeze]:
+        self.freeze_blocks(freeze)
+
+    def freeze_blocks(self, n: int) -> None:
+        """Keep the weights of the first ``n`` blocks (counted from the stem) fixed (no gradients)."""
+        for block in self.blocks[:n]:
             block.requires_grad_(False)
 
     def train(self, mode: bool = True) -> "Trunk":
