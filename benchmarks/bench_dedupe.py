@@ -51,7 +51,6 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-DATA = REPO / ".." / "shared" / "data"
 sys.path.insert(0, str(REPO / "benchmarks"))
 from video_search_protocol import phash_codes  # noqa: E402
 from dedupe_library import build_library, known_pairs  # noqa: E402

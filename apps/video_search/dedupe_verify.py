@@ -50,8 +50,16 @@ MIN_OVERLAP = 0.5
 FAR_S = 2.0
 SPEEDS = tuple(2.0 ** (k / 12) for k in range(-12, 13))   # playback rates of the lines: 0.5 .. 2
 
-MIN_OVERLAP = 0.5
-FAR_S = 2.0
+
+def _nearest_frame(u_times: np.ndarray, target: np.ndarray, bin_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(j, inside)`` shaped like ``target``: the index of u's frame nearest each target time (``u_times``
+    sorted, non-empty; the earlier frame on a tie) and whether that frame lies within ``bin_s`` of it."""
+    if len(u_times) == 1:
+        j = np.zeros(target.shape, np.int64)
+    else:
+        j = np.clip(np.searchsorted(u_times, target), 1, len(u_times) - 1)
+        j = np.where(np.abs(u_times[j - 1] - target) <= np.abs(u_times[j] - target), j - 1, j)
+    return j, np.abs(u_times[j] - target) <= bin_s
 
 
 def offset_profile(codes: np.ndarray, times: np.ndarray, u_codes: np.ndarray, u_times: np.ndarray, offset: float,
@@ -69,10 +77,8 @@ def offset_profile(codes: np.ndarray, times: np.ndarray, u_codes: np.ndarray, u_
     hi = int(np.ceil((u_times[-1] - times.min() - offset) / bin_s)) + 1
     shifts = np.arange(lo, hi + 1) * bin_s
     target = times[None, :] + offset + shifts[:, None]                                            # (S, Q)
-    j = np.clip(np.searchsorted(u_times, target), 1, len(u_times) - 1) if len(u_times) > 1 else np.zeros_like(target, int)
-    if len(u_times) > 1:
-        j = np.where(np.abs(u_times[j - 1] - target) <= np.abs(u_times[j] - target), j - 1, j)
-    return shifts, d[np.arange(q)[None, :], j], np.abs(u_times[j] - target) <= bin_s
+    j, inside = _nearest_frame(u_times, target, bin_s)
+    return shifts, d[np.arange(q)[None, :], j], inside
 
 
 def offset_contrast(codes: np.ndarray, times: np.ndarray, u_codes: np.ndarray, u_times: np.ndarray, offset: float,
@@ -100,12 +106,7 @@ def _lines(times: np.ndarray, u_times: np.ndarray, anchor: tuple[float, float], 
     """``(j, inside, tau)`` (C, Q) of the lines ``tau_i = u_a + c + s (t_i - t_a)``, c in ``shifts``: u's frame
     nearest tau_i, whether it lies within ``bin_s`` of it, and tau_i (``u_times`` sorted)."""
     tau = anchor[1] + shifts[:, None] + s * (times[None, :] - anchor[0])
-    if len(u_times) == 1:
-        j = np.zeros(tau.shape, np.int64)
-    else:
-        j = np.clip(np.searchsorted(u_times, tau), 1, len(u_times) - 1)
-        j = np.where(np.abs(u_times[j - 1] - tau) <= np.abs(u_times[j] - tau), j - 1, j)
-    return j, np.abs(u_times[j] - tau) <= bin_s, tau
+    return _nearest_frame(u_times, tau, bin_s) + (tau,)
 
 
 def _placement(d: np.ndarray, times: np.ndarray, u_times: np.ndarray, anchor: tuple[float, float], bin_s: float,
