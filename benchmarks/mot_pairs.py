@@ -108,16 +108,16 @@ def main() -> int:
 
     fused = build_tracker("reid", "reid", str(shipped("reid_mnv2")))
     net = make_tracker("reid", ReIDEncoder(fused.encoder.net, fused.encoder.net_hw), max_cos_dist=0.3)
-    both = make_tracker("reid", Concat([fused.encoder, build_tracker("reid", "hist", None).encoder]), max_cos_dist=0.3)
-    hist = build_tracker("reid", "hist", None).encoder
+    hist_t = build_tracker("reid", "hist", None)
+    hist = hist_t.encoder
+    both = make_tracker("reid", Concat([fused.encoder, hist]), max_cos_dist=0.3)
     old = build_tracker("reid", "reid", str(shipped("reid_small16")))
     t = lambda enc: make_tracker("reid", enc, max_cos_dist=0.3)  # noqa: E731
     encoders = {"trunk@6 parts": t(TrunkEncoder(6, "parts")), "trunk@10 parts": t(TrunkEncoder(10, "parts")),
                 "trunk@13 avgmax": t(TrunkEncoder(13, "avgmax")),
                 "old + hist": t(Concat([old.encoder, hist])), "fused + old + hist": t(Concat([fused.encoder, old.encoder, hist])),
                 "fused (reid_mnv2)": fused, "its net alone": net, "fused + hist": both,
-                "old net (reid_small16)": build_tracker("reid", "reid", str(shipped("reid_small16"))),
-                "hist": build_tracker("reid", "hist", None)}
+                "old net (reid_small16)": old, "hist": hist_t}
     for name in args.seqs:
         seq = Sequence(DATA / name)
         for label, tracker in encoders.items():

@@ -18,6 +18,7 @@ prints one line per (sequence, appearance, variant): HOTA, DetA, AssA, IDF1, IDS
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import sys
 import tempfile
@@ -108,16 +109,10 @@ def special_overrides(overrides: dict) -> dict:
     the chi-square 95% quantile 9.49; 0 = no motion gate)."""
     out = dict(overrides)
     if "gate_chi2" in out:
+        from apps.reid_mot.matching import mahalanobis_gate
+
         thr = out.pop("gate_chi2")
-
-        def gate(tracks, boxes):
-            if len(tracks) == 0 or len(boxes) == 0:
-                return np.zeros((len(tracks), len(boxes)), bool)
-            if not thr:
-                return np.ones((len(tracks), len(boxes)), bool)
-            return np.stack([t.kalman.gating_distance(boxes) <= thr for t in tracks])
-
-        out["motion_gate"] = gate
+        out["motion_gate"] = functools.partial(mahalanobis_gate, threshold=thr or np.inf)
     return out
 
 
@@ -197,7 +192,6 @@ def main() -> int:
     import torch
 
     from apps.reid_mot.sequence import Sequence
-    from vidml.backbones.weights import shipped
 
     torch.set_num_threads(1)
     for name in args.seqs:

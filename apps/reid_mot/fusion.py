@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from apps.reid_mot.appearance import crop_boxes
-from apps.reid_mot.lomo import lomo_features
+from apps.reid_mot.lomo import lomo_dim, lomo_features
 from apps.reid_mot.xqda import XQDA, fit_xqda
 
 
@@ -93,7 +93,6 @@ def load_fused(config: dict, state: dict, path: object = "checkpoint") -> FusedE
     except (KeyError, TypeError, AttributeError) as err:
         raise MissingModel(f"{path}: not a complete fused ReID checkpoint ({err}); retrain it with "
                            "vidml train reid --fusion lomo") from None
-    from apps.reid_mot.lomo import lomo_dim
 
     if mean.shape != (P.shape[0],) or P.shape[0] != lomo_dim(enc.crop_hw) + int(config["net"]["dim"]):
         raise MissingModel(f"{path}: fused ReID checkpoint with mismatched XQDA shapes; retrain it")

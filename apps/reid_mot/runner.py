@@ -20,6 +20,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from apps.reid_mot.sequence import Sequence
+from apps.reid_mot.track import TrackState
 from apps.reid_mot.tracker import Tracker
 from vidml.errors import VideoError
 
@@ -57,13 +58,8 @@ class RunResult:
         return self.frames / max(self.assoc_s, 1e-9)
 
 
-BACKFILL = True
-
-
 def _backfill(pending: dict, tracker: Tracker, confirmed: list, k: int) -> list:
     """Rows of the tentative frames of the tracks confirmed in frame ``k`` (kept in ``pending`` by id)."""
-    from apps.reid_mot.track import TrackState
-
     for t in tracker.tracks:
         if t.state == TrackState.TENTATIVE and t.time_since_update == 0:
             pending.setdefault(t.track_id, []).append([k, t.track_id, *t.box, t.score, -1, -1, -1])
@@ -79,7 +75,7 @@ OnFrame = Callable[[int, "np.ndarray | None", list], "bool | None"]
 
 
 def run_frames(frames: Iterable, tracker: Tracker, detect: Detect, progress: Callable | None = None,
-               on_frame: OnFrame | None = None, live: bool = False, backfill: bool = BACKFILL) -> RunResult:
+               on_frame: OnFrame | None = None, live: bool = False, backfill: bool = True) -> RunResult:
     """Track ``frames`` (RGB arrays, or None where no pixels are needed), frame k = 1, 2, ...
 
     ``detect(k, frame) -> (N, 5)`` gives the detections of frame k; ``on_frame(k, frame, tracks)`` is
