@@ -71,7 +71,9 @@ def calibration(net, paths: list[Path], fps: float, tmp: Path, seed: int, n: int
     for q in calibration_queries(paths, tmp, seed, n, backgrounds):
         f, t = query_features(net, q["path"], 2 * fps)
         codes = query_side(net, f.reshape(-1, f.shape[-1]), f.shape[0])
-        tops.append((q, rank_codes(index, lib.names, codes[:, :1], t)[0], rank_codes(index, lib.names, codes, t)[0]))
+        # only the top match's (score, e-value) is read: the tail (score 0) could never pass a threshold
+        tops.append((q, rank_codes(index, lib.names, codes[:, :1], t, tail=False)[0],
+                     rank_codes(index, lib.names, codes, t, tail=False)[0]))
 
     def rates(videos, thr, e):
         """Shares of copies / hard negatives of ``videos`` reported as their video under the region cascade

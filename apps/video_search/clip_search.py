@@ -40,6 +40,7 @@ from apps.video_search.stream import hash_video
 DEFAULT_THRESHOLD = 0.4   # chosen by benchmarks/bench_video_search.py calibration (choose split), see the card
 
 _NULL_CACHE: dict[tuple, tuple] = {}
+_CACHE_ENTRIES = 8   # (index, radius) pairs a process may alternate between (the benchmark: vidml, LOFO, pHash)
 
 
 def match_radius(index: Index, asymmetric: bool = False) -> float:
@@ -56,16 +57,33 @@ def is_projection(codes: np.ndarray) -> bool:
     return np.issubdtype(np.asarray(codes).dtype, np.floating)
 
 
+def sample_key(index: Index, rows: np.ndarray | None = None) -> tuple:
+    """What the null model's sample of ``index`` is computed from: its size and a digest of the sampled
+    rows' codes and videos (``rows``: :func:`null_model.sample_rows`), never ``id()``."""
+    rows = null_model.sample_rows(len(index)) if rows is None else rows
+    digest = hashlib.sha1(index.codes[rows].tobytes() + index.video_of[rows].astype(np.int64).tobytes()).hexdigest()
+    return len(index), digest
+
+
+def cached(cache: dict, key: tuple, make):
+    """``cache[key]``, made by ``make()`` when missing; the oldest of ``_CACHE_ENTRIES`` entries is dropped."""
+    if key not in cache:
+        if len(cache) >= _CACHE_ENTRIES:
+            cache.pop(next(iter(cache)))
+        cache[key] = make()
+    return cache[key]
+
+
 def library_sample(index: Index, radius: int) -> tuple:
-    """(sample codes, their videos, videos, copy matrix) of the null model for ``index``; cached in memory,
-    keyed on what it is computed from (the sampled rows' codes and videos, the radius), never on ``id()``."""
+    """(sample codes, their videos, videos, copy matrix) of the null model for ``index``; cached in memory
+    on :func:`sample_key` and the radius."""
     rows = null_model.sample_rows(len(index))
-    codes, vids = index.codes[rows], index.video_of[rows]
-    key = (len(index), radius, hashlib.sha1(codes.tobytes() + vids.astype(np.int64).tobytes()).hexdigest())
-    if key not in _NULL_CACHE:
-        _NULL_CACHE.clear()
-        _NULL_CACHE[key] = (codes, vids) + null_model.copy_matrix(codes, vids, radius)
-    return _NULL_CACHE[key]
+
+    def make() -> tuple:
+        codes, vids = index.codes[rows], index.video_of[rows]
+        return (codes, vids) + null_model.copy_matrix(codes, vids, radius)
+
+    return cached(_NULL_CACHE, sample_key(index, rows) + (radius,), make)
 
 
 def query_null(index: Index, codes: np.ndarray, times: np.ndarray, radius: int | None = None) -> null_model.QueryNull:
@@ -105,15 +123,18 @@ def cascade(index: Index, whole: np.ndarray, times: np.ndarray, more_regions, th
     their best match is not :func:`reported` and ``more_regions`` is given, ``more_regions()`` -> codes
     (Q, R - 1, nb) of the other rectangles, and every rectangle is searched. ``search``: k, radius, backend.
     ``used``: a list that receives the codes of the pass the matches come from."""
-    codes = whole
-    while True:
+    def one_pass(codes: np.ndarray) -> tuple[list[ClipMatch], object]:
         matches = match_codes(index, codes, times, **search)
-        null = query_null(index, codes, times, search.get("radius")) if matches else None
-        if more_regions is None or reported(matches, null, threshold, max_evalue):
-            if used is not None:
-                used.append(codes)
-            return matches, null
-        codes, more_regions = np.concatenate([whole, more_regions()], 1), None
+        return matches, (query_null(index, codes, times, search.get("radius")) if matches else None)
+
+    codes = whole
+    matches, null = one_pass(codes)
+    if more_regions is not None and not reported(matches, null, threshold, max_evalue):
+        codes = np.concatenate([whole, more_regions()], 1)
+        matches, null = one_pass(codes)
+    if used is not None:
+        used.append(codes)
+    return matches, null
 
 
 def hash_query(clip: str | Path, hasher, fps: float, regions: bool | tuple = True,

@@ -20,7 +20,6 @@ shipped model 0.844 without the tail ordering; 0.903 / 0.909 / 0.919 / 0.903 / 0
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import replace
 
 import numpy as np
@@ -38,16 +37,13 @@ _TAIL_CACHE: dict[tuple, int] = {}
 
 def tail_radius(index: Index, rate: float = TAIL_RATE) -> int:
     """``r_tail`` of the module doc for ``index`` (cached on the sampled rows' codes and videos)."""
-    from apps.video_search.clip_search import match_radius
+    from apps.video_search.clip_search import cached, match_radius, sample_key
 
-    rows = null_model.sample_rows(len(index))
-    key = (len(index), rate, hashlib.sha1(index.codes[rows].tobytes() + index.video_of[rows].astype(np.int64).tobytes())
-           .hexdigest())
-    if key not in _TAIL_CACHE:
+    def make() -> int:
         f0, _ = null_model.library_cdf(index.codes, index.video_of, index.bits, match_radius(index))
-        _TAIL_CACHE.clear()
-        _TAIL_CACHE[key] = int(max(match_radius(index), np.searchsorted(f0, rate, side="right") - 1))
-    return _TAIL_CACHE[key]
+        return int(max(match_radius(index), np.searchsorted(f0, rate, side="right") - 1))
+
+    return cached(_TAIL_CACHE, sample_key(index) + (rate,), make)
 
 
 def rank_tail(index: Index, matches: list[ClipMatch], codes: np.ndarray, times: np.ndarray, k: int = 64,
