@@ -103,10 +103,12 @@ METHODS = ("vidml", "vidml no tail", "vidml asymmetric", "vidml every region", "
            "vidml LOFO no tail", "vidml LOFO asymmetric", "float", "float regions", "float regions + tail", "pHash")
 
 
-def evaluate(queries, qfeats, lib, net, heads, tmp, fps, threshold, max_e) -> dict:
+def evaluate(queries, qfeats, lib, net, heads, tmp, fps, rule: tuple) -> dict:
     """method -> list of (query, score dict). vidml = the defaults of video-search (Hamming codes, region
     cascade, tail ordered by apps.video_search.ranking); "asymmetric": the query's projections against
-    the codes (vidml.index.asymmetric; only for a head with an asymmetric radius)."""
+    the codes (vidml.index.asymmetric; only for a head with an asymmetric radius). ``rule`` = (threshold,
+    max e-value, min contrast): video-search's reporting rule (apps.video_search.reporting), the contrast
+    computed as video-search does for every code method; float has none (score only)."""
     from video_search_protocol import code_index, float_tail_radius, query_side, rank_codes, rank_floats, score
 
     from apps.video_search.ranking import TAIL_RATE
@@ -116,29 +118,34 @@ def evaluate(queries, qfeats, lib, net, heads, tmp, fps, threshold, max_e) -> di
     indexes = {"vidml": index(net), "pHash": code_index(lib, lib.phash, tmp, fps, 16)}
     indexes.update({fam: index(h) for fam, h in heads.items()})
     out: dict[str, list] = {m: [] for m in METHODS}
-    rule, ftail = (threshold, max_e), float_tail_radius(lib, TAIL_RATE)
-    add = lambda m, q, ranked: out[m].append((q, score(ranked, q, threshold, max_e)))  # noqa: E731
+    ftail = float_tail_radius(lib, TAIL_RATE)
+
+    def add(m: str, q: dict, ranked: list) -> None:
+        out[m].append((q, score(ranked, q, *rule)))
+
+    def codes_rank(ix, c, t, cascade=True, tail=True):
+        return rank_codes(ix, lib.names, c, t, rule[:2] if cascade else None, tail, contrast=rule[:2])
+
     for q, (f, t, ph) in zip(queries, qfeats):
         flat = f.reshape(-1, f.shape[-1])
         codes = query_side(net, flat, len(f))
-        add("vidml", q, rank_codes(indexes["vidml"], lib.names, codes, t, rule))
-        add("vidml no tail", q, rank_codes(indexes["vidml"], lib.names, codes, t, rule, tail=False))
+        add("vidml", q, codes_rank(indexes["vidml"], codes, t))
+        add("vidml no tail", q, codes_rank(indexes["vidml"], codes, t, tail=False))
         if getattr(net, "radius_asym", None):
-            add("vidml asymmetric", q, rank_codes(indexes["vidml"], lib.names, query_side(net, flat, len(f), True), t,
-                                                  rule))
-        add("vidml every region", q, rank_codes(indexes["vidml"], lib.names, codes, t))
-        add("vidml whole frame", q, rank_codes(indexes["vidml"], lib.names, codes[:, :1], t))
+            add("vidml asymmetric", q, codes_rank(indexes["vidml"], query_side(net, flat, len(f), True), t))
+        add("vidml every region", q, codes_rank(indexes["vidml"], codes, t, False))
+        add("vidml whole frame", q, codes_rank(indexes["vidml"], codes[:, :1], t, False))
         if q["family"] in heads:
             h, ix = heads[q["family"]], indexes[q["family"]]
             hc = query_side(h, flat, len(f))
-            add("vidml LOFO", q, rank_codes(ix, lib.names, hc, t, rule))
-            add("vidml LOFO no tail", q, rank_codes(ix, lib.names, hc, t, rule, tail=False))
+            add("vidml LOFO", q, codes_rank(ix, hc, t))
+            add("vidml LOFO no tail", q, codes_rank(ix, hc, t, tail=False))
             if getattr(h, "radius_asym", None):
-                add("vidml LOFO asymmetric", q, rank_codes(ix, lib.names, query_side(h, flat, len(f), True), t, rule))
+                add("vidml LOFO asymmetric", q, codes_rank(ix, query_side(h, flat, len(f), True), t))
         add("float", q, rank_floats(lib, f[:, :1], t, fps))
         add("float regions", q, rank_floats(lib, f, t, fps))
         add("float regions + tail", q, rank_floats(lib, f, t, fps, tail=ftail))
-        add("pHash", q, rank_codes(indexes["pHash"], lib.names, ph[:, None], t, tail=False))   # the anchor as before
+        add("pHash", q, codes_rank(indexes["pHash"], ph[:, None], t, False, False))   # the anchor as before
     return {m: rows for m, rows in out.items() if rows}
 
 
@@ -146,19 +153,21 @@ def summary(rows: list, family: str | None = None) -> dict:
     real = [s for q, s in rows if q["source"] is not None and (family is None or q["family"] == family)]
     dis = [s for q, s in rows if q["source"] is None and (family is None or q["family"] == family)]
     mean = lambda xs: float(np.mean(xs)) if xs else float("nan")  # noqa: E731
-    return {"mAP": mean([s["ap"] for s in real]), "P@1": mean([s["p1"] for s in real]),
+    return {"mAP": mean([s["ap"] for s in real]), "dmAP": mean([s["dap"] for s in real]), "P@1": mean([s["p1"] for s in real]),
             "reported": mean([s["found"] for s in real]), "FP": mean([s["fp"] for s in dis]), "n": len(real)}
 
 
 def print_tables(results: dict, families: list[str]) -> None:
-    print("| method | mAP | P@1 | copies reported | distractor FP | queries |\n|---|---:|---:|---:|---:|---:|")
+    print("| method | mAP (whole ranking) | default-output mAP | P@1 | copies reported | distractor FP | queries |\n"
+          "|---|---:|---:|---:|---:|---:|---:|")
     for m, rows in results.items():
         s = summary(rows)
-        print(f"| {m} | {s['mAP']:.3f} | {s['P@1']:.3f} | {s['reported']:.2f} | {s['FP']:.2f} | {s['n']} |")
-    print("\nmAP per edit family (vidml LOFO: head fitted without that family)\n")
+        print(f"| {m} | {s['mAP']:.3f} | {s['dmAP']:.3f} | {s['P@1']:.3f} | {s['reported']:.2f} | {s['FP']:.2f} | {s['n']} |")
+    print("\nmAP per edit family, whole ranking / default output (vidml LOFO: head fitted without that family)\n")
     print("| family | " + " | ".join(results) + " |\n|---|" + "---:|" * len(results))
     for fam in families:
-        print(f"| {fam} | " + " | ".join(f"{summary(rows, fam)['mAP']:.3f}" for rows in results.values()) + " |")
+        cell = lambda s: f"{s['mAP']:.3f} / {s['dmAP']:.3f}"  # noqa: E731
+        print(f"| {fam} | " + " | ".join(cell(summary(rows, fam)) for rows in results.values()) + " |")
 
 
 def speed(net, info, library_dir: Path, tmp: Path, fps: float, threads: int) -> None:
@@ -290,6 +299,7 @@ def main() -> int:
     from apps.video_search.clip_search import DEFAULT_THRESHOLD
     from apps.video_search.library import find_videos, load_hasher
     from apps.video_search.null_model import DEFAULT_EVALUE
+    from apps.video_search.reporting import DEFAULT_MIN_CONTRAST
 
     torch.set_num_threads(args.threads)
     if not (DATA / "videos").is_dir():
@@ -301,7 +311,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="bench_vs_"))
     backgrounds = [f for d in DISTRACTORS for f in sampled(DATA / d, 1.0)[0]]
     cal_paths = [p for p in paths if p.name in CAL_CHOOSE + CAL_REPORT] + [DATA / DISTRACTORS[0]]
-    thr, max_e = calibration(net, cal_paths, args.fps, tmp, args.seed, args.cal_per_video, backgrounds)
+    rule = calibration(net, cal_paths, args.fps, tmp, args.seed, args.cal_per_video, backgrounds)
     if args.calibration_only:
         return 0
     queries, lib, qfeats = test_split(net, paths, tmp, args, backgrounds)
@@ -309,11 +319,12 @@ def main() -> int:
     n_dis = sum(q["source"] is None for q in queries)
     print(f"\nlibrary: {len(paths)} videos, {len(lib.times)} codes; queries: {len(queries) - n_dis} + {n_dis} "
           f"distractors; weights {info['name']} ({net.bits} bits, radius {net.radius}, trunk {net.config['trunk']} "
-          f"at {net.size} px); reported = score >= {thr:g} and e-value <= {max_e:g} (chosen above; code defaults "
-          f"{DEFAULT_THRESHOLD:g} / {DEFAULT_EVALUE:g}); float has no null model (score only)\n{vpdq_status()}\n")
-    results = evaluate(queries, qfeats, lib, net, heads, tmp, args.fps, thr, max_e)
+          f"at {net.size} px); reported = score >= {rule[0]:g}, e-value <= {rule[1]:g}, contrast >= {rule[2]:g} "
+          f"(chosen above; code defaults {DEFAULT_THRESHOLD:g} / {DEFAULT_EVALUE:g} / {DEFAULT_MIN_CONTRAST:g}); "
+          "float has no null model nor contrast (score only)\n{vpdq_status()}\n")
+    results = evaluate(queries, qfeats, lib, net, heads, tmp, args.fps, rule)
     if not vpdq_status():
-        results["vPDQ"] = vpdq_rows(queries, paths, tmp, args.fps, thr, max_e)
+        results["vPDQ"] = vpdq_rows(queries, paths, tmp, args.fps, rule)
     print_tables(results, list(FAMILIES))
     if not args.no_speed:
         speed(net, info, DATA / "videos", tmp, args.fps, args.threads)

@@ -1,10 +1,13 @@
-"""Calibration of benchmarks/bench_video_search.py: the reporting rule (score threshold, max e-value).
+"""Calibration of benchmarks/bench_video_search.py: the reporting rule (score threshold, max e-value, min
+temporal contrast; apps.video_search.reporting).
 
 An index of the FIRST HALVES of car_traffic, vtest arjun (choose split) and megamind, hamilton,
 visil_video1 (report split); copies = edited clips of first halves, hard negatives = edited clips of
-second halves (same scene / person, not a copy). The (threshold, max e-value) with the most copies
-reported and <= 1/7 negatives reported on the choose split is chosen; both rates are reported on the
-report split.
+second halves (same scene / person, not a copy). The (threshold, max e-value, min contrast) with the most
+copies reported and <= 1/7 negatives reported on the choose split is chosen (ties: fewest negatives, the
+e-value nearest the code default, the highest threshold as before the gate, then the middle of the tied
+contrasts); both
+rates are reported on the report split.
 """
 from __future__ import annotations
 
@@ -17,12 +20,15 @@ CAL_CHOOSE = ["car_traffic_small.mp4", "vtest_pets09_480x360_arjun.avi"]
 CAL_REPORT = ["megamind_720x528.avi", "short_hamilton_clip.mp4", "visil_video1.gif"]
 CAL_THRESHOLDS = (0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4)
 CAL_EVALUES = (1.0, 1e-1, 1e-2, 1e-3, 1e-4, 1e-6)
+CAL_CONTRASTS = (-float("inf"), 0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0)   # -inf: no contrast gate
 CAL_MAX_NEGATIVES = 1 / 7  # the rule: most copies reported with at most this share of hard negatives reported
 
 
-def ok(top: tuple, threshold: float, max_e: float) -> bool:
-    """Is a ranked (video, score, e-value) reported under the rule (score >= threshold, e-value <= max_e)?"""
-    return top[1] >= threshold and top[2] <= max_e
+def ok(top: tuple, threshold: float, max_e: float, min_contrast: float = -float("inf")) -> bool:
+    """Is a ranked (video, score, e-value, contrast) reported under video-search's rule?"""
+    from video_search_protocol import is_reported
+
+    return is_reported(top, threshold, max_e, min_contrast)
 
 
 def calibration_queries(paths: list[Path], tmp: Path, seed: int, n: int, backgrounds) -> list[dict]:
@@ -53,8 +59,8 @@ def calibration_queries(paths: list[Path], tmp: Path, seed: int, n: int, backgro
     return out
 
 
-def calibration(net, paths: list[Path], fps: float, tmp: Path, seed: int, n: int, backgrounds) -> tuple[float, float]:
-    """Choose (threshold, max e-value) on CAL_CHOOSE videos, report both rates on CAL_REPORT videos."""
+def calibration(net, paths: list[Path], fps: float, tmp: Path, seed: int, n: int, backgrounds) -> tuple:
+    """Choose (threshold, max e-value, min contrast) on CAL_CHOOSE videos, report both rates on CAL_REPORT."""
     from video_search_protocol import Library, code_index, query_features, query_side, rank_codes, sampled
 
     from vidml.video import FrameReader
@@ -67,40 +73,58 @@ def calibration(net, paths: list[Path], fps: float, tmp: Path, seed: int, n: int
         feats.append(net.embed(np.stack(frames)[keep])); times.append(t[keep]); vids.append(np.full(keep.sum(), i, np.int32))
     lib = Library([p.name for p in paths], np.concatenate(feats), np.concatenate(times), np.concatenate(vids))
     index = code_index(lib, net.codes_of_features(lib.feats), tmp, fps, net.radius, getattr(net, "radius_asym", None))
-    tops = []
+    tops, every = [], (0.0, float("inf"))     # the contrast of every match (as video-search would, at any rule)
     for q in calibration_queries(paths, tmp, seed, n, backgrounds):
         f, t = query_features(net, q["path"], 2 * fps)
         codes = query_side(net, f.reshape(-1, f.shape[-1]), f.shape[0])
-        # only the top match's (score, e-value) is read: the tail (score 0) could never pass a threshold
-        tops.append((q, rank_codes(index, lib.names, codes[:, :1], t, tail=False)[0],
-                     rank_codes(index, lib.names, codes, t, tail=False)[0]))
+        # only the top match is read: the tail (score 0) could never pass a threshold
+        tops.append((q, rank_codes(index, lib.names, codes[:, :1], t, tail=False, contrast=every)[0],
+                     rank_codes(index, lib.names, codes, t, tail=False, contrast=every)[0]))
+    return choose(tops, paths)
 
-    def rates(videos, thr, e):
-        """Shares of copies / hard negatives of ``videos`` reported as their video under the region cascade
-        (whole frames; every rectangle when the whole-frame best is not reported)."""
-        sel = [(q, w if ok(w, thr, e) else a) for q, w, a in tops if q["video"] in videos]
-        tp = [ok(t, thr, e) and t[0] == q["video"] for q, t in sel if q["copy"]]
-        fp = [ok(t, thr, e) and t[0] == q["video"] for q, t in sel if not q["copy"]]
-        return float(np.mean(tp)), float(np.mean(fp)), len(tp), len(fp)
 
-    grid = [(rates(CAL_CHOOSE, a, b), a, b) for a in CAL_THRESHOLDS for b in CAL_EVALUES]
-    from apps.video_search.null_model import DEFAULT_EVALUE as e0
+def _rates(tops: list, videos, thr: float, e: float, c: float) -> tuple:
+    """Shares of copies / hard negatives of ``videos`` reported as their video under the region cascade
+    (whole frames; every rectangle when the whole-frame best fails score / e-value, as clip_search.cascade)."""
+    sel = [(q, w if ok(w, thr, e) else a) for q, w, a in tops if q["video"] in videos]
+    tp = [ok(t, thr, e, c) and t[0] == q["video"] for q, t in sel if q["copy"]]
+    fp = [ok(t, thr, e, c) and t[0] == q["video"] for q, t in sel if not q["copy"]]
+    return float(np.mean(tp)), float(np.mean(fp)), len(tp), len(fp)
 
-    feasible = [g for g in grid if g[0][1] <= CAL_MAX_NEGATIVES] or grid   # none: most copies, then the strictest
-    best = max(feasible, key=lambda g: (g[0][0], g[1], -abs(np.log10(g[2] / e0))))  # score; e-value ties: keep e0
-    print("\ncalibration grid on the choose split: copies reported / hard negatives reported\n")
-    print("| score >= \\ e-value <= | " + " | ".join(f"{e:g}" for e in CAL_EVALUES) + " |\n|---|" + "---|" * len(CAL_EVALUES))
-    for a in CAL_THRESHOLDS:
-        print(f"| {a:g} | " + " | ".join("{:.2f} / {:.2f}".format(*rates(CAL_CHOOSE, a, b)[:2]) for b in CAL_EVALUES) + " |")
+
+def choose(tops: list, paths: list) -> tuple:
+    """The grid search of the module doc over (CAL_THRESHOLDS, CAL_EVALUES, CAL_CONTRASTS), printed."""
     from apps.video_search.clip_search import DEFAULT_THRESHOLD
-    from apps.video_search.null_model import DEFAULT_EVALUE
+    from apps.video_search.null_model import DEFAULT_EVALUE as e0
+    from apps.video_search.reporting import DEFAULT_MIN_CONTRAST
 
+    grid = [(_rates(tops, CAL_CHOOSE, a, b, c), a, b, c) for a in CAL_THRESHOLDS for b in CAL_EVALUES
+            for c in CAL_CONTRASTS]
+    feasible = [g for g in grid if g[0][1] <= CAL_MAX_NEGATIVES] or grid   # none: most copies, then fewest negatives
+    key = lambda g: (g[0][0], -g[0][1], -abs(np.log10(g[2] / e0)), g[1])  # noqa: E731
+    tied = [g for g in feasible if key(g) == key(max(feasible, key=key))]
+    best = tied[len(tied) // 2]                   # the middle of the tied contrasts (sorted by contrast)
+    print(f"\ncalibration grid on the choose split at e-value <= {best[2]:g}: copies reported / hard negatives "
+          "reported (columns: min contrast in bits; -inf: no gate)\n")
+    print("| score >= \\ contrast >= | " + " | ".join(f"{c:g}" for c in CAL_CONTRASTS) + " |\n|---|"
+          + "---|" * len(CAL_CONTRASTS))
+    for a in CAL_THRESHOLDS:
+        print(f"| {a:g} | " + " | ".join("{:.2f} / {:.2f}".format(*_rates(tops, CAL_CHOOSE, a, best[2], c)[:2])
+                                         for c in CAL_CONTRASTS) + " |")
+    for split, videos in (("choose", CAL_CHOOSE), ("report", CAL_REPORT)):
+        for label, want in (("copies", True), ("hard negatives", False)):
+            cs = sorted(round(t[3], 1) for q, w, a in tops if q["video"] in videos and q["copy"] == want
+                        for t in [w if ok(w, best[1], best[2]) else a] if t[0] == q["video"])
+            print(f"\ncontrast of the {label} ({split} split) placed in their own video: {cs}")
     print(f"\ncalibration: index = first halves of {', '.join(p.name for p in paths)}; copies = edited clips of "
           "first halves, hard negatives = edited clips of second halves (same scene / person, not indexed)\n")
     print("| rule | split | copies reported | hard negatives reported |\n|---|---|---:|---:|")
-    for label, (thr, e) in (("chosen: most copies with <= 1/7 negatives on the choose split", best[1:]),
-                            ("current default", (DEFAULT_THRESHOLD, DEFAULT_EVALUE))):
+    rules = (("chosen: most copies with <= 1/7 negatives on the choose split", best[1:]),
+             ("current default", (DEFAULT_THRESHOLD, e0, DEFAULT_MIN_CONTRAST)),
+             ("before the contrast gate (2026-12-02)", (0.4, e0, -float("inf"))))
+    for label, (thr, e, c) in rules:
         for split, videos in (("choose: " + ", ".join(CAL_CHOOSE), CAL_CHOOSE), ("report: " + ", ".join(CAL_REPORT), CAL_REPORT)):
-            tp, fp, ntp, nfp = rates(videos, thr, e)
-            print(f"| {label} (score >= {thr:g}, e-value <= {e:g}) | {split} | {tp:.2f} of {ntp} | {fp:.2f} of {nfp} |")
-    return best[1], best[2]
+            tp, fp, ntp, nfp = _rates(tops, videos, thr, e, c)
+            print(f"| {label} (score >= {thr:g}, e-value <= {e:g}, contrast >= {c:g}) | {split} | {tp:.2f} of {ntp} | "
+                  f"{fp:.2f} of {nfp} |")
+    return best[1:]

@@ -146,15 +146,19 @@ def code_index(lib: Library, codes: np.ndarray, tmp: Path, fps: float, radius: i
 
 
 def rank_codes(index, names: list[str], codes: np.ndarray, times: np.ndarray,
-               cascade: tuple[float, float] | None = None, tail: bool = True) -> list[tuple[str, float, float]]:
-    """[(video name, score, e-value)] best first, every library video listed (codes (Q, R, nb), or float
-    projections (Q, R, bits): the asymmetric distance).
+               cascade: tuple[float, float] | None = None, tail: bool = True,
+               contrast: tuple[float, float] | None = None) -> list[tuple[str, float, float, float]]:
+    """[(video name, score, e-value, contrast)] best first, every library video listed (codes (Q, R, nb), or
+    float projections (Q, R, bits): the asymmetric distance).
     ``cascade`` = (threshold, max e-value): the region cascade of video-search (whole frames first, the
     other rectangles only when nothing is reported), else every rectangle at once. ``tail``: the videos
-    without a vote ordered by their tail score (:mod:`apps.video_search.ranking`, score 0, e-value inf)."""
+    without a vote ordered by their tail score (:mod:`apps.video_search.ranking`, score 0, e-value inf).
+    ``contrast`` = (threshold, max e-value): the temporal contrast of the first matches passing those, as
+    video-search computes it (:func:`apps.video_search.reporting.contrasts`); NaN for the others / when None."""
     from apps.video_search.clip_search import cascade as run_cascade
     from apps.video_search.clip_search import match_codes, query_null
     from apps.video_search.ranking import rank_tail
+    from apps.video_search.reporting import contrasts
 
     used = [codes]
     if cascade is not None and codes.shape[1] > 1:
@@ -163,12 +167,14 @@ def rank_codes(index, names: list[str], codes: np.ndarray, times: np.ndarray,
     else:
         matches = match_codes(index, codes, times)
         null = query_null(index, codes, times) if matches else None
-    out = [(Path(index.videos[m.video]["path"]).name, m.score, null.evalue(m.video, m.support)) for m in matches]
+    ev = [null.evalue(m.video, m.support) for m in matches]
+    con = contrasts(index, used[0], times, matches, ev, *contrast) if contrast else [float("nan")] * len(matches)
+    out = [(Path(index.videos[m.video]["path"]).name, m.score, e, c) for m, e, c in zip(matches, ev, con)]
     if tail:
-        out += [(Path(index.videos[m.video]["path"]).name, 0.0, float("inf"))
+        out += [(Path(index.videos[m.video]["path"]).name, 0.0, float("inf"), float("nan"))
                 for m in rank_tail(index, matches, used[0], times)]
     seen = {n for n, *_ in out}
-    return out + [(n, 0.0, float("inf")) for n in names if n not in seen]
+    return out + [(n, 0.0, float("inf"), float("nan")) for n in names if n not in seen]
 
 
 def float_tail_radius(lib: Library, rate: float) -> float:
@@ -211,15 +217,24 @@ def average_precision(ranked: list[str], relevant: set[str]) -> float:
     return total / len(relevant) if relevant else 0.0
 
 
-def score(ranked: list, q: dict, threshold: float, max_e: float) -> dict:
-    """One query's AP, P@1 and reported-and-right (a distractor: whether anything is reported)."""
-    top = ranked[0]
-    reported = top[1] >= threshold and top[2] <= max_e
+def is_reported(entry: tuple, threshold: float, max_e: float, min_contrast: float) -> bool:
+    """Does a ranked (video, score, e-value[, contrast]) pass video-search's rule
+    (:func:`apps.video_search.reporting.passes`)? No contrast (float features): +inf, score and e-value alone."""
+    from apps.video_search.reporting import passes
+
+    return passes(entry[1], entry[2], entry[3] if len(entry) > 3 else float("inf"), threshold, max_e, min_contrast)
+
+
+def score(ranked: list, q: dict, threshold: float, max_e: float, min_contrast: float) -> dict:
+    """One query's AP (whole ranking), default-output AP ("dap": AP of the reported entries only, an
+    unreported relevant video counts as not retrieved), P@1 and reported-and-right (a distractor: whether
+    anything is reported)."""
+    shown = [n for n, *rest in ranked if is_reported((n, *rest), threshold, max_e, min_contrast)]
     if q["source"] is None:
-        return {"fp": reported}
+        return {"fp": bool(shown)}
     rel = q.get("group") or group_of(q["source"])
-    return {"ap": average_precision([n for n, *_ in ranked], rel), "p1": top[0] in rel,
-            "found": reported and top[0] in rel}
+    return {"ap": average_precision([n for n, *_ in ranked], rel), "dap": average_precision(shown, rel),
+            "p1": ranked[0][0] in rel, "found": bool(shown) and shown[0] in rel}
 
 
 def query_side(head, flat: np.ndarray, q: int, asymmetric: bool = False) -> np.ndarray:

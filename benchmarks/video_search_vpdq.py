@@ -51,8 +51,9 @@ def vpdq_hashes(paths: list, seconds_per_hash: float) -> dict:
     return out
 
 
-def vpdq_rows(queries, paths: list, tmp: Path, fps: float, threshold: float, max_e: float) -> list:
-    """(query, score dict) of vPDQ: its frame hashes, the same index, alignment and null model as pHash."""
+def vpdq_rows(queries, paths: list, tmp: Path, fps: float, rule: tuple) -> list:
+    """(query, score dict) of vPDQ: its frame hashes, the same index, alignment, null model and reporting rule
+    ``rule`` = (threshold, max e-value, min contrast) as pHash."""
     from video_search_protocol import Library, code_index, rank_codes
 
     lib_h = vpdq_hashes(paths, 1.0 / fps)
@@ -65,6 +66,7 @@ def vpdq_rows(queries, paths: list, tmp: Path, fps: float, threshold: float, max
     rows = []
     for q in queries:
         c, t = q_h[str(q["path"])]
-        ranked = rank_codes(index, names, c[:, None], t, tail=False) if len(c) else [(n, 0.0, float("inf")) for n in names]
-        rows.append((q, score(ranked, q, threshold, max_e)))
+        ranked = rank_codes(index, names, c[:, None], t, tail=False, contrast=rule[:2]) if len(c) \
+            else [(n, 0.0, float("inf")) for n in names]
+        rows.append((q, score(ranked, q, *rule)))
     return rows

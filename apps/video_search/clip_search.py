@@ -32,9 +32,10 @@ import numpy as np
 from vidml.errors import BadInput
 from vidml.index import Index
 
-from apps.video_search import null_model
+from apps.video_search import null_model, reporting
 from apps.video_search.alignment import ClipMatch, align
 from apps.video_search.regions import REGIONS, WHOLE, RegionHasher
+from apps.video_search.reporting import DEFAULT_MIN_CONTRAST
 from apps.video_search.stream import hash_video
 
 DEFAULT_THRESHOLD = 0.4   # chosen by benchmarks/bench_video_search.py calibration (choose split), see the card
@@ -152,10 +153,12 @@ def hash_query(clip: str | Path, hasher, fps: float, regions: bool | tuple = Tru
 def search_clip(index: Index, clip: str | Path, hasher=None, fps: float | None = None, top: int = 10,
                 k: int = 64, radius: int | None = None, threshold: float = DEFAULT_THRESHOLD,
                 backend: str = "auto", max_evalue: float = null_model.DEFAULT_EVALUE,
-                regions: bool = True, asymmetric: bool = False, rank_all: bool = False) -> list[dict]:
-    """Ranked matches of the video ``clip`` (dicts: video path, score, e-value, start/end times) with
-    ``score >= threshold`` and ``evalue <= max_evalue``. ``hasher``: the index's (default: the shipped one).
-    ``rank_all``: the first ``top`` of the whole ranking instead, each with ``reported`` (the rule above):
+                regions: bool = True, asymmetric: bool = False, rank_all: bool = False,
+                min_contrast: float = DEFAULT_MIN_CONTRAST) -> list[dict]:
+    """Ranked matches of the video ``clip`` (dicts: video path, score, e-value, contrast, start/end times)
+    that pass the reporting rule of :mod:`apps.video_search.reporting` (score >= ``threshold``, e-value <=
+    ``max_evalue``, temporal contrast >= ``min_contrast`` bits or +inf). ``hasher``: the index's (default:
+    the shipped one). ``rank_all``: the first ``top`` of the whole ranking instead, each with ``reported``:
     every video with votes, then the tail of :mod:`apps.video_search.ranking` (score 0, ``tail_score``).
     ``asymmetric``: the query frames keep their real-valued projections and are matched by the asymmetric
     distance (:mod:`vidml.index.asymmetric`) when the model has a radius for it (``radius_asym``)."""
@@ -174,32 +177,26 @@ def search_clip(index: Index, clip: str | Path, hasher=None, fps: float | None =
     used: list = []
     matches, null = cascade(index, codes, times, (lambda: hash_query(clip, hasher, fps, REGIONS[1:], proj)[0])
                             if regions else None, threshold, max_evalue, used=used, k=k, radius=radius, backend=backend)
+    evalues = [null.evalue(m.video, m.support) for m in matches]
+    cons = reporting.contrasts(index, used[0], times, matches, evalues, threshold, max_evalue)
+    rule = (threshold, max_evalue, min_contrast)
+    ranked = [_as_hit(index, m, e, c, rule) for m, e, c in zip(matches, evalues, cons)]
     if not rank_all:
-        return _hits(index, matches, null, top, threshold, max_evalue)
+        return [h for h in ranked if h["reported"]][:top]
     from apps.video_search.ranking import rank_tail
 
-    ranked = [_as_hit(index, m, null.evalue(m.video, m.support), threshold, max_evalue) for m in matches]
-    ranked += [_as_hit(index, m, float("inf"), threshold, max_evalue)
+    ranked += [_as_hit(index, m, float("inf"), float("nan"), rule)
                for m in rank_tail(index, matches, used[0], times, k=k, backend=backend)]
     return ranked[:top]
 
 
-def _as_hit(index: Index, m: ClipMatch, evalue: float, threshold: float, max_evalue: float) -> dict:
-    """``m`` as a result dict: video path, e-value, and whether the reporting rule passes it."""
+def _as_hit(index: Index, m: ClipMatch, evalue: float, contrast: float, rule: tuple) -> dict:
+    """``m`` as a result dict: video path, e-value, contrast (None: not computed, JSON has no NaN; +inf:
+    "inf", the span cannot be shifted) and whether the reporting rule ``rule`` = (threshold, max e-value,
+    min contrast) passes it."""
     d = m.as_dict()
     d["video"] = index.videos[m.video]["path"]
     d["evalue"] = float(f"{evalue:.3g}")
-    d["reported"] = bool(m.score >= threshold and evalue <= max_evalue)
+    d["contrast"] = None if np.isnan(contrast) else "inf" if np.isinf(contrast) else round(float(contrast), 2)
+    d["reported"] = reporting.passes(m.score, evalue, contrast, *rule)
     return d
-
-
-def _hits(index: Index, matches: list[ClipMatch], null, top: int, threshold: float, max_evalue: float) -> list[dict]:
-    """The reported ones of the first ``top`` ``matches`` as dicts (video path, e-value added)."""
-    out = []
-    for m in matches[:top]:
-        if m.score < threshold:
-            break
-        e = null.evalue(m.video, m.support)
-        if e <= max_evalue:
-            out.append(_as_hit(index, m, e, threshold, max_evalue))
-    return out

@@ -80,7 +80,8 @@ def _img(uri: str | None, alt: str) -> str:
 
 
 def _contrast(c) -> str:
-    """`` contrast N`` for a dedupe pair (bits its placement beats any other moment by; "n/a": span too short)."""
+    """`` contrast N`` for a dedupe pair or a search match (bits its placement beats any other moment by;
+    "n/a": span too short)."""
     if c is None:
         return ""
     return f' &nbsp; contrast <b>{c:.1f}</b>' if np.isfinite(c) else ' &nbsp; contrast <b>n/a</b>'
@@ -140,7 +141,8 @@ def search_report(path: str | Path, query: str, hits: list[dict]) -> Path:
     check_output_path(path, "report")
     shown = [{"a": str(query), "b": h["video"], "a_start": h["query_start"], "a_end": h["query_end"],
               "b_start": h["video_start"], "b_end": h["video_end"], "score": h["score"],
-              "evalue": h.get("evalue", float("nan")), "label_a": "query", "label_b": f"#{i}"}
+              "evalue": h.get("evalue", float("nan")), "label_a": "query", "label_b": f"#{i}",
+              "contrast": float(h["contrast"]) if h.get("contrast") is not None else None}
              for i, h in enumerate(hits[:MAX_MATCHES], 1)]
     thumbs = _thumbs_for(shown)
     body = "".join(_match_html(m, thumbs) for m in shown) or "<p>No match.</p>"

@@ -12,6 +12,7 @@ from vidml.errors import BadInput
 
 from apps.video_search.clip_search import DEFAULT_THRESHOLD, search_clip
 from apps.video_search.null_model import DEFAULT_EVALUE
+from apps.video_search.reporting import DEFAULT_MIN_CONTRAST
 
 BACKENDS = ("auto", "numpy", "faiss", "ivf")
 
@@ -23,6 +24,7 @@ class SearchConfig:
     top: int = 10
     threshold: float | None = None        # None: DEFAULT_THRESHOLD
     max_evalue: float | None = None       # None: DEFAULT_EVALUE
+    min_contrast: float | None = None     # None: DEFAULT_MIN_CONTRAST (bits)
     weights: str | None = None
     backend: str = "auto"
     regions: bool = True
@@ -34,6 +36,7 @@ class SearchResult:
     query: str
     threshold: float
     max_evalue: float
+    min_contrast: float
     videos: int
     matches: list[dict] = field(default_factory=list)
 
@@ -59,9 +62,12 @@ def search(cfg: SearchConfig) -> SearchResult:
     max_e = DEFAULT_EVALUE if cfg.max_evalue is None else cfg.max_evalue
     if max_e <= 0:
         raise BadInput(f"--max-evalue must be > 0, not {cfg.max_evalue}")
+    min_c = DEFAULT_MIN_CONTRAST if cfg.min_contrast is None else cfg.min_contrast
+    if not min_c == min_c or min_c == float("inf"):      # NaN or +inf: nothing could ever be reported
+        raise BadInput(f"--min-contrast must be a finite number of bits (or -inf: no gate), not {cfg.min_contrast}")
     index = open_index(cfg.index)
     hasher, info = load_hasher(cfg.weights)
     check_same_hasher(index, info)
     hits = search_clip(index, cfg.query, hasher=hasher, top=cfg.top, threshold=threshold, backend=cfg.backend,
-                       max_evalue=max_e, regions=cfg.regions, rank_all=cfg.rank_all)
-    return SearchResult(str(cfg.query), threshold, max_e, len(index.videos), hits)
+                       max_evalue=max_e, regions=cfg.regions, rank_all=cfg.rank_all, min_contrast=min_c)
+    return SearchResult(str(cfg.query), threshold, max_e, min_c, len(index.videos), hits)

@@ -1,9 +1,11 @@
 """``vidml video-search --query clip.mp4 [--index lib.vidx] [--top 10] [--json]``: where does a clip appear?
 
-Prints a table (video, matched start-end in that video, query start-end, score, e-value) or, with
-``--json``, a JSON list of the same. A match is reported when its score >= ``--threshold`` and its
+Prints a table (video, matched start-end in that video, query start-end, score, e-value, contrast) or,
+with ``--json``, a JSON list of the same. A match is reported when its score >= ``--threshold``, its
 e-value (expected number of chance placements as good, null model of apps.video_search.null_model)
-<= ``--max-evalue``; no such match is said plainly. ``--face IMAGE`` dispatches to the face search
+<= ``--max-evalue`` and its temporal contrast (bits by which the frames agree better at the match's time
+mapping than at any mapping >= 2 s elsewhere in the same video; "inf": too short to tell, not tested)
+>= ``--min-contrast`` (apps.video_search.reporting); no such match is said plainly. ``--face IMAGE`` dispatches to the face search
 (apps.video_search.face_search). Search draws no random numbers, so it takes no --seed.
 """
 from __future__ import annotations
@@ -14,6 +16,7 @@ import json
 from vidml.errors import BadInput
 
 from apps.video_search.alignment import fmt_time
+from apps.video_search.reporting import DEFAULT_MIN_CONTRAST
 from apps.video_search.search import BACKENDS, SearchConfig, open_index, search
 
 
@@ -30,6 +33,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threshold", type=float, default=None, help="minimum score in [0, 1] (default 0.4)")
     parser.add_argument("--max-evalue", type=float, default=None,
                         help="largest e-value (expected chance matches, null model of the index) reported (default 0.01)")
+    parser.add_argument("--min-contrast", type=float, default=None,
+                        help="smallest temporal contrast in bits reported (default %g): how much better the frames "
+                             "agree at the match's time mapping than >= 2 s elsewhere in that video; a copy scores "
+                             "high, another recording of the same scene ~0; 'inf' (too short to tell) is not tested; "
+                             "-inf: no gate" % DEFAULT_MIN_CONTRAST)
     parser.add_argument("--weights", default=None, help="HashingNet checkpoint (must be the one used to index)")
     parser.add_argument("--backend", choices=BACKENDS, default="auto",
                         help="Hamming search: numpy / faiss exact, ivf approximate (faster at 10^6 codes), auto")
@@ -58,24 +66,31 @@ def run(args: argparse.Namespace) -> int:
 
         check_output_path(args.report, "report")  # fail before the search, not after it
     res = search(SearchConfig(query=args.query, index=args.index, top=args.top, threshold=args.threshold,
-                              max_evalue=args.max_evalue, weights=args.weights, backend=args.backend,
-                              regions=not args.no_regions, rank_all=args.all))
+                              max_evalue=args.max_evalue, min_contrast=args.min_contrast, weights=args.weights,
+                              backend=args.backend, regions=not args.no_regions, rank_all=args.all))
     if args.report:
         from apps.video_search.report import search_report
 
         search_report(args.report, res.query, res.matches)
     if args.json:
-        print(json.dumps({"query": res.query, "threshold": res.threshold, "matches": res.matches}, indent=1))
+        print(json.dumps({"query": res.query, "threshold": res.threshold, "max_evalue": res.max_evalue,
+                          "min_contrast": res.min_contrast, "matches": res.matches}, indent=1))
         return 0
     if not res.matches:
         print(f"no match: {res.query} is not in the {res.videos} indexed video(s) "
-              f"(no score >= {res.threshold} with e-value <= {res.max_evalue:g})")
+              f"(no score >= {res.threshold} with e-value <= {res.max_evalue:g} and contrast >= {res.min_contrast:g})")
         return 0
     extra = " reported | tail score |" if args.all else ""
-    print("| rank | video | match start-end | query start-end | score | e-value |" + extra)
-    print("|---:|---|---|---|---:|---:|" + ("---|---:|" if args.all else ""))
+    print("| rank | video | match start-end | query start-end | score | e-value | contrast |" + extra)
+    print("|---:|---|---|---|---:|---:|---:|" + ("---|---:|" if args.all else ""))
     for i, h in enumerate(res.matches, 1):
         more = f" {'yes' if h['reported'] else 'no'} | {h['tail_score']:.3f} |" if args.all else ""
         print(f"| {i} | {h['video']} | {fmt_time(h['video_start'])}-{fmt_time(h['video_end'])} | "
-              f"{fmt_time(h['query_start'])}-{fmt_time(h['query_end'])} | {h['score']:.3f} | {h['evalue']:.2g} |" + more)
+              f"{fmt_time(h['query_start'])}-{fmt_time(h['query_end'])} | {h['score']:.3f} | {h['evalue']:.2g} | "
+              f"{_contrast(h['contrast'])} |" + more)
     return 0
+
+
+def _contrast(c) -> str:
+    """A table cell of a match's contrast: bits, "inf" (too short to tell) or "-" (not computed)."""
+    return "-" if c is None else str(c) if isinstance(c, str) else f"{c:.1f}"

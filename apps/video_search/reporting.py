@@ -1,0 +1,69 @@
+"""The reporting rule of clip search: which matches ``vidml video-search`` prints.
+
+A match (video v, placement ``offset``, ``score``, ``support``) is *reported* when
+
+    score >= threshold  and  e-value <= max_evalue  and  (contrast >= min_contrast  or  contrast = +inf)
+
+* score, e-value: :mod:`apps.video_search.alignment`, :mod:`apps.video_search.null_model` (chance
+  agreement with *other* videos);
+* contrast: the temporal contrast of the placement against the other time mappings of the *same* video,
+  :func:`apps.video_search.dedupe_verify.line_contrast` (bits by which the best line through the anchor
+  beats the best line putting the query's frames >= 2 s elsewhere in v). A copy agrees best at its own
+  time mapping (many bits); another recording of the same scene (a static camera, the same room at another
+  moment) agrees about equally at every mapping (about 0 bits or less). The anchor is the middle of the
+  matched query span ``t_a = (query_start + query_end) / 2`` at ``u_a = t_a + offset``.
+* +inf (v too short to place the query 2 s elsewhere): the contrast cannot tell, and the score / e-value
+  rule alone decides.
+
+Cost: the contrast is computed only for the first ``CONTRAST_TOP`` matches that pass score and e-value
+(a match failing those is never reported, so its contrast is not needed): per match one (Q R x N_v)
+Hamming matrix and 25 (Q + N_v) / bin_s line look-ups (N_v = v's indexed frames).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from vidml.metric.distances import pack_bits
+
+from apps.video_search.alignment import ClipMatch
+from apps.video_search.dedupe_verify import line_contrast
+
+DEFAULT_MIN_CONTRAST = 3.0   # bits; chosen by benchmarks/video_search_calibration.py (choose split), see the card
+CONTRAST_TOP = 5             # matches per query whose contrast is computed
+
+
+def passes(score: float, evalue: float, contrast: float, threshold: float, max_evalue: float,
+           min_contrast: float) -> bool:
+    """The rule of the module doc (``contrast`` +inf: not tested; NaN: not computed, fails)."""
+    gate = contrast >= min_contrast or contrast == float("inf")
+    return bool(score >= threshold and evalue <= max_evalue and gate)
+
+
+def match_contrast(index, codes: np.ndarray, times: np.ndarray, m: ClipMatch) -> float:
+    """Line contrast (bits) of match ``m`` of query ``codes`` (Q, R, nb) packed, or projections (Q, R, bits),
+    whose signs are used) at ``times`` against video ``m.video``'s index rows."""
+    codes = np.asarray(codes)
+    if np.issubdtype(codes.dtype, np.floating):
+        codes = pack_bits(codes > 0)
+    rows = np.flatnonzero(index.video_of == m.video)
+    order = np.argsort(index.times[rows], kind="stable")
+    rows = rows[order]
+    t_a = 0.5 * (m.query_start + m.query_end)
+    bin_s = 1.0 / float(index.manifest.get("fps") or 2.0)
+    c, _ = line_contrast(codes, np.asarray(times, np.float64), index.codes[rows],
+                         index.times[rows].astype(np.float64), (t_a, t_a + m.offset), bin_s)
+    return float(c)
+
+
+def contrasts(index, codes: np.ndarray, times: np.ndarray, matches: list[ClipMatch], evalues: list[float],
+              threshold: float, max_evalue: float, top: int = CONTRAST_TOP) -> list[float]:
+    """Per match: its contrast when it is among the first ``top`` that pass score and e-value, else NaN
+    (it is not reported whatever its contrast; NaN fails :func:`passes`)."""
+    out, done = [], 0
+    for m, e in zip(matches, evalues):
+        if done < top and m.score >= threshold and e <= max_evalue:
+            out.append(match_contrast(index, codes, times, m))
+            done += 1
+        else:
+            out.append(float("nan"))
+    return out
