@@ -101,6 +101,26 @@ def choose_threshold(pairs, truth, known, neutral, ignored, contrasts=CONTRASTS,
     return t, contrasts[ci], spans[li]
 
 
+SHORT_SPANS, SHORT_CONTRASTS = (2.0, 3.0, 4.0, 6.0), (2.0, 4.0, 6.0, 8.0, 12.0, 20.0)   # s, bits
+
+
+def choose_short(pairs, t: float, c: float, L: float, truth, known, neutral, ignored) -> tuple[float, float, list]:
+    """(short span, short contrast, direct pairs passing them): a pair sharing < short span s needs the short
+    contrast (apps.video_search.dedupe.passes); best TUNE pair F1 of the direct pairs at (t, c, L), the shortest
+    span, then the middle of the tied contrasts; (0, -inf) when no rule beats none."""
+    from apps.video_search.dedupe import passes
+
+    base = evaluate(pairs, truth, known, neutral, "tune", t, min_contrast=c, ignored=ignored, min_span=L)["f1"]
+    grid = [(sp, x, [p for p in pairs if passes(p, c, L, sp, x)]) for sp in SHORT_SPANS for x in SHORT_CONTRASTS]
+    f1 = np.array([evaluate(r, truth, known, neutral, "tune", t, min_contrast=c, ignored=ignored, min_span=L)["f1"]
+                   for _, _, r in grid])
+    if f1.max() <= base:
+        return 0.0, float("-inf"), pairs
+    tied = [g for g, f in zip(grid, f1) if f == f1.max()]
+    tied = [g for g in tied if g[0] == tied[0][0]]
+    return tied[len(tied) // 2]
+
+
 CHAIN_CONTRASTS = (float("inf"), 0.0, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 16.0, 20.0, 30.0)   # bits
 
 
@@ -139,7 +159,7 @@ def dedupe_real(lib: Path, tmp: Path, method: str, weights: str | None, regions:
 
     cfg = DedupeConfig(lib, index=tmp / f"{method}.vidx", threshold=0.0, min_contrast=float("-inf"), min_span=0.0,
                        weights=weights, quiet=True, regions=regions, speeds=speeds, contrast=contrast,
-                       chain_contrast=float("inf"))  # direct pairs: chained after the TUNE choice (choose_chain)
+                       chain_contrast=float("inf"), short_contrast=float("-inf"))  # short rule, chain: chosen on TUNE after
     if method == "phash":
         res = dedupe_library(cfg, PHasher(), {"name": "phash", "sha256": "phash", "bits": 64})
     else:
@@ -321,9 +341,14 @@ def run(args, tmp: Path) -> None:
         res, index_s = dedupe_real(lib, tmp, method, args.weights, args.regions,
                                    tuple(float(x) for x in args.speeds.split(",")), args.contrast)
         t, c, L = choose_threshold(res.pairs, truth, known, neutral, ignored)
-        x, final = choose_chain(res.pairs, t, c, L, truth, known, neutral, ignored)
-        results[method] = (res, t, c, L, final)
         print_split_rows(method, res, t, c, L, truth, known, neutral, ignored, res.match_seconds, index_s)
+        sp, sc, short = choose_short(res.pairs, t, c, L, truth, known, neutral, ignored)
+        if sp > 0:
+            method = f"{method}, pairs < {sp:g} s need contrast >= {sc:g}"
+            print_split_rows(method, dataclasses.replace(res, pairs=short), t, c, L, truth, known, neutral, ignored,
+                             res.match_seconds, index_s)
+        x, final = choose_chain(short, t, c, L, truth, known, neutral, ignored)
+        results[method.split(",")[0]] = (res, t, c, L, final)
         for split, orig in (("tune", False), ("test", False), ("test", True)):
             e = evaluate(final, truth, known, neutral, split, t, with_original=orig, min_contrast=c, ignored=ignored, min_span=L)
             name = split.upper() + (", pairs with an unedited clip" if orig else "")

@@ -311,3 +311,14 @@ def test_video_search_report(deduped):
     page = (root / "search.html").read_text()
     assert names[:2] == ["copy.mp4", "megamind_720x528.avi"] and "megamind_720x528.avi" in page   # itself, its source
     assert page.count('src="data:image/jpeg;base64,') == 6 * len(names)   # query beside match, 3 moments each
+
+
+def test_short_pairs_need_a_higher_contrast():
+    """A pair sharing less than short_span s passes only at contrast >= short_contrast; longer ones at min_contrast."""
+    from apps.video_search.dedupe import DedupePair, passes
+
+    short = DedupePair("A", "B", 0.0, 2.0, 5.0, 7.0, 0.5, 1e-9, contrast=5.0)       # 2 s shared
+    long_ = DedupePair("A", "C", 0.0, 6.0, 5.0, 11.0, 0.5, 1e-9, contrast=5.0)      # 6 s shared
+    assert passes(long_, -2.0, 0.0, 3.0, 8.0) and not passes(short, -2.0, 0.0, 3.0, 8.0)
+    assert passes(short, -2.0, 0.0, 3.0, 4.0) and passes(short, -2.0)               # no short rule: min_contrast only
+    assert not passes(long_, 6.0, 0.0, 3.0, 8.0) and not passes(long_, -2.0, 7.0)  # min_contrast, min_span still hold

@@ -27,7 +27,8 @@ Steps (each video of the library is a query against the index, exactly as ``vide
    e-value ``<= max_evalue`` (a short clip copied from a long video scores high from the clip's side); it
    is kept when that placement's contrast (:mod:`apps.video_search.dedupe_verify`: how many bits closer
    its frames are than along any time mapping, at playback rates 0.5-2, that puts them >= 2 s elsewhere) is
-   ``>= min_contrast``: two recordings of one static scene agree at every offset, a copy at its own;
+   ``>= min_contrast``: two recordings of one static scene agree at every offset, a copy at its own; a pair
+   sharing less than ``short_span`` s needs ``>= short_contrast`` (few frames reach a few bits by chance);
 7. pairs through a common video (:mod:`apps.video_search.dedupe_chain`): two videos that both copy one
    moment of a third, by links of contrast ``>= chain_contrast`` (two composites of one source never meet
    directly); ``via`` names the third;
@@ -63,6 +64,12 @@ from apps.video_search.dedupe_verify import line_contrast, offset_contrast
 DEFAULT_THRESHOLD = 0.08
 DEFAULT_MIN_CONTRAST = -2.0  # bits (apps.video_search.dedupe_verify), chosen with the threshold on TUNE
 DEFAULT_MIN_SPAN = 0.0      # seconds
+# a short pair (shared span < SHORT_SPAN s) needs contrast >= SHORT_CONTRAST bits: over few frames a same-scene
+# pair (a static camera at another moment) reaches a few bits of contrast by chance. Chosen on TUNE after the three
+# above, with the chain's link contrast (grid: span 2, 3, 4, 6 s x 2, 4, 6, 8, 12, 20 bits; 3 s with 6, 8 and 12
+# bits tie at pair F1 .978, 66/67 found, 2 false, against .964, 66/67, 4 false without; the middle of the tie)
+DEFAULT_SHORT_SPAN = 3.0    # seconds
+DEFAULT_SHORT_CONTRAST = 8.0  # bits
 # the contrast's form (apps.video_search.dedupe_verify): "line" (time mappings at playback rates 0.5-2, one
 # rectangle per pair) or "offset" (rate 1, each frame's best rectangle; the earlier form). Chosen on TUNE with the
 # threshold and contrast above: pair F1 .916 (60/67 found, 4 false) against .896 (60/67, 7 false)
@@ -100,6 +107,8 @@ class DedupeConfig:
     nprobe: int | None = None
     contrast: str = DEFAULT_CONTRAST
     chain_contrast: float = DEFAULT_CHAIN_CONTRAST
+    short_span: float = DEFAULT_SHORT_SPAN
+    short_contrast: float = DEFAULT_SHORT_CONTRAST
 
 
 @dataclass
@@ -246,8 +255,18 @@ def find_pairs(index: Index, members: list[int], cfg: DedupeConfig, codes: Regio
                                        m.query_end / sp, m.video_start, m.video_end, round(m.score, 4),
                                        float(f"{e:.3g}"), speed=sp, contrast=_contrast(
                                            index, q_codes, times * sp, m, codes.rows(m.video), bin_s, cfg.contrast))
-    kept = [p for p in best.values() if p.contrast >= cfg.min_contrast and span_of(p) >= cfg.min_span]
+    kept = [p for p in best.values() if passes(p, cfg.min_contrast, cfg.min_span, cfg.short_span, cfg.short_contrast)]
     return sorted(kept, key=lambda p: (-p.score, p.a, p.b))
+
+
+def passes(pair: DedupePair, min_contrast: float, min_span: float = 0.0, short_span: float = 0.0,
+           short_contrast: float = float("-inf")) -> bool:
+    """The direct-pair tests of step 6: ``contrast >= min_contrast``, ``span >= min_span``, and a pair whose
+    shared span is shorter than ``short_span`` s needs ``contrast >= short_contrast`` (few frames: a stricter
+    contrast)."""
+    span = span_of(pair)
+    need = max(min_contrast, short_contrast) if span < short_span else min_contrast
+    return pair.contrast >= need and span >= min_span
 
 
 def span_of(pair: DedupePair) -> float:

@@ -15,7 +15,7 @@ from apps.video_search.search import BACKENDS
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from apps.video_search.dedupe import (DEFAULT_CHAIN_CONTRAST, DEFAULT_MIN_CONTRAST, DEFAULT_MIN_SPAN, DEFAULT_REGIONS,
-                                          DEFAULT_THRESHOLD)
+                                          DEFAULT_SHORT_CONTRAST, DEFAULT_SHORT_SPAN, DEFAULT_THRESHOLD)
     from apps.video_search.dedupe_codes import REGION_SETS
     from apps.video_search.null_model import DEFAULT_EVALUE
 
@@ -42,6 +42,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="Hamming search backend (ivf: approximate, for large libraries)")
     parser.add_argument("--min-span", type=float, default=DEFAULT_MIN_SPAN,
                         help=f"minimum seconds of shared segment of a pair (default {DEFAULT_MIN_SPAN:g})")
+    parser.add_argument("--short-span", type=float, default=DEFAULT_SHORT_SPAN,
+                        help=f"a pair sharing fewer seconds than this needs --short-contrast (default {DEFAULT_SHORT_SPAN:g})")
+    parser.add_argument("--short-contrast", type=float, default=DEFAULT_SHORT_CONTRAST,
+                        help=f"minimum contrast of a short pair, bits (default {DEFAULT_SHORT_CONTRAST:g})")
     parser.add_argument("--nprobe", type=int, default=None,
                         help="search an IVF probing this many lists per code (large libraries: cost ~ N^1.5, "
                              "not N^2; default: the --backend as it is)")
@@ -58,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
     cfg = DedupeConfig(library=args.library, index=args.index, threshold=args.threshold, max_evalue=args.max_evalue,
                        fps=args.fps, weights=args.weights, backend=args.backend, report=args.report,
                        quiet=args.quiet, workers=args.workers, regions=args.regions, min_contrast=args.min_contrast,
-                       min_span=args.min_span, nprobe=args.nprobe, chain_contrast=args.chain_contrast)
+                       min_span=args.min_span, nprobe=args.nprobe, chain_contrast=args.chain_contrast,
+                       short_span=args.short_span, short_contrast=args.short_contrast)
     result = dedupe_library(cfg)
     if args.json:
         print(json.dumps(result.as_dict(), indent=1))
