@@ -75,8 +75,9 @@ DEFAULT_SHORT_CONTRAST = 8.0  # bits
 # threshold and contrast above: pair F1 .916 (60/67 found, 4 false) against .896 (60/67, 7 false)
 DEFAULT_CONTRAST = "line"
 # pairs through a common video (apps.video_search.dedupe_chain) use links of contrast >= this (bits); chosen on
-# TUNE after the settings above (6 and 8 tie at pair F1 .964, 66/67 found, 4 false; no chaining .916; 10: .932)
-DEFAULT_CHAIN_CONTRAST = 8.0
+# TUNE after the settings above and the short-pair rule below (2, 4, 6 and 8 bits tie at pair F1 .978, 66/67 found,
+# 2 false; 0: .971; no chaining .930; 10: .947; the middle of the tie; 8 before the short-pair rule)
+DEFAULT_CHAIN_CONTRAST = 6.0
 # playback speeds voted on: (0.8, 1, 1.25) found one TUNE pair more (55 vs 54 of 67, 3 false either way) but on
 # slowly drifting content a wrong speed can outvote the right one and misplace the spans; 0.5-2 in 7 steps lost
 DEFAULT_SPEEDS = (1.0,)
