@@ -99,8 +99,9 @@ def card_of(weights: str | None) -> dict:
     return load_hashing_net(weights or shipped(DEFAULT_WEIGHTS))[1]
 
 
-METHODS = ("vidml", "vidml no tail", "vidml asymmetric", "vidml every region", "vidml whole frame", "vidml LOFO",
-           "vidml LOFO no tail", "vidml LOFO asymmetric", "float", "float regions", "float regions + tail", "pHash")
+METHODS = ("vidml", "vidml without the contrast gate", "vidml no tail", "vidml asymmetric", "vidml every region",
+           "vidml whole frame", "vidml LOFO", "vidml LOFO no tail", "vidml LOFO without the contrast gate",
+           "vidml LOFO asymmetric", "float", "float regions", "float regions + tail", "pHash")
 
 
 def evaluate(queries, qfeats, lib, net, heads, tmp, fps, rule: tuple) -> dict:
@@ -120,8 +121,8 @@ def evaluate(queries, qfeats, lib, net, heads, tmp, fps, rule: tuple) -> dict:
     out: dict[str, list] = {m: [] for m in METHODS}
     ftail = float_tail_radius(lib, TAIL_RATE)
 
-    def add(m: str, q: dict, ranked: list) -> None:
-        out[m].append((q, score(ranked, q, *rule)))
+    def add(m: str, q: dict, ranked: list, gate: bool = True) -> None:
+        out[m].append((q, score(ranked, q, *(rule if gate else rule[:2] + (-float("inf"),)))))
 
     def codes_rank(ix, c, t, cascade=True, tail=True):
         return rank_codes(ix, lib.names, c, t, rule[:2] if cascade else None, tail, contrast=rule[:2])
@@ -129,7 +130,9 @@ def evaluate(queries, qfeats, lib, net, heads, tmp, fps, rule: tuple) -> dict:
     for q, (f, t, ph) in zip(queries, qfeats):
         flat = f.reshape(-1, f.shape[-1])
         codes = query_side(net, flat, len(f))
-        add("vidml", q, codes_rank(indexes["vidml"], codes, t))
+        ranked = codes_rank(indexes["vidml"], codes, t)
+        add("vidml", q, ranked)
+        add("vidml without the contrast gate", q, ranked, gate=False)    # the rule before the gate
         add("vidml no tail", q, codes_rank(indexes["vidml"], codes, t, tail=False))
         if getattr(net, "radius_asym", None):
             add("vidml asymmetric", q, codes_rank(indexes["vidml"], query_side(net, flat, len(f), True), t))
@@ -138,7 +141,9 @@ def evaluate(queries, qfeats, lib, net, heads, tmp, fps, rule: tuple) -> dict:
         if q["family"] in heads:
             h, ix = heads[q["family"]], indexes[q["family"]]
             hc = query_side(h, flat, len(f))
-            add("vidml LOFO", q, codes_rank(ix, hc, t))
+            ranked = codes_rank(ix, hc, t)
+            add("vidml LOFO", q, ranked)
+            add("vidml LOFO without the contrast gate", q, ranked, gate=False)
             add("vidml LOFO no tail", q, codes_rank(ix, hc, t, tail=False))
             if getattr(h, "radius_asym", None):
                 add("vidml LOFO asymmetric", q, codes_rank(ix, query_side(h, flat, len(f), True), t))
@@ -153,7 +158,8 @@ def summary(rows: list, family: str | None = None) -> dict:
     real = [s for q, s in rows if q["source"] is not None and (family is None or q["family"] == family)]
     dis = [s for q, s in rows if q["source"] is None and (family is None or q["family"] == family)]
     mean = lambda xs: float(np.mean(xs)) if xs else float("nan")  # noqa: E731
-    return {"mAP": mean([s["ap"] for s in real]), "dmAP": mean([s["dap"] for s in real]), "P@1": mean([s["p1"] for s in real]),
+    return {"mAP": mean([s["ap"] for s in real]), "dmAP": mean([s["dap"] for s in real]),
+            "P@1": mean([s["p1"] for s in real]),
             "reported": mean([s["found"] for s in real]), "FP": mean([s["fp"] for s in dis]), "n": len(real)}
 
 
@@ -162,7 +168,8 @@ def print_tables(results: dict, families: list[str]) -> None:
           "|---|---:|---:|---:|---:|---:|---:|")
     for m, rows in results.items():
         s = summary(rows)
-        print(f"| {m} | {s['mAP']:.3f} | {s['dmAP']:.3f} | {s['P@1']:.3f} | {s['reported']:.2f} | {s['FP']:.2f} | {s['n']} |")
+        print(f"| {m} | {s['mAP']:.3f} | {s['dmAP']:.3f} | {s['P@1']:.3f} | {s['reported']:.2f} | {s['FP']:.2f} | "
+              f"{s['n']} |")
     print("\nmAP per edit family, whole ranking / default output (vidml LOFO: head fitted without that family)\n")
     print("| family | " + " | ".join(results) + " |\n|---|" + "---:|" * len(results))
     for fam in families:
@@ -321,7 +328,7 @@ def main() -> int:
           f"distractors; weights {info['name']} ({net.bits} bits, radius {net.radius}, trunk {net.config['trunk']} "
           f"at {net.size} px); reported = score >= {rule[0]:g}, e-value <= {rule[1]:g}, contrast >= {rule[2]:g} "
           f"(chosen above; code defaults {DEFAULT_THRESHOLD:g} / {DEFAULT_EVALUE:g} / {DEFAULT_MIN_CONTRAST:g}); "
-          "float has no null model nor contrast (score only)\n{vpdq_status()}\n")
+          f"float has no null model nor contrast (score only)\n{vpdq_status()}\n")
     results = evaluate(queries, qfeats, lib, net, heads, tmp, args.fps, rule)
     if not vpdq_status():
         results["vPDQ"] = vpdq_rows(queries, paths, tmp, args.fps, rule)

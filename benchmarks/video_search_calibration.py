@@ -123,7 +123,8 @@ def choose(tops: list, paths: list) -> tuple:
              ("current default", (DEFAULT_THRESHOLD, e0, DEFAULT_MIN_CONTRAST)),
              ("before the contrast gate (2026-12-02)", (0.4, e0, -float("inf"))))
     for label, (thr, e, c) in rules:
-        for split, videos in (("choose: " + ", ".join(CAL_CHOOSE), CAL_CHOOSE), ("report: " + ", ".join(CAL_REPORT), CAL_REPORT)):
+        for split, videos in (("choose: " + ", ".join(CAL_CHOOSE), CAL_CHOOSE),
+                              ("report: " + ", ".join(CAL_REPORT), CAL_REPORT)):
             tp, fp, ntp, nfp = _rates(tops, videos, thr, e, c)
             print(f"| {label} (score >= {thr:g}, e-value <= {e:g}, contrast >= {c:g}) | {split} | {tp:.2f} of {ntp} | "
                   f"{fp:.2f} of {nfp} |")

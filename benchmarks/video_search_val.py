@@ -59,7 +59,10 @@ def main() -> int:
     from video_search_protocol import library_features, make_queries, phash_codes, region_features, sampled
 
     from apps.video_search.augment import FAMILIES
+    from apps.video_search.clip_search import DEFAULT_THRESHOLD
     from apps.video_search.library import load_hasher
+    from apps.video_search.null_model import DEFAULT_EVALUE
+    from apps.video_search.reporting import DEFAULT_MIN_CONTRAST
 
     torch.set_num_threads(args.threads)
     t0 = time.time()
@@ -81,7 +84,8 @@ def main() -> int:
         qfeats.append((region_features(net, frames), t, phash_codes(frames)))
     print(f"validation library: {', '.join(names)} ({len(lib.times)} codes); {len(queries)} queries; weights "
           f"{info['name']} (radius {net.radius}, asymmetric radius {net.radius_asym})\n")
-    results = bench.evaluate(queries, qfeats, lib, net, {}, tmp, 2.0, 0.4, 0.01)
+    rule = (DEFAULT_THRESHOLD, DEFAULT_EVALUE, DEFAULT_MIN_CONTRAST)     # video-search's defaults
+    results = bench.evaluate(queries, qfeats, lib, net, {}, tmp, 2.0, rule)
     bench.print_tables(results, list(FAMILIES))
     for m in ("vidml", "vidml no tail"):
         short = [(q["source"], q["edit"], round(s["ap"], 2)) for q, s in results[m] if s.get("ap", 1) < 1]

@@ -20,7 +20,11 @@ a model without one), ``k`` = 64 neighbours per query code. A match is reported 
 * its score >= ``threshold`` (a share of the query frames agree on one placement), and
 * its support is significant under a null model of chance votes measured for this query against
   library frames of unrelated videos (:mod:`apps.video_search.null_model`): the expected number of
-  chance placements with that many agreeing frames, its e-value, is <= ``max_evalue``.
+  chance placements with that many agreeing frames, its e-value, is <= ``max_evalue``, and
+* its temporal contrast (bits by which its frames agree better at its time mapping than at any mapping
+  >= 2 s elsewhere in the same video) is >= ``min_contrast`` or +inf (too short to tell), so that another
+  recording of the same scene is not reported: :mod:`apps.video_search.reporting`. The region cascade
+  decides on score and e-value alone (a whole-frame match of the same scene does not trigger regions).
 """
 from __future__ import annotations
 

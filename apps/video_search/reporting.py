@@ -34,8 +34,9 @@ CONTRAST_TOP = 5             # matches per query whose contrast is computed
 
 def passes(score: float, evalue: float, contrast: float, threshold: float, max_evalue: float,
            min_contrast: float) -> bool:
-    """The rule of the module doc (``contrast`` +inf: not tested; NaN: not computed, fails)."""
-    gate = contrast >= min_contrast or contrast == float("inf")
+    """The rule of the module doc (``contrast`` +inf: not tested; NaN: not computed, fails unless
+    ``min_contrast`` is -inf: no gate)."""
+    gate = min_contrast == -float("inf") or contrast >= min_contrast or contrast == float("inf")
     return bool(score >= threshold and evalue <= max_evalue and gate)
 
 
