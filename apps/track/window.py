@@ -151,7 +151,6 @@ class WindowFeatures:
     def pool(self, win: Window, boxes_xywh: np.ndarray) -> torch.Tensor:
         """(N, 4) frame xywh boxes -> (N, C grid^2) normalised features pooled from ``win``'s map."""
         r = self._aligned(win, boxes_xywh, (self.grid, self.grid), self.sampling).reshape(len(boxes_xywh), -1)
-        with torch.no_grad():
-            if self.unit:  # each box's vector to length sqrt(D): unit variance per value on average
-                r = r * (r.shape[1] ** 0.5 / torch.linalg.vector_norm(r, dim=1, keepdim=True).clamp_min(1e-6))
+        if self.unit:  # each box's vector to length sqrt(D): unit variance per value on average (r needs no grad)
+            r = r * (r.shape[1] ** 0.5 / torch.linalg.vector_norm(r, dim=1, keepdim=True).clamp_min(1e-6))
         return r
