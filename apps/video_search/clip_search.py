@@ -181,7 +181,8 @@ def search_clip(index: Index, clip: str | Path, hasher=None, fps: float | None =
     used: list = []
     matches, null = cascade(index, codes, times, (lambda: hash_query(clip, hasher, fps, REGIONS[1:], proj)[0])
                             if regions else None, threshold, max_evalue, used=used, k=k, radius=radius, backend=backend)
-    evalues = [null.evalue(m.video, m.support) for m in matches]
+    # a match below the score threshold is never reported: its e-value (an O(Q^2) tail) only for the --all ranking
+    evalues = [null.evalue(m.video, m.support) if rank_all or m.score >= threshold else float("inf") for m in matches]
     cons = reporting.contrasts(index, used[0], times, matches, evalues, threshold, max_evalue)
     rule = (threshold, max_evalue, min_contrast)
     ranked = [_as_hit(index, m, e, c, rule) for m, e, c in zip(matches, evalues, cons)]
