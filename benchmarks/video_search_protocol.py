@@ -115,13 +115,12 @@ def library_features(net, paths: list[Path], fps: float, phash: bool = False) ->
 
 
 def region_features(net, frames: list) -> np.ndarray:
-    """Features (Q, R, D) of every region of :data:`REGIONS` of the query ``frames``."""
-    import cv2
-
+    """Features (Q, R, D) of every region of :data:`REGIONS` of the query ``frames`` (each sub-image
+    prepared as ``net.prepare`` does: borders trimmed when the net trims, resized)."""
     from apps.video_search.regions import REGIONS, crops
 
-    parts = [cv2.resize(c, (net.size, net.size), interpolation=cv2.INTER_AREA) for f in frames for c in crops(f)]
-    return net.embed(np.stack(parts)).reshape(len(frames), len(REGIONS), -1)
+    parts = net.prepare([c for f in frames for c in crops(f)])
+    return net.embed(parts).reshape(len(frames), len(REGIONS), -1)
 
 
 def query_features(net, path: Path, fps: float) -> tuple[np.ndarray, np.ndarray]:

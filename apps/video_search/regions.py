@@ -43,14 +43,18 @@ class RegionHasher:
         self.keep_projections, self.kept = keep_projections, []
 
     def parts(self, frames: np.ndarray) -> np.ndarray:
-        """The region sub-images of every frame, resized to the hasher's input size (the frames themselves
-        for the whole frame alone)."""
+        """The region sub-images of every frame, prepared as the hasher prepares a frame (``prepare``: the
+        HashingNet trims each sub-image's borders, then resizes it; else a plain resize), or the frames
+        themselves for the whole frame alone."""
         if len(self.regions) == 1 and self.regions[0] == WHOLE[0]:
             return frames
+        subs = [c for f in frames for c in crops(f, self.regions)]
+        if hasattr(self.hasher, "prepare"):
+            return self.hasher.prepare(subs)
         size = getattr(self.hasher, "size", 128)
         import cv2
 
-        parts = [cv2.resize(c, (size, size), interpolation=cv2.INTER_AREA) for f in frames for c in crops(f, self.regions)]
+        parts = [cv2.resize(c, (size, size), interpolation=cv2.INTER_AREA) for c in subs]
         return np.stack(parts) if parts else np.zeros((0, size, size, 3), np.uint8)
 
     def codes(self, frames: np.ndarray) -> np.ndarray:

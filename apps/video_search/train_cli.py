@@ -30,6 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--taps", type=int, nargs="+", default=list(d.taps or []),
                         help="trunk blocks whose avg + max pools make the feature, the last = --trunk's cut "
                              "(e.g. --trunk mnv2@16+avgmax --taps 13 16); none: the cut alone")
+    parser.add_argument("--no-trim", dest="trim", action="store_false",
+                        help="hash frames with their letterbox / pillarbox bars (default: uniform borders are "
+                             "cut off every frame first, vidml.borders)")
     parser.add_argument("--method", default=d.method, choices=METHODS,
                         help="itq: PCA + ITQ; lw: learned whitening + PCA + ITQ; tuned: lw fine-tuned with "
                              "NT-Xent + quantization + bit balance")
@@ -55,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = TrainConfig(data=tuple(args.data), val=tuple(args.val), out=args.out or str(shipped(f"hash{args.bits}")),
                       bits=args.bits, trunk=args.trunk, size=args.size, taps=tuple(args.taps) or None,
-                      method=args.method,
+                      trim=args.trim, method=args.method,
                       families=tuple(args.families), views=args.views, per_source=args.per_source,
                       crops=args.crops, steps=args.steps, batch=args.batch, lr=args.lr,
                       temperature=args.temperature, w_quant=args.w_quant, w_balance=args.w_balance,

@@ -8,7 +8,10 @@
 Codes are packed with :func:`vidml.metric.distances.pack_bits` (big-endian within a byte), so a 64-bit
 code is 8 bytes and Hamming distance is :func:`vidml.metric.distances.hamming`.
 
-Frames of any size are resized (OpenCV INTER_AREA, aspect not kept) to ``size x size``. Two kinds of trunk:
+Frames of any size are resized (OpenCV INTER_AREA, aspect not kept) to ``size x size``; with ``trim``
+(config ``"trim": true``) their uniform borders (letterbox / pillarbox bars, the empty part of a composite,
+:mod:`vidml.borders`) are cut off first, so a barred copy and its source give the same input. A frame
+already at ``size x size`` is taken as prepared (:meth:`HashingNet.prepare`). Two kinds of trunk:
 
 * the shared pretrained ImageNet MobileNetV2 (``mnv2@CUT+avgmax``, :mod:`vidml.backbones.pretrained`),
   frozen: it normalises its own input, and ``f`` is its global average and max pools, each L2-normalised,
@@ -32,6 +35,7 @@ import torch.nn.functional as F
 
 from vidml.backbones.embed import _MEAN, _STD, make_trunk, to_tensor
 from vidml.backbones.pretrained import BLOCK_CHANNELS, Trunk
+from vidml.borders import trim
 from vidml.metric.distances import pack_bits
 
 BIT_CHOICES = (32, 64, 128, 256)
@@ -44,14 +48,16 @@ class HashingNet(nn.Module):
     """trunk -> linear bit layer. ``forward`` gives tanh-relaxed codes; :meth:`codes` gives packed bits."""
 
     def __init__(self, bits: int = 64, trunk: str = "small16", size: int = 64, norm: str = "dataset",
-                 pretrained: bool = True, taps: tuple[int, ...] | None = None) -> None:
+                 pretrained: bool = True, taps: tuple[int, ...] | None = None, trim: bool = False) -> None:
         super().__init__()
         if bits not in BIT_CHOICES:
             raise ValueError(f"bits must be one of {BIT_CHOICES}, not {bits}")
         if norm not in NORMS:
             raise ValueError(f"norm must be one of {NORMS}, not {norm}")
         self.config = {"bits": bits, "trunk": trunk, "size": size, "norm": norm}
-        self.bits, self.size, self.norm = bits, size, norm
+        self.bits, self.size, self.norm, self.trim = bits, size, norm, bool(trim)
+        if self.trim:
+            self.config["trim"] = True
         self.trunk = make_trunk(trunk, pretrained=pretrained)
         self.frozen_trunk = isinstance(self.trunk, Trunk)          # the shared pretrained trunk: never trained
         self.taps = tuple(int(t) for t in taps) if taps else None
@@ -109,14 +115,18 @@ class HashingNet(nn.Module):
         """Relaxed codes ``tanh(h(x))`` used by the training losses."""
         return torch.tanh(self.pre_codes(x))
 
-    def prepare(self, frames: np.ndarray) -> np.ndarray:
-        """uint8 RGB frames (N, H, W, 3) of any size -> (N, size, size, 3) uint8."""
+    def prepare(self, frames) -> np.ndarray:
+        """uint8 RGB frames ((N, H, W, 3) array or a list of (H_i, W_i, 3)) of any size -> (N, size, size, 3)
+        uint8: borders trimmed (``trim``), then resized. A frame at ``size x size`` already is kept as it is."""
         s = self.size
-        if len(frames) and frames.shape[1:3] == (s, s):
+        if isinstance(frames, np.ndarray) and len(frames) and frames.shape[1:3] == (s, s):
             return np.ascontiguousarray(frames)
         out = np.empty((len(frames), s, s, 3), np.uint8)
         for i, f in enumerate(frames):
-            out[i] = cv2.resize(f, (s, s), interpolation=cv2.INTER_AREA)
+            if f.shape[:2] == (s, s):
+                out[i] = f
+                continue
+            out[i] = cv2.resize(trim(f) if self.trim else f, (s, s), interpolation=cv2.INTER_AREA)
         return out
 
     @torch.no_grad()
