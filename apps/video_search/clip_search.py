@@ -117,8 +117,14 @@ def match_codes(index: Index, codes: np.ndarray, times: np.ndarray, k: int = 64,
 
 
 def reported(matches: list[ClipMatch], null, threshold: float, max_evalue: float) -> bool:
-    """True when the best of ``matches`` would be reported: score >= threshold and e-value <= max_evalue."""
-    return bool(matches) and matches[0].score >= threshold and null.evalue(matches[0].video, matches[0].support) <= max_evalue
+    """True when the best of ``matches`` passes the reporting rule without its contrast gate
+    (:func:`apps.video_search.reporting.passes` at min contrast -inf): score >= threshold and e-value <=
+    max_evalue. The e-value (an O(Q^2) tail) is computed only when the score passes."""
+    if not matches or matches[0].score < threshold:
+        return False
+    best = matches[0]
+    return reporting.passes(best.score, null.evalue(best.video, best.support), float("nan"), threshold, max_evalue,
+                            -float("inf"))
 
 
 def cascade(index: Index, whole: np.ndarray, times: np.ndarray, more_regions, threshold: float = DEFAULT_THRESHOLD,
