@@ -108,30 +108,20 @@ def _flat(clips: list[list[np.ndarray]]) -> tuple[list[np.ndarray], list[int], l
 
 def build_cache(net, clips: list[list[np.ndarray]], views: int, seed: int = 0) -> FeatureCache:
     """Features of every frame and of ``views`` edited copies per frame family (see the module doc), with
-    their borders kept (``net.trim`` set aside while the head's training data is made: see TrainConfig)."""
+    their borders kept whatever ``net.trim`` (the head is fitted on untrimmed frames: see TrainConfig)."""
     rng = np.random.default_rng(seed)
     frames, _, nxt = _flat(clips)
     backgrounds = [frames[i] for i in rng.choice(len(frames), size=min(64, len(frames)), replace=False)]
-    trims, net.trim = net.trim, False
-    try:
-        clean, out = _cached_views(net, frames, rng, views, backgrounds)
-    finally:
-        net.trim = trims
-    nxt = np.asarray(nxt)
-    has = nxt >= 0
-    return FeatureCache(clean, out, clean[np.where(has, nxt, 0)], has, len(frames), len(clips))
-
-
-def _cached_views(net, frames: list, rng: np.random.Generator, views: int, backgrounds: list) -> tuple:
-    """(clean features (N, D), family -> features of its edited copies (N, views, D)) of ``frames``."""
-    embed = lambda fs: net.embed(np.stack([net.prepare(f[None])[0] for f in fs]))  # noqa: E731
+    embed = lambda fs: net.embed(net.prepare(fs, trim=False))  # noqa: E731
     clean = embed(frames)
     out = {}
     for fam in FRAME_FAMILIES + ("camcord",):
         edits = FAMILIES.get(fam, (fam,))
         vs = [embed([random_view(f, rng, 2, edits, backgrounds) for f in frames]) for _ in range(views)]
         out[fam] = np.stack(vs, 1)
-    return clean, out
+    nxt = np.asarray(nxt)
+    has = nxt >= 0
+    return FeatureCache(clean, out, clean[np.where(has, nxt, 0)], has, len(frames), len(clips))
 
 
 def _pairs(cache: FeatureCache, families: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -215,7 +205,7 @@ def val_features(net, clips: list[list[np.ndarray]], seed: int = 1) -> dict:
     rng = np.random.default_rng(seed)
     frames, cid, _ = _flat(clips)
     backgrounds = [frames[i] for i in rng.choice(len(frames), size=min(32, len(frames)), replace=False)]
-    embed = lambda fs: net.embed(np.stack([net.prepare(f[None])[0] for f in fs]))  # noqa: E731
+    embed = lambda fs: net.embed(net.prepare(fs))  # noqa: E731
     queries = {fam: embed([random_view(f, rng, 1, FAMILIES.get(fam, (fam,)), backgrounds) for f in frames])
                for fam in FRAME_FAMILIES + ("camcord",)}
     return {"db": embed(frames), "queries": queries, "clip": np.asarray(cid)}

@@ -35,7 +35,7 @@ import torch.nn.functional as F
 
 from vidml.backbones.embed import _MEAN, _STD, make_trunk, to_tensor
 from vidml.backbones.pretrained import BLOCK_CHANNELS, Trunk
-from vidml.borders import trim
+from vidml.borders import trim as trim_borders
 from vidml.metric.distances import pack_bits
 
 BIT_CHOICES = (32, 64, 128, 256)
@@ -115,10 +115,11 @@ class HashingNet(nn.Module):
         """Relaxed codes ``tanh(h(x))`` used by the training losses."""
         return torch.tanh(self.pre_codes(x))
 
-    def prepare(self, frames) -> np.ndarray:
+    def prepare(self, frames, trim: bool | None = None) -> np.ndarray:
         """uint8 RGB frames ((N, H, W, 3) array or a list of (H_i, W_i, 3)) of any size -> (N, size, size, 3)
-        uint8: borders trimmed (``trim``), then resized. A frame at ``size x size`` already is kept as it is."""
-        s = self.size
+        uint8: borders trimmed (``trim``, default the net's own), then resized. A frame at ``size x size``
+        already is kept as it is."""
+        s, trim = self.size, self.trim if trim is None else trim
         if isinstance(frames, np.ndarray) and len(frames) and frames.shape[1:3] == (s, s):
             return np.ascontiguousarray(frames)
         out = np.empty((len(frames), s, s, 3), np.uint8)
@@ -126,7 +127,7 @@ class HashingNet(nn.Module):
             if f.shape[:2] == (s, s):
                 out[i] = f
                 continue
-            out[i] = cv2.resize(trim(f) if self.trim else f, (s, s), interpolation=cv2.INTER_AREA)
+            out[i] = cv2.resize(trim_borders(f) if trim else f, (s, s), interpolation=cv2.INTER_AREA)
         return out
 
     @torch.no_grad()
