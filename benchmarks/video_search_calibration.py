@@ -59,9 +59,9 @@ def calibration_queries(paths: list[Path], tmp: Path, seed: int, n: int, backgro
     return out
 
 
-def calibration(net, paths: list[Path], fps: float, tmp: Path, seed: int, n: int, backgrounds) -> tuple:
-    """Choose (threshold, max e-value, min contrast) on CAL_CHOOSE videos, report both rates on CAL_REPORT."""
-    from video_search_protocol import Library, code_index, query_features, query_side, rank_codes, sampled
+def calibration_index(net, paths: list[Path], fps: float, tmp: Path) -> tuple:
+    """``(library, index)`` of the calibration: the first halves of ``paths`` sampled at ``fps``."""
+    from video_search_protocol import Library, code_index, sampled
 
     from vidml.video import FrameReader
 
@@ -72,7 +72,14 @@ def calibration(net, paths: list[Path], fps: float, tmp: Path, seed: int, n: int
         keep = t < len(r) / r.fps / 2
         feats.append(net.embed(np.stack(frames)[keep])); times.append(t[keep]); vids.append(np.full(keep.sum(), i, np.int32))
     lib = Library([p.name for p in paths], np.concatenate(feats), np.concatenate(times), np.concatenate(vids))
-    index = code_index(lib, net.codes_of_features(lib.feats), tmp, fps, net.radius, getattr(net, "radius_asym", None))
+    return lib, code_index(lib, net.codes_of_features(lib.feats), tmp, fps, net.radius, getattr(net, "radius_asym", None))
+
+
+def calibration(net, paths: list[Path], fps: float, tmp: Path, seed: int, n: int, backgrounds) -> tuple:
+    """Choose (threshold, max e-value, min contrast) on CAL_CHOOSE videos, report both rates on CAL_REPORT."""
+    from video_search_protocol import query_features, query_side, rank_codes
+
+    lib, index = calibration_index(net, paths, fps, tmp)
     tops, every = [], (0.0, float("inf"))     # the contrast of every match (as video-search would, at any rule)
     for q in calibration_queries(paths, tmp, seed, n, backgrounds):
         f, t = query_features(net, q["path"], 2 * fps)

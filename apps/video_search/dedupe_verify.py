@@ -130,6 +130,39 @@ def _placement(d: np.ndarray, times: np.ndarray, u_times: np.ndarray, anchor: tu
     return found
 
 
+def far_differences(codes: np.ndarray, times: np.ndarray, u_codes: np.ndarray, u_times: np.ndarray,
+                    anchor: tuple[float, float], bin_s: float, speeds=SPEEDS):
+    """``(speed, blocks)``: the rate of the best line through ``anchor`` (module doc) and an iterator over
+    one block per rate s of the far lines l with ``|C(l)| >= MIN_OVERLAP |inside(a)|``: ``(diff (L, Q),
+    common (L, Q))``, the per-frame differences ``d_i(l) - d_i(a)`` in bits (0 outside C(l)) and the masks
+    C(l); None instead of the iterator when no line through the anchor puts a frame inside u. Arguments
+    as :func:`line_contrast`."""
+    q, r = codes.shape[:2]
+    if q == 0 or len(u_times) == 0:
+        return 1.0, None
+    d = hamming(codes.reshape(q * r, -1), u_codes).reshape(q, r, -1).astype(np.float64)
+    found = _placement(d, times, u_times, anchor, bin_s, speeds)
+    if found is None:
+        return 1.0, None
+    region, speed, da, ia, ta = found
+    need = max(1.0, MIN_OVERLAP * ia.sum())
+    rel = np.array([times.min(), times.max()]) - anchor[0]
+
+    def lines():   # one vectorised block per rate
+        for s in speeds:
+            lo = u_times[0] - anchor[1] - (s * rel).max() - bin_s
+            hi = u_times[-1] - anchor[1] - (s * rel).min() + bin_s
+            shifts = np.arange(np.floor(lo / bin_s), np.ceil(hi / bin_s) + 1) * bin_s
+            j, inside, tau = _lines(times, u_times, anchor, s, shifts, bin_s)
+            common = inside & ia[None, :] & (np.abs(tau - ta[None, :]) >= FAR_S - 1e-9)
+            keep = common.sum(1) >= need
+            if keep.any():
+                common, j = common[keep], j[keep]
+                yield np.where(common, d[np.arange(q)[None, :], region, j] - da[None, :], 0.0), common
+
+    return speed, lines()
+
+
 def line_contrast(codes: np.ndarray, times: np.ndarray, u_codes: np.ndarray, u_times: np.ndarray,
                   anchor: tuple[float, float], bin_s: float, speeds=SPEEDS) -> tuple[float, float]:
     """``(contrast, speed)``: bits by which the best line through ``anchor`` = (query time, u's time) beats the
@@ -137,23 +170,7 @@ def line_contrast(codes: np.ndarray, times: np.ndarray, u_codes: np.ndarray, u_t
 
     ``codes`` (Q, R, bits/8), ``times`` (Q,): all the query's frames; ``u_codes`` (N, bits/8), ``u_times`` (N,)
     sorted: video u's index rows."""
-    q, r = codes.shape[:2]
-    if q == 0 or len(u_times) == 0:
+    speed, blocks = far_differences(codes, times, u_codes, u_times, anchor, bin_s, speeds)
+    if blocks is None:
         return float("inf"), 1.0
-    d = hamming(codes.reshape(q * r, -1), u_codes).reshape(q, r, -1).astype(np.float64)
-    found = _placement(d, times, u_times, anchor, bin_s, speeds)
-    if found is None:
-        return float("inf"), 1.0
-    region, speed, da, ia, ta = found
-    need, out = max(1.0, MIN_OVERLAP * ia.sum()), float("inf")
-    rel = np.array([times.min(), times.max()]) - anchor[0]
-    for s in speeds:
-        lo = u_times[0] - anchor[1] - (s * rel).max() - bin_s
-        hi = u_times[-1] - anchor[1] - (s * rel).min() + bin_s
-        j, inside, tau = _lines(times, u_times, anchor, s, np.arange(np.floor(lo / bin_s), np.ceil(hi / bin_s) + 1) * bin_s, bin_s)
-        common = inside & ia[None, :] & (np.abs(tau - ta[None, :]) >= FAR_S - 1e-9)
-        n = common.sum(1)
-        if (n >= need).any():
-            diff = np.where(common, d[np.arange(q)[None, :], region, j] - da[None, :], 0.0).sum(1) / np.maximum(n, 1)
-            out = min(out, float(diff[n >= need].min()))
-    return out, speed
+    return min((float((diff.sum(1) / common.sum(1)).min()) for diff, common in blocks), default=float("inf")), speed

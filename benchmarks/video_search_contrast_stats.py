@@ -1,0 +1,128 @@
+"""Which statistic of the far-line differences tells a copy from another moment of the same scene?
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_search_contrast_stats.py [--threads 1]
+
+On the calibration's queries (benchmarks/video_search_calibration.py: index = first halves; copies =
+edited clips of first halves, hard negatives = edited clips of second halves), for each query's best
+whole-frame placement in its own video, three statistics of the per-frame differences x_i = d_i(l) - d_i(a)
+of :func:`apps.video_search.dedupe_verify.far_differences`, each the minimum over the far lines l:
+
+    mean   = mean_i x_i                                   (the shipped line contrast, bits)
+    t      = mean_i x_i / (sd(x) / sqrt(n) + 1)           (a t-like ratio; +1 bit keeps n-frame ties finite)
+    sign   = share(x_i > 0) - share(x_i < 0)              (a sign test's statistic, in [-1, 1])
+
+Printed: every query's statistics and, per statistic, the threshold chosen on the CHOOSE split (most
+copies passing, i.e. score >= video-search's threshold and statistic >= it, at <= 1/7 of hard negatives
+passing: the calibration's rule) with both rates on the choose and on the REPORT split.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+STATS = ("mean", "t", "sign")
+
+
+def statistics(blocks) -> dict:
+    """Each statistic of the module doc, minimum over the far lines (+inf when there is none)."""
+    out = {k: float("inf") for k in STATS}
+    for diff, common in blocks or ():
+        for x in (row[c] for row, c in zip(diff, common)):
+            sd = x.std(ddof=1) if len(x) > 1 else 0.0
+            vals = {"mean": x.mean(), "t": x.mean() / (sd / np.sqrt(len(x)) + 1.0),
+                    "sign": (x > 0).mean() - (x < 0).mean()}
+            out = {k: min(out[k], float(vals[k])) for k in STATS}
+    return out
+
+
+def own_placement_stats(net, index, lib, q: dict) -> dict | None:
+    """The statistics of query ``q``'s best whole-frame placement in its own video (None: no vote there)."""
+    from video_search_protocol import query_features, query_side
+
+    from apps.video_search.clip_search import match_codes
+    from apps.video_search.dedupe_verify import far_differences
+
+    f, t = query_features(net, q["path"], 2 * float(index.manifest["fps"]))
+    codes = query_side(net, f.reshape(-1, f.shape[-1]), f.shape[0])[:, :1]
+    own = [m for m in match_codes(index, codes, t) if m.video == lib.names.index(q["video"])]
+    if not own:
+        return None
+    m = own[0]
+    rows = np.flatnonzero(index.video_of == m.video)
+    rows = rows[np.argsort(index.times[rows], kind="stable")]
+    t_a = 0.5 * (m.query_start + m.query_end)
+    _, blocks = far_differences(codes, np.asarray(t, np.float64), index.codes[rows],
+                                index.times[rows].astype(np.float64), (t_a, t_a + m.offset),
+                                1.0 / float(index.manifest["fps"]))
+    return {"score": m.score, **statistics(blocks)}
+
+
+def rates(rows: list, stat: str, thr: float, min_score: float) -> tuple[float, float]:
+    """(copies passing, hard negatives passing): score >= ``min_score`` and ``stat`` >= ``thr``."""
+    passing = lambda r: r["score"] >= min_score and r[stat] >= thr  # noqa: E731
+    return (float(np.mean([passing(r) for r in rows if r["copy"]])),
+            float(np.mean([passing(r) for r in rows if not r["copy"]])))
+
+
+def best_threshold(rows: list, stat: str, max_neg: float, min_score: float) -> float:
+    """The threshold of ``stat`` with the most copies passing at <= ``max_neg`` negatives (ties: the lowest
+    share of negatives, then the lowest threshold)."""
+    grid = sorted({-float("inf")} | {r[stat] for r in rows if r["copy"]})
+    feasible = [(rates(rows, stat, t, min_score), t) for t in grid]
+    feasible = [((tp, fp), t) for (tp, fp), t in feasible if fp <= max_neg]
+    return max(feasible, key=lambda g: (g[0][0], -g[0][1], -g[1]))[1]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--cal-per-video", type=int, default=6)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    import torch
+
+    import bench_video_search as bench
+    from video_search_calibration import CAL_CHOOSE, CAL_MAX_NEGATIVES, CAL_REPORT, calibration_index, calibration_queries
+    from video_search_protocol import sampled
+
+    from apps.video_search.clip_search import DEFAULT_THRESHOLD
+    from apps.video_search.library import find_videos, load_hasher
+
+    torch.set_num_threads(args.threads)
+    net, _ = load_hasher(None)
+    tmp = Path(tempfile.mkdtemp(prefix="vs_contrast_"))
+    backgrounds = [f for d in bench.DISTRACTORS for f in sampled(bench.DATA / d, 1.0)[0]]
+    paths = [p for p in find_videos(bench.DATA / "videos") if p.name in CAL_CHOOSE + CAL_REPORT]
+    paths += [bench.DATA / bench.DISTRACTORS[0]]                       # as the calibration of bench_video_search
+    lib, index = calibration_index(net, paths, 2.0, tmp)
+    rows = {"choose": [], "report": []}
+    print("| split | video | copy | edit | score | " + " | ".join(STATS) + " |\n|---|---|---|---|---:|"
+          + "---:|" * len(STATS))
+    for q in calibration_queries(paths, tmp, args.seed, args.cal_per_video, backgrounds):
+        split = "choose" if q["video"] in CAL_CHOOSE else "report" if q["video"] in CAL_REPORT else None
+        s = own_placement_stats(net, index, lib, q) if split else None
+        if s is not None:
+            rows[split].append({"copy": q["copy"], **s})
+            print(f"| {split} | {q['video']} | {q['copy']} | {q['edit']} | {s['score']:.2f} | "
+                  + " | ".join(f"{s[k]:.2f}" for k in STATS) + " |")
+    print(f"\nqueries with a placement in their own video: choose split {len(rows['choose'])}, report split "
+          f"{len(rows['report'])}; a query passes at score >= {DEFAULT_THRESHOLD:g} and statistic >= the threshold, "
+          f"chosen on the choose split (most copies at <= {CAL_MAX_NEGATIVES:.2f} of negatives)\n")
+    print("| statistic | threshold | choose: copies / negatives passing | report: copies / negatives passing |\n"
+          "|---|---:|---:|---:|")
+    for k in STATS:
+        thr = best_threshold(rows["choose"], k, CAL_MAX_NEGATIVES, DEFAULT_THRESHOLD)
+        cells = [rates(rows[sp], k, thr, DEFAULT_THRESHOLD) for sp in ("choose", "report")]
+        print(f"| {k} | {thr:.2f} | " + " | ".join(f"{tp:.2f} / {fp:.2f}" for tp, fp in cells) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
