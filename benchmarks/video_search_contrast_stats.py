@@ -1,6 +1,6 @@
 """Which statistic of the far-line differences tells a copy from another moment of the same scene?
 
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_search_contrast_stats.py [--threads 1]
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_search_contrast_stats.py [--regions] [--threads 1]
 
 On the calibration's queries (benchmarks/video_search_calibration.py: index = first halves; copies =
 edited clips of first halves, hard negatives = edited clips of second halves), for each query's best
@@ -42,15 +42,17 @@ def statistics(blocks) -> dict:
     return out
 
 
-def own_placement_stats(net, index, lib, q: dict) -> dict | None:
-    """The statistics of query ``q``'s best whole-frame placement in its own video (None: no vote there)."""
+def own_placement_stats(net, index, lib, q: dict, regions: bool = False) -> dict | None:
+    """The statistics of query ``q``'s best whole-frame placement in its own video (None: no vote there);
+    ``regions``: every rectangle of apps.video_search.regions is voted and placed (the placement keeps one)."""
     from video_search_protocol import query_features, query_side
 
     from apps.video_search.clip_search import match_codes
     from apps.video_search.dedupe_verify import far_differences
 
     f, t = query_features(net, q["path"], 2 * float(index.manifest["fps"]))
-    codes = query_side(net, f.reshape(-1, f.shape[-1]), f.shape[0])[:, :1]
+    codes = query_side(net, f.reshape(-1, f.shape[-1]), f.shape[0])
+    codes = codes if regions else codes[:, :1]
     own = [m for m in match_codes(index, codes, t) if m.video == lib.names.index(q["video"])]
     if not own:
         return None
@@ -83,6 +85,8 @@ def best_threshold(rows: list, stat: str, max_neg: float, min_score: float) -> f
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cal-per-video", type=int, default=6)
+    ap.add_argument("--regions", action="store_true",
+                    help="vote and place on every query rectangle, not whole frames only")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
@@ -107,7 +111,7 @@ def main() -> int:
           + "---:|" * len(STATS))
     for q in calibration_queries(paths, tmp, args.seed, args.cal_per_video, backgrounds):
         split = "choose" if q["video"] in CAL_CHOOSE else "report" if q["video"] in CAL_REPORT else None
-        s = own_placement_stats(net, index, lib, q) if split else None
+        s = own_placement_stats(net, index, lib, q, args.regions) if split else None
         if s is not None:
             rows[split].append({"copy": q["copy"], **s})
             print(f"| {split} | {q['video']} | {q['copy']} | {q['edit']} | {s['score']:.2f} | "
