@@ -93,7 +93,8 @@ def main() -> int:
     import torch
 
     import bench_video_search as bench
-    from video_search_calibration import CAL_CHOOSE, CAL_MAX_NEGATIVES, CAL_REPORT, calibration_index, calibration_queries
+    from video_search_calibration import (CAL_CHOOSE, CAL_MAX_NEGATIVES, CAL_REPORT, calibration_index,
+                                          calibration_queries)
     from video_search_protocol import sampled
 
     from apps.video_search.clip_search import DEFAULT_THRESHOLD
