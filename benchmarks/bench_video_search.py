@@ -284,6 +284,20 @@ def test_split(net, paths: list, tmp: Path, args, backgrounds) -> tuple:
     return queries, lib, qfeats
 
 
+def backgrounds() -> list:
+    """The frames compositing edits paste a query onto: the DISTRACTORS sampled at 1 fps."""
+    from video_search_protocol import sampled
+
+    return [f for d in DISTRACTORS for f in sampled(DATA / d, 1.0)[0]]
+
+
+def calibration_paths(paths: list[Path]) -> list[Path]:
+    """The calibration's videos: the choose and report splits' videos of ``paths`` and the first distractor."""
+    from video_search_calibration import CAL_CHOOSE, CAL_REPORT
+
+    return [p for p in paths if p.name in CAL_CHOOSE + CAL_REPORT] + [DATA / DISTRACTORS[0]]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seed", type=int, default=0)
@@ -298,8 +312,7 @@ def main() -> int:
     args = ap.parse_args()
     import torch
 
-    from video_search_calibration import CAL_CHOOSE, CAL_REPORT, calibration
-    from video_search_protocol import sampled
+    from video_search_calibration import calibration
     from video_search_vpdq import vpdq_rows, vpdq_status
 
     from apps.video_search.augment import FAMILIES
@@ -316,12 +329,11 @@ def main() -> int:
     paths = find_videos(DATA / "videos")
     net, info = load_hasher(args.weights)
     tmp = Path(tempfile.mkdtemp(prefix="bench_vs_"))
-    backgrounds = [f for d in DISTRACTORS for f in sampled(DATA / d, 1.0)[0]]
-    cal_paths = [p for p in paths if p.name in CAL_CHOOSE + CAL_REPORT] + [DATA / DISTRACTORS[0]]
-    rule = calibration(net, cal_paths, args.fps, tmp, args.seed, args.cal_per_video, backgrounds)
+    backs = backgrounds()
+    rule = calibration(net, calibration_paths(paths), args.fps, tmp, args.seed, args.cal_per_video, backs)
     if args.calibration_only:
         return 0
-    queries, lib, qfeats = test_split(net, paths, tmp, args, backgrounds)
+    queries, lib, qfeats = test_split(net, paths, tmp, args, backs)
     heads = {} if args.no_lofo else lofo_heads(net, args.seed, card_of(args.weights))
     n_dis = sum(q["source"] is None for q in queries)
     print(f"\nlibrary: {len(paths)} videos, {len(lib.times)} codes; queries: {len(queries) - n_dis} + {n_dis} "

@@ -49,6 +49,7 @@ def own_placement_stats(net, index, lib, q: dict, regions: bool = False) -> dict
 
     from apps.video_search.clip_search import match_codes
     from apps.video_search.dedupe_verify import far_differences
+    from apps.video_search.reporting import placement_of
 
     f, t = query_features(net, q["path"], 2 * float(index.manifest["fps"]))
     codes = query_side(net, f.reshape(-1, f.shape[-1]), f.shape[0])
@@ -56,14 +57,8 @@ def own_placement_stats(net, index, lib, q: dict, regions: bool = False) -> dict
     own = [m for m in match_codes(index, codes, t) if m.video == lib.names.index(q["video"])]
     if not own:
         return None
-    m = own[0]
-    rows = np.flatnonzero(index.video_of == m.video)
-    rows = rows[np.argsort(index.times[rows], kind="stable")]
-    t_a = 0.5 * (m.query_start + m.query_end)
-    _, blocks = far_differences(codes, np.asarray(t, np.float64), index.codes[rows],
-                                index.times[rows].astype(np.float64), (t_a, t_a + m.offset),
-                                1.0 / float(index.manifest["fps"]))
-    return {"score": m.score, **statistics(blocks)}
+    _, blocks = far_differences(codes, np.asarray(t, np.float64), *placement_of(index, own[0]))
+    return {"score": own[0].score, **statistics(blocks)}
 
 
 def rates(rows: list, stat: str, thr: float, min_score: float) -> tuple[float, float]:
@@ -95,7 +90,6 @@ def main() -> int:
     import bench_video_search as bench
     from video_search_calibration import (CAL_CHOOSE, CAL_MAX_NEGATIVES, CAL_REPORT, calibration_index,
                                           calibration_queries)
-    from video_search_protocol import sampled
 
     from apps.video_search.clip_search import DEFAULT_THRESHOLD
     from apps.video_search.library import find_videos, load_hasher
@@ -103,9 +97,8 @@ def main() -> int:
     torch.set_num_threads(args.threads)
     net, _ = load_hasher(None)
     tmp = Path(tempfile.mkdtemp(prefix="vs_contrast_"))
-    backgrounds = [f for d in bench.DISTRACTORS for f in sampled(bench.DATA / d, 1.0)[0]]
-    paths = [p for p in find_videos(bench.DATA / "videos") if p.name in CAL_CHOOSE + CAL_REPORT]
-    paths += [bench.DATA / bench.DISTRACTORS[0]]                       # as the calibration of bench_video_search
+    backgrounds = bench.backgrounds()
+    paths = bench.calibration_paths(find_videos(bench.DATA / "videos"))
     lib, index = calibration_index(net, paths, 2.0, tmp)
     rows = {"choose": [], "report": []}
     print("| split | video | copy | edit | score | " + " | ".join(STATS) + " |\n|---|---|---|---|---:|"

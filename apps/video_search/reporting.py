@@ -46,14 +46,18 @@ def match_contrast(index, codes: np.ndarray, times: np.ndarray, m: ClipMatch) ->
     codes = np.asarray(codes)
     if np.issubdtype(codes.dtype, np.floating):
         codes = pack_bits(codes > 0)
+    c, _ = line_contrast(codes, np.asarray(times, np.float64), *placement_of(index, m))
+    return float(c)
+
+
+def placement_of(index, m: ClipMatch) -> tuple:
+    """``(u_codes, u_times, anchor, bin_s)`` of match ``m`` as :func:`line_contrast` takes them: video
+    ``m.video``'s index rows sorted by time, the anchor (middle of the matched query span, its time in v)."""
     rows = np.flatnonzero(index.video_of == m.video)
-    order = np.argsort(index.times[rows], kind="stable")
-    rows = rows[order]
+    rows = rows[np.argsort(index.times[rows], kind="stable")]
     t_a = 0.5 * (m.query_start + m.query_end)
     bin_s = 1.0 / float(index.manifest.get("fps") or 2.0)
-    c, _ = line_contrast(codes, np.asarray(times, np.float64), index.codes[rows],
-                         index.times[rows].astype(np.float64), (t_a, t_a + m.offset), bin_s)
-    return float(c)
+    return index.codes[rows], index.times[rows].astype(np.float64), (t_a, t_a + m.offset), bin_s
 
 
 def contrasts(index, codes: np.ndarray, times: np.ndarray, matches: list[ClipMatch], evalues: list[float],
