@@ -152,13 +152,13 @@ class PHasher:
 
 
 def dedupe_real(lib: Path, tmp: Path, method: str, weights: str | None, regions: str, speeds=(1.0,),
-                contrast: str = "line"):
+                contrast: str = "line", layout: bool = False):
     """(all significant pairs at threshold 0, index seconds) of one method on the library; the index (and its
     region-code cache) in ``tmp`` is reused when it is there."""
     from apps.video_search.dedupe import DedupeConfig, dedupe_library
 
     cfg = DedupeConfig(lib, index=tmp / f"{method}.vidx", threshold=0.0, min_contrast=float("-inf"), min_span=0.0,
-                       weights=weights, quiet=True, regions=regions, speeds=speeds, contrast=contrast,
+                       weights=weights, quiet=True, regions=regions, speeds=speeds, contrast=contrast, layout=layout,
                        chain_contrast=float("inf"), short_contrast=float("-inf"))  # short rule, chain: chosen on TUNE after
     if method == "phash":
         res = dedupe_library(cfg, PHasher(), {"name": "phash", "sha256": "phash", "bits": 64})
@@ -300,6 +300,8 @@ def main() -> None:
     ap.add_argument("--no-phash", action="store_true", help="skip the pHash anchor")
     ap.add_argument("--contrast", default="line", choices=("line", "offset"),
                     help="form of the contrast test (offset: rate 1 only, the earlier form)")
+    ap.add_argument("--layout", action="store_true",
+                    help="line contrast also on the layout codes, the larger kept (as video-search; not the default)")
     ap.add_argument("--workdir", default=None, help="keep the library, indexes and region codes here (reused)")
     ap.add_argument("--report", default="dedupe_report.html", help="HTML report of vidml's pairs (TEST threshold)")
     ap.add_argument("--screenshot", default="dedupe_report.png", help="headless Chromium screenshot of the report")
@@ -339,7 +341,7 @@ def run(args, tmp: Path) -> None:
     results = {}
     for method in ("vidml",) + (() if args.no_phash else ("phash",)):
         res, index_s = dedupe_real(lib, tmp, method, args.weights, args.regions,
-                                   tuple(float(x) for x in args.speeds.split(",")), args.contrast)
+                                   tuple(float(x) for x in args.speeds.split(",")), args.contrast, args.layout)
         t, c, L = choose_threshold(res.pairs, truth, known, neutral, ignored)
         print_split_rows(method, res, t, c, L, truth, known, neutral, ignored, res.match_seconds, index_s)
         sp, sc, short = choose_short(res.pairs, t, c, L, truth, known, neutral, ignored)

@@ -116,7 +116,7 @@ def evaluate(queries, qfeats, lib, net, heads, tmp, fps, rule: tuple) -> dict:
 
     index = lambda h: code_index(lib, h.codes_of_features(lib.feats), tmp, fps, h.radius,  # noqa: E731
                                  getattr(h, "radius_asym", None))
-    indexes = {"vidml": index(net), "pHash": code_index(lib, lib.phash, tmp, fps, 16)}
+    indexes = {"vidml": index(net), "pHash": code_index(lib, lib.phash, tmp, fps, 16, layout=False)}
     indexes.update({fam: index(h) for fam, h in heads.items()})
     out: dict[str, list] = {m: [] for m in METHODS}
     ftail = float_tail_radius(lib, TAIL_RATE)
@@ -125,9 +125,9 @@ def evaluate(queries, qfeats, lib, net, heads, tmp, fps, rule: tuple) -> dict:
         out[m].append((q, score(ranked, q, *(rule if gate else rule[:2] + (-float("inf"),)))))
 
     def codes_rank(ix, c, t, cascade=True, tail=True):
-        return rank_codes(ix, lib.names, c, t, rule[:2] if cascade else None, tail, contrast=rule[:2])
+        return rank_codes(ix, lib.names, c, t, rule[:2] if cascade else None, tail, contrast=rule[:2], layout=lay)
 
-    for q, (f, t, ph) in zip(queries, qfeats):
+    for q, (f, t, ph, lay) in zip(queries, qfeats):
         flat = f.reshape(-1, f.shape[-1])
         codes = query_side(net, flat, len(f))
         ranked = codes_rank(indexes["vidml"], codes, t)
@@ -259,14 +259,16 @@ def latency(index_codes: np.ndarray, video_of, times, query_codes: np.ndarray, q
 
 
 def latency_of_longest(net, lib, qfeats: list, fps: float, seed: int) -> None:
-    f, t, _ = max(qfeats, key=lambda x: len(x[1]))
+    f, t = max(qfeats, key=lambda x: len(x[1]))[:2]
     codes = net.codes_of_features(f.reshape(-1, f.shape[-1])).reshape(len(t), -1, net.bits // 8)
     latency(net.codes_of_features(lib.feats), lib.video_of, lib.times, codes, t, fps, seed, net.radius)
 
 
 def test_split(net, paths: list, tmp: Path, args, backgrounds) -> tuple:
-    """(queries, library features, per query (region features, times, pHash codes)) of the test split."""
-    from video_search_protocol import library_features, make_queries, phash_codes, region_features, sampled
+    """(queries, library features, per query (region features, times, pHash codes, layout views)) of the
+    test split."""
+    from video_search_protocol import (layout_views, library_features, make_queries, phash_codes, region_features,
+                                       sampled)
 
     from vidml.video import FrameReader
 
@@ -280,7 +282,7 @@ def test_split(net, paths: list, tmp: Path, args, backgrounds) -> tuple:
     qfeats = []
     for q in queries:
         frames, t = sampled(q["path"], 2 * args.fps)
-        qfeats.append((region_features(net, frames), t, phash_codes(frames)))
+        qfeats.append((region_features(net, frames), t, phash_codes(frames), layout_views(net, frames)))
     return queries, lib, qfeats
 
 

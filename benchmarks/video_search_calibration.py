@@ -61,32 +61,36 @@ def calibration_queries(paths: list[Path], tmp: Path, seed: int, n: int, backgro
 
 def calibration_index(net, paths: list[Path], fps: float, tmp: Path) -> tuple:
     """``(library, index)`` of the calibration: the first halves of ``paths`` sampled at ``fps``."""
-    from video_search_protocol import Library, code_index, sampled
+    from video_search_protocol import Library, code_index, layout_codes, sampled
 
     from vidml.video import FrameReader
 
-    feats, times, vids = [], [], []
+    feats, times, vids, lay = [], [], [], []
     for i, p in enumerate(paths):
         r = FrameReader(p)
         frames, t = sampled(p, fps, reader=r)             # the path opened once
         keep = t < len(r) / r.fps / 2
-        feats.append(net.embed(np.stack(frames)[keep])); times.append(t[keep]); vids.append(np.full(keep.sum(), i, np.int32))
-    lib = Library([p.name for p in paths], np.concatenate(feats), np.concatenate(times), np.concatenate(vids))
+        kept = np.stack(frames)[keep]
+        feats.append(net.embed(kept)); times.append(t[keep]); vids.append(np.full(keep.sum(), i, np.int32))
+        lay.append(layout_codes(net, kept))
+    lib = Library([p.name for p in paths], np.concatenate(feats), np.concatenate(times), np.concatenate(vids),
+                  layout=None if lay[0] is None else np.concatenate(lay))
     return lib, code_index(lib, net.codes_of_features(lib.feats), tmp, fps, net.radius, getattr(net, "radius_asym", None))
 
 
 def calibration(net, paths: list[Path], fps: float, tmp: Path, seed: int, n: int, backgrounds) -> tuple:
     """Choose (threshold, max e-value, min contrast) on CAL_CHOOSE videos, report both rates on CAL_REPORT."""
-    from video_search_protocol import query_features, query_side, rank_codes
+    from video_search_protocol import layout_views, query_side, rank_codes, region_features, sampled
 
     lib, index = calibration_index(net, paths, fps, tmp)
     tops, every = [], (0.0, float("inf"))     # the contrast of every match (as video-search would, at any rule)
     for q in calibration_queries(paths, tmp, seed, n, backgrounds):
-        f, t = query_features(net, q["path"], 2 * fps)
+        frames, t = sampled(q["path"], 2 * fps)
+        f, lay = region_features(net, frames), layout_views(net, frames)
         codes = query_side(net, f.reshape(-1, f.shape[-1]), f.shape[0])
         # only the top match is read: the tail (score 0) could never pass a threshold
-        tops.append((q, rank_codes(index, lib.names, codes[:, :1], t, tail=False, contrast=every)[0],
-                     rank_codes(index, lib.names, codes, t, tail=False, contrast=every)[0]))
+        tops.append((q, rank_codes(index, lib.names, codes[:, :1], t, tail=False, contrast=every, layout=lay)[0],
+                     rank_codes(index, lib.names, codes, t, tail=False, contrast=every, layout=lay)[0]))
     return choose(tops, paths)
 
 

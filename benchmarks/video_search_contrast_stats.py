@@ -77,6 +77,19 @@ def best_threshold(rows: list, stat: str, max_neg: float, min_score: float) -> f
     return max(feasible, key=lambda g: (g[0][0], -g[0][1], -g[1]))[1]
 
 
+def print_choice(rows: dict, stats, min_score: float) -> None:
+    """Per statistic: the threshold :func:`best_threshold` picks on ``rows["choose"]`` (the calibration's
+    share of negatives) and both splits' rates at it, as a table."""
+    from video_search_calibration import CAL_MAX_NEGATIVES
+
+    print("\n| statistic | threshold | choose: copies / negatives passing | report: copies / negatives passing |\n"
+          "|---|---:|---:|---:|")
+    for k in stats:
+        thr = best_threshold(rows["choose"], k, CAL_MAX_NEGATIVES, min_score)
+        cells = [rates(rows[sp], k, thr, min_score) for sp in ("choose", "report")]
+        print(f"| {k} | {thr:.2f} | " + " | ".join(f"{tp:.2f} / {fp:.2f}" for tp, fp in cells) + " |")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cal-per-video", type=int, default=6)
@@ -112,13 +125,8 @@ def main() -> int:
                   + " | ".join(f"{s[k]:.2f}" for k in STATS) + " |")
     print(f"\nqueries with a placement in their own video: choose split {len(rows['choose'])}, report split "
           f"{len(rows['report'])}; a query passes at score >= {DEFAULT_THRESHOLD:g} and statistic >= the threshold, "
-          f"chosen on the choose split (most copies at <= {CAL_MAX_NEGATIVES:.2f} of negatives)\n")
-    print("| statistic | threshold | choose: copies / negatives passing | report: copies / negatives passing |\n"
-          "|---|---:|---:|---:|")
-    for k in STATS:
-        thr = best_threshold(rows["choose"], k, CAL_MAX_NEGATIVES, DEFAULT_THRESHOLD)
-        cells = [rates(rows[sp], k, thr, DEFAULT_THRESHOLD) for sp in ("choose", "report")]
-        print(f"| {k} | {thr:.2f} | " + " | ".join(f"{tp:.2f} / {fp:.2f}" for tp, fp in cells) + " |")
+          f"chosen on the choose split (most copies at <= {CAL_MAX_NEGATIVES:.2f} of negatives)")
+    print_choice(rows, STATS, DEFAULT_THRESHOLD)
     return 0
 
 

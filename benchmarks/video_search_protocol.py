@@ -99,19 +99,31 @@ class Library:
     times: np.ndarray
     video_of: np.ndarray
     phash: np.ndarray | None = None
+    layout: np.ndarray | None = None     # the net's layout codes of the same frames (vidml.backbones.layout)
+
+
+def layout_codes(net, frames) -> np.ndarray | None:
+    """The net's layout codes (N, layout_nb) of ``frames`` as video-index stores them (None: it has none)."""
+    return net.codes_and_layout(frames)[1] if getattr(net, "layout", None) is not None else None
+
+
+def layout_views(net, frames) -> np.ndarray | None:
+    """The query side: (N, 2, layout_nb) layout codes of ``frames`` as shown and mirrored (None: none)."""
+    return net.codes_and_layout_views(frames)[1] if getattr(net, "layout", None) is not None else None
 
 
 def library_features(net, paths: list[Path], fps: float, phash: bool = False) -> Library:
     """The :class:`Library` of ``paths`` sampled at ``fps``; ``phash``: also the pHash codes of the same
     decoded frames (each video decoded once)."""
-    feats, times, vids, codes = [], [], [], []
+    feats, times, vids, codes, lay = [], [], [], [], []
     for i, p in enumerate(paths):
         frames, t = sampled(p, fps)
         feats.append(net.embed(np.stack(frames))); times.append(t); vids.append(np.full(len(t), i, np.int32))
+        lay.append(layout_codes(net, frames))
         if phash:
             codes.append(phash_codes(frames))
     return Library([p.name for p in paths], np.concatenate(feats), np.concatenate(times), np.concatenate(vids),
-                   np.concatenate(codes) if phash else None)
+                   np.concatenate(codes) if phash else None, None if lay[0] is None else np.concatenate(lay))
 
 
 def region_features(net, frames: list) -> np.ndarray:
@@ -130,9 +142,10 @@ def query_features(net, path: Path, fps: float) -> tuple[np.ndarray, np.ndarray]
 
 
 def code_index(lib: Library, codes: np.ndarray, tmp: Path, fps: float, radius: int | None = None,
-               radius_asym: float | None = None):
+               radius_asym: float | None = None, layout: bool = True):
     """An in-memory :class:`vidml.index.Index` of ``codes`` (one per library frame), match radius ``radius``
-    (``radius_asym``: that of the asymmetric distance, for float query projections)."""
+    (``radius_asym``: that of the asymmetric distance, for float query projections); ``layout``: with the
+    library's layout codes when it has them (as video-index stores them beside the net's codes)."""
     from vidml.index import Index
 
     index = Index(tmp / f"mem{np.random.default_rng().integers(1 << 30)}.vidx")
@@ -140,20 +153,23 @@ def code_index(lib: Library, codes: np.ndarray, tmp: Path, fps: float, radius: i
     index.manifest["hasher"] = {"radius": radius, "radius_asym": radius_asym}
     for i, name in enumerate(lib.names):
         m = lib.video_of == i
-        index.add({"path": str(tmp / name)}, codes[m], lib.times[m].astype(np.float32))
+        lay = lib.layout[m] if layout and lib.layout is not None else None
+        index.add({"path": str(tmp / name)}, codes[m], lib.times[m].astype(np.float32), layout=lay)
     return index
 
 
 def rank_codes(index, names: list[str], codes: np.ndarray, times: np.ndarray,
                cascade: tuple[float, float] | None = None, tail: bool = True,
-               contrast: tuple[float, float] | None = None) -> list[tuple[str, float, float, float]]:
+               contrast: tuple[float, float] | None = None, layout: np.ndarray | None = None
+               ) -> list[tuple[str, float, float, float]]:
     """[(video name, score, e-value, contrast)] best first, every library video listed (codes (Q, R, nb), or
     float projections (Q, R, bits): the asymmetric distance).
     ``cascade`` = (threshold, max e-value): the region cascade of video-search (whole frames first, the
     other rectangles only when nothing is reported), else every rectangle at once. ``tail``: the videos
     without a vote ordered by their tail score (:mod:`apps.video_search.ranking`, score 0, e-value inf).
     ``contrast`` = (threshold, max e-value): the temporal contrast of the first matches passing those, as
-    video-search computes it (:func:`apps.video_search.reporting.contrasts`); NaN for the others / when None."""
+    video-search computes it (:func:`apps.video_search.reporting.contrasts`, on the query's ``layout`` codes
+    (Q, 2, layout_nb) when given and the index has them); NaN for the others / when None."""
     from apps.video_search.clip_search import cascade as run_cascade
     from apps.video_search.clip_search import match_codes, query_null
     from apps.video_search.ranking import rank_tail
@@ -167,7 +183,8 @@ def rank_codes(index, names: list[str], codes: np.ndarray, times: np.ndarray,
         matches = match_codes(index, codes, times)
         null = query_null(index, codes, times) if matches else None
     ev = [null.evalue(m.video, m.support) for m in matches]
-    con = contrasts(index, used[0], times, matches, ev, *contrast) if contrast else [float("nan")] * len(matches)
+    con = contrasts(index, used[0], times, matches, ev, *contrast, layout=layout) if contrast \
+        else [float("nan")] * len(matches)
     out = [(Path(index.videos[m.video]["path"]).name, m.score, e, c) for m, e, c in zip(matches, ev, con)]
     if tail:
         out += [(Path(index.videos[m.video]["path"]).name, 0.0, float("inf"), float("nan"))

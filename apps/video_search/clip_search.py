@@ -148,16 +148,19 @@ def cascade(index: Index, whole: np.ndarray, times: np.ndarray, more_regions, th
     return matches, null
 
 
-def hash_query(clip: str | Path, hasher, fps: float, regions: bool | tuple = True,
-               projections: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """(codes (Q, R, nb), times (Q,)) of the query clip's sampled frames, R = len(REGIONS) or 1 (or the
-    rectangles given as ``regions``); ``projections``: the real-valued pre-codes (Q, R, bits) float32
-    instead of the codes (the query side of the asymmetric distance)."""
+def hash_query(clip: str | Path, hasher, fps: float, regions: bool | tuple = True, projections: bool = False,
+               layout: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(codes (Q, R, nb), times (Q,), layout) of the query clip's sampled frames, R = len(REGIONS) or 1 (or
+    the rectangles given as ``regions``); ``projections``: the real-valued pre-codes (Q, R, bits) float32
+    instead of the codes (the query side of the asymmetric distance); ``layout`` (whole frames, a hasher
+    with layout codes): each frame's layout codes as shown and mirrored (Q, 2, layout_nb), else None."""
     rects = tuple(regions) if isinstance(regions, tuple) else REGIONS if regions else WHOLE
-    rh = RegionHasher(hasher, rects, keep_projections=projections)
+    layout = bool(layout and rects == WHOLE and getattr(hasher, "layout", None) is not None)
+    rh = RegionHasher(hasher, rects, keep_projections=projections, keep_layout=layout)
     hv = hash_video(clip, rh, fps=fps)
     out = np.concatenate(rh.kept) if projections and rh.kept else hv.codes
-    return out.reshape(len(hv.times), len(rects), -1), hv.times
+    lay = np.concatenate(rh.layouts) if layout and rh.layouts else None
+    return out.reshape(len(hv.times), len(rects), -1), hv.times, lay
 
 
 def search_clip(index: Index, clip: str | Path, hasher=None, fps: float | None = None, top: int = 10,
@@ -183,13 +186,14 @@ def search_clip(index: Index, clip: str | Path, hasher=None, fps: float | None =
     proj = bool(asymmetric and getattr(hasher, "radius_asym", None) and hasattr(hasher, "projections"))
     if proj and radius is None:
         radius = getattr(hasher, "radius_asym")
-    codes, times = hash_query(clip, hasher, fps, regions=False, projections=proj)
+    codes, times, layout = hash_query(clip, hasher, fps, regions=False, projections=proj,
+                                      layout=getattr(index, "layout", None) is not None)
     used: list = []
     matches, null = cascade(index, codes, times, (lambda: hash_query(clip, hasher, fps, REGIONS[1:], proj)[0])
                             if regions else None, threshold, max_evalue, used=used, k=k, radius=radius, backend=backend)
     # a match below the score threshold is never reported: its e-value (an O(Q^2) tail) only for the --all ranking
     evalues = [null.evalue(m.video, m.support) if rank_all or m.score >= threshold else float("inf") for m in matches]
-    cons = reporting.contrasts(index, used[0], times, matches, evalues, threshold, max_evalue)
+    cons = reporting.contrasts(index, used[0], times, matches, evalues, threshold, max_evalue, layout=layout)
     rule = (threshold, max_evalue, min_contrast)
     ranked = [_as_hit(index, m, e, c, rule) for m, e, c in zip(matches, evalues, cons)]
     if not rank_all:

@@ -56,6 +56,7 @@ from apps.video_search.clip_search import library_sample, match_radius
 from apps.video_search.dedupe_chain import chained_pairs
 from apps.video_search.dedupe_codes import RegionCodes
 from apps.video_search.dedupe_verify import line_contrast, offset_contrast
+from apps.video_search.reporting import UNIT_BITS
 
 # chosen together by benchmarks/bench_dedupe.py on its TUNE split (PETS09, megamind, demo, hamilton groups; span,
 # contrast, then the middle of the thresholds with the best pair F1) with the shipped hash256 and the "all"
@@ -107,6 +108,10 @@ class DedupeConfig:
     speeds: tuple[float, ...] = DEFAULT_SPEEDS
     nprobe: int | None = None
     contrast: str = DEFAULT_CONTRAST
+    # the line contrast also taken on the index's layout codes, the larger kept (as video-search does): off, by
+    # benchmarks/bench_dedupe.py's TUNE split (2026-12-03, all other settings re-chosen on TUNE either way):
+    # with it 67/67 pairs found, 6 false (F1 .957); without 66/67, 2 false (.978)
+    layout: bool = False
     chain_contrast: float = DEFAULT_CHAIN_CONTRAST
     short_span: float = DEFAULT_SHORT_SPAN
     short_contrast: float = DEFAULT_SHORT_CONTRAST
@@ -255,7 +260,8 @@ def find_pairs(index: Index, members: list[int], cfg: DedupeConfig, codes: Regio
                 best[key] = DedupePair(index.videos[v]["path"], index.videos[m.video]["path"], m.query_start / sp,
                                        m.query_end / sp, m.video_start, m.video_end, round(m.score, 4),
                                        float(f"{e:.3g}"), speed=sp, contrast=_contrast(
-                                           index, q_codes, times * sp, m, codes.rows(m.video), bin_s, cfg.contrast))
+                                           index, q_codes, times * sp, m, codes.rows(m.video), bin_s, cfg.contrast,
+                                           own_layout(index, codes.rows(v), cfg.layout)))
     kept = [p for p in best.values() if passes(p, cfg.min_contrast, cfg.min_span, cfg.short_span, cfg.short_contrast)]
     return sorted(kept, key=lambda p: (-p.score, p.a, p.b))
 
@@ -287,13 +293,24 @@ def _placements(times: np.ndarray, dist: np.ndarray, rows: np.ndarray, index: In
     return sorted(best.values(), key=lambda ms: -ms[0].score)
 
 
-def _contrast(index: Index, codes: np.ndarray, times: np.ndarray, m, own: slice, bin_s: float, form: str) -> float:
+def own_layout(index: Index, rows: slice, use: bool) -> np.ndarray | None:
+    """The layout codes (Q, 1, layout_nb) of a video's index ``rows`` (None: not ``use``d or not in the index)."""
+    return index.layout[rows][:, None] if use and index.layout is not None else None
+
+
+def _contrast(index: Index, codes: np.ndarray, times: np.ndarray, m, own: slice, bin_s: float, form: str,
+              layout: np.ndarray | None = None) -> float:
     """Contrast (apps.video_search.dedupe_verify) of placement ``m`` of these query frames in the video whose
-    index rows are ``own``, rounded: the line contrast (``form`` "line") or the fixed-offset one ("offset")."""
+    index rows are ``own``, rounded: the line contrast (``form`` "line") or the fixed-offset one ("offset").
+    ``layout``: the query video's own layout codes (Q, 1, layout_nb), at the same ``times`` as its index rows:
+    the line contrast is the larger of the codes' and the layouts' (per 256 bits; apps.video_search.reporting)."""
     u_codes, u_times = index.codes[own], index.times[own].astype(np.float64)
     if form == "line":
         anchor = (m.query_start + m.query_end) / 2
         c, _ = line_contrast(codes, times, u_codes, u_times, (anchor, anchor + m.offset), bin_s)
+        if layout is not None and len(layout) == len(times):
+            lc, _ = line_contrast(layout, times, index.layout[own], u_times, (anchor, anchor + m.offset), bin_s)
+            c = max(c, lc * UNIT_BITS / (8.0 * layout.shape[-1]))
     else:
         span = (times >= m.query_start - 1e-6) & (times <= m.query_end + 1e-6)
         c = offset_contrast(codes[span], times[span], u_codes, u_times, m.offset, bin_s)

@@ -141,7 +141,7 @@ def hash_one(task: HashTask, hasher=None, progress=None) -> tuple:
         return ("failed", task.path, str(err))
     if len(hv.codes) == 0:
         return ("failed", task.path, f"{task.path}: no frames could be sampled")
-    return ("ok", hv.entry(), hv.codes, hv.times, hv.extra)
+    return ("ok", hv.entry(), hv.codes, hv.times, hv.extra, hv.layout)
 
 
 def _open_index(cfg: IndexConfig, hasher, info: dict) -> tuple[Index, bool]:
@@ -243,8 +243,8 @@ def index_library(cfg: IndexConfig, hasher=None, hasher_info: dict | None = None
             if result[0] == "failed":
                 report.failed.append((result[1], result[2]))
                 return
-            _, entry, codes, times, extra = result
-            index.add(entry, codes, times, sets={RECORD_SET: extra})
+            _, entry, codes, times, extra, layout = result
+            index.add(entry, codes, times, sets={RECORD_SET: extra}, layout=layout)
             report.added.append(entry["path"])
             report.sampled_frames += len(codes)
             if time.time() - last > cfg.commit_every:

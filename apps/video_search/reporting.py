@@ -15,6 +15,14 @@ A match (video v, placement ``offset``, ``score``, ``support``) is *reported* wh
 * +inf (v too short to place the query 2 s elsewhere): the contrast cannot tell, and the score / e-value
   rule alone decides.
 
+When the index holds *layout codes* (:mod:`vidml.backbones.layout`: where in the frame the trunk sees
+what, 1024 bits; the query frame as shown or mirrored, the nearer), the contrast is the larger of two:
+that of the search codes and that of the layout codes, scaled to bits per 256 bits of code (``x 256 /
+1024``). A copy must stand out at its time mapping in what the frames show or in where: the search codes
+are made to ignore small changes, so two moments of a fixed camera's view agree about equally at every
+mapping by them, while their layouts do not (a walker has moved); a cropped or rescaled copy moves its
+layout, while its search codes still stand out.
+
 Cost: the contrast is computed only for the first ``CONTRAST_TOP`` matches that pass score and e-value
 (a match failing those is never reported, so its contrast is not needed): per match one (Q R x N_v)
 Hamming matrix and 25 (Q + N_v) / bin_s line look-ups (N_v = v's indexed frames).
@@ -28,8 +36,9 @@ from vidml.metric.distances import pack_bits
 from apps.video_search.alignment import ClipMatch
 from apps.video_search.dedupe_verify import line_contrast
 
-DEFAULT_MIN_CONTRAST = 3.0   # bits; chosen by benchmarks/video_search_calibration.py (choose split), see the card
+DEFAULT_MIN_CONTRAST = 4.0   # bits per 256; chosen by benchmarks/video_search_calibration.py (choose split), see the card
 CONTRAST_TOP = 5             # matches per query whose contrast is computed
+UNIT_BITS = 256              # layout contrasts are given per this many bits of code
 
 
 def passes(score: float, evalue: float, contrast: float, threshold: float, max_evalue: float,
@@ -40,34 +49,42 @@ def passes(score: float, evalue: float, contrast: float, threshold: float, max_e
     return bool(score >= threshold and evalue <= max_evalue and gate)
 
 
-def match_contrast(index, codes: np.ndarray, times: np.ndarray, m: ClipMatch) -> float:
+def match_contrast(index, codes: np.ndarray, times: np.ndarray, m: ClipMatch, layout: np.ndarray | None = None) -> float:
     """Line contrast (bits) of match ``m`` of query ``codes`` (Q, R, nb) packed, or projections (Q, R, bits),
-    whose signs are used) at ``times`` against video ``m.video``'s index rows."""
-    codes = np.asarray(codes)
+    whose signs are used) at ``times`` against video ``m.video``'s index rows; with the query's ``layout``
+    codes (Q, V, layout_nb) and an index holding layout codes, the larger of that and the layouts' (module
+    doc)."""
+    codes, times = np.asarray(codes), np.asarray(times, np.float64)
     if np.issubdtype(codes.dtype, np.floating):
         codes = pack_bits(codes > 0)
-    c, _ = line_contrast(codes, np.asarray(times, np.float64), *placement_of(index, m))
-    return float(c)
+    c = float(line_contrast(codes, times, *placement_of(index, m))[0])
+    if layout is not None and getattr(index, "layout", None) is not None:
+        lc = float(line_contrast(np.asarray(layout), times, *placement_of(index, m, True))[0])
+        c = max(c, lc * UNIT_BITS / (8.0 * np.asarray(layout).shape[-1]))
+    return c
 
 
-def placement_of(index, m: ClipMatch) -> tuple:
+def placement_of(index, m: ClipMatch, layout: bool = False) -> tuple:
     """``(u_codes, u_times, anchor, bin_s)`` of match ``m`` as :func:`line_contrast` takes them: video
-    ``m.video``'s index rows sorted by time, the anchor (middle of the matched query span, its time in v)."""
+    ``m.video``'s index rows sorted by time (their layout codes with ``layout``), the anchor (middle of the
+    matched query span, its time in v)."""
     rows = np.flatnonzero(index.video_of == m.video)
     rows = rows[np.argsort(index.times[rows], kind="stable")]
     t_a = 0.5 * (m.query_start + m.query_end)
     bin_s = 1.0 / float(index.manifest.get("fps") or 2.0)
-    return index.codes[rows], index.times[rows].astype(np.float64), (t_a, t_a + m.offset), bin_s
+    u_codes = index.layout[rows] if layout else index.codes[rows]
+    return u_codes, index.times[rows].astype(np.float64), (t_a, t_a + m.offset), bin_s
 
 
 def contrasts(index, codes: np.ndarray, times: np.ndarray, matches: list[ClipMatch], evalues: list[float],
-              threshold: float, max_evalue: float, top: int = CONTRAST_TOP) -> list[float]:
+              threshold: float, max_evalue: float, top: int = CONTRAST_TOP, layout: np.ndarray | None = None) -> list[float]:
     """Per match: its contrast when it is among the first ``top`` that pass score and e-value, else NaN
-    (it is not reported whatever its contrast; NaN fails :func:`passes`)."""
+    (it is not reported whatever its contrast; NaN fails :func:`passes`). ``layout``: the query's layout
+    codes (:func:`match_contrast`)."""
     out, done = [], 0
     for m, e in zip(matches, evalues):
         if done < top and m.score >= threshold and e <= max_evalue:
-            out.append(match_contrast(index, codes, times, m))
+            out.append(match_contrast(index, codes, times, m, layout))
             done += 1
         else:
             out.append(float("nan"))

@@ -5,6 +5,8 @@ round(fps_v / fps))``-th frame; frame ``i`` is at ``t = i / fps_v`` seconds. A *
 ``bits`` and ``codes(frames_uint8_rgb) -> (N, bits/8) uint8`` (the HashingNet, or the pHash baseline).
 
 ``on_batch(frames, times)`` (optional) sees every decoded batch of sampled frames, e.g. the face stage.
+A hasher with layout codes (``layout`` not None and ``codes_and_layout(frames) -> (codes, layout)``, the
+HashingNet of :mod:`vidml.backbones.layout`) gives both from one trunk pass; they are kept as ``layout``.
 
 Decoding and hashing overlap: a helper thread decodes batch b + 1 (decord works outside the GIL) while
 the net hashes batch b (torch too), so the two cores of a small machine both work. The frames, their
@@ -40,6 +42,7 @@ class HashedVideo:
     times: np.ndarray
     size: tuple[int, int] = (0, 0)
     extra: list = field(default_factory=list)
+    layout: np.ndarray | None = None    # (N, layout_bits/8) uint8 layout codes, when the hasher has them
 
     def entry(self) -> dict:
         st = Path(self.path).stat()
@@ -75,10 +78,15 @@ def hash_video(path: str | Path, hasher: Hasher, fps: float = 2.0, batch_size: i
     """
     reader = reader or FrameReader(path)
     stride = stride_for(reader.fps, fps)
-    codes, times, extra = [], [], []
+    codes, times, extra, layout = [], [], [], []
+    with_layout = getattr(hasher, "layout", None) is not None and hasattr(hasher, "codes_and_layout")
     for idx, frames in _prefetched(reader.batches(stride=stride, batch_size=batch_size)):
         t = idx.astype(np.float64) / reader.fps
-        codes.append(hasher.codes(frames))
+        if with_layout:
+            c, lay = hasher.codes_and_layout(frames)
+            codes.append(c); layout.append(lay)
+        else:
+            codes.append(hasher.codes(frames))
         times.append(t)
         if on_batch is not None:
             extra.extend(on_batch(frames, t) or [])
@@ -88,4 +96,4 @@ def hash_video(path: str | Path, hasher: Hasher, fps: float = 2.0, batch_size: i
     return HashedVideo(path=str(path), fps=reader.fps, frames=len(reader), duration=len(reader) / reader.fps,
                        codes=np.concatenate(codes) if codes else np.zeros((0, nb), np.uint8),
                        times=np.concatenate(times).astype(np.float32) if times else np.zeros(0, np.float32),
-                       size=reader.size, extra=extra)
+                       size=reader.size, extra=extra, layout=np.concatenate(layout) if layout else None)

@@ -23,7 +23,7 @@ of an edited frame (four frame families) and a frame of another clip lie within 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +55,9 @@ class TrainConfig:
     # flatness rule) the shipped head with trimming at inference gave clip mAP 0.927 / default-output
     # 0.412, a head refitted on trimmed frames 0.892 / 0.388
     trim: bool = True
+    # layout codes (vidml.backbones.layout) stored beside the search codes, for the temporal contrast of
+    # video-search / video-dedupe: 3 x 3 cells, 1024 bits (benchmarks/video_search_grid_stats.py, choose split)
+    layout: dict | None = field(default_factory=lambda: {"grid": 3, "bits": 1024, "seed": 3})
     method: str = "lw"
     families: tuple[str, ...] = DEFAULT_FAMILIES
     views: int = 2
@@ -272,7 +275,8 @@ def train_hash(cfg: TrainConfig) -> TrainResult:
     clips = load_clips(resolve(cfg.data), cfg.per_source, cfg.crops, np.random.default_rng(cfg.seed))
     if not clips:
         raise BadInput("no training frames found in --data; pass videos, frame folders or images")
-    net = HashingNet(bits=cfg.bits, trunk=cfg.trunk, size=cfg.size, taps=cfg.taps, trim=cfg.trim)
+    net = HashingNet(bits=cfg.bits, trunk=cfg.trunk, size=cfg.size, taps=cfg.taps, trim=cfg.trim,
+                     layout=cfg.layout if not cfg.taps else None)
     if not net.frozen_trunk:
         raise BadInput(f"--trunk {cfg.trunk}: train hash fits a head on the pretrained trunk; use mnv2@CUT+avgmax")
     cache = build_cache(net, clips, cfg.views, cfg.seed)

@@ -34,7 +34,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from vidml.backbones.embed import _MEAN, _STD, make_trunk, to_tensor
-from vidml.backbones.pretrained import BLOCK_CHANNELS, Trunk
+from vidml.backbones.layout import LayoutCoder
+from vidml.backbones.pretrained import BLOCK_CHANNELS, Trunk, _pool
 from vidml.borders import trim as trim_borders
 from vidml.metric.distances import pack_bits
 
@@ -48,7 +49,8 @@ class HashingNet(nn.Module):
     """trunk -> linear bit layer. ``forward`` gives tanh-relaxed codes; :meth:`codes` gives packed bits."""
 
     def __init__(self, bits: int = 64, trunk: str = "small16", size: int = 64, norm: str = "dataset",
-                 pretrained: bool = True, taps: tuple[int, ...] | None = None, trim: bool = False) -> None:
+                 pretrained: bool = True, taps: tuple[int, ...] | None = None, trim: bool = False,
+                 layout: dict | None = None) -> None:
         super().__init__()
         if bits not in BIT_CHOICES:
             raise ValueError(f"bits must be one of {BIT_CHOICES}, not {bits}")
@@ -73,6 +75,12 @@ class HashingNet(nn.Module):
             self.trunk.to(memory_format=torch.channels_last)
         self.bit_layer = nn.Linear(dim, bits)
         self.feature_dim = dim
+        self.layout = None        # the layout coder (vidml.backbones.layout) of config["layout"], if any
+        if layout:
+            if not self.frozen_trunk or self.taps:
+                raise ValueError("layout codes need the pretrained trunk without taps")
+            self.layout = LayoutCoder(BLOCK_CHANNELS[self.trunk.cut], **layout)
+            self.config["layout"] = self.layout.config()
         self.radius = bits // 4   # match radius; a trained checkpoint carries its own (load_hashing_net)
         self.radius_asym: float | None = None   # radius of the asymmetric distance (None: symmetric search)
 
@@ -164,6 +172,31 @@ class HashingNet(nn.Module):
     def codes(self, frames: np.ndarray, batch_size: int = 128) -> np.ndarray:
         """uint8 RGB frames (N, H, W, 3) -> packed codes (N, bits/8) uint8: bit = [h(x) > 0]."""
         return pack_bits(self.projections(frames, batch_size) > 0)
+
+    @torch.no_grad()
+    def _codes_and_layout_of(self, x: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+        """Prepared input (N, 3, size, size) -> (packed codes, packed layout codes): one trunk pass, the codes
+        those of :meth:`codes` (the same pooled features of the same map)."""
+        fmap = self.trunk.forward_map(x)
+        pooled = _pool(fmap, self.trunk.pool)
+        parts = list(torch.split(pooled, pooled.shape[1] // 2, 1)) if self.trunk.pool == "avgmax" else [pooled]
+        feats = torch.cat([F.normalize(p, dim=1) for p in parts], 1) / float(np.sqrt(len(parts)))
+        return pack_bits(self.bit_layer(feats).numpy() > 0), self.layout.codes(fmap)
+
+    def codes_and_layout(self, frames) -> tuple[np.ndarray, np.ndarray]:
+        """uint8 RGB frames -> (codes (N, bits/8), layout codes (N, layout.bits/8)), packed; the index side."""
+        self.eval()
+        return self._codes_and_layout_of(to_tensor(self.prepare(frames)))
+
+    @torch.no_grad()
+    def codes_and_layout_views(self, frames) -> tuple[np.ndarray, np.ndarray]:
+        """uint8 RGB frames -> (codes (N, bits/8), layout codes (N, 2, layout.bits/8) of each frame as shown
+        and mirrored left-right), packed; the query side of :mod:`vidml.backbones.layout`. Two trunk passes."""
+        self.eval()
+        x = to_tensor(self.prepare(frames))
+        codes, shown = self._codes_and_layout_of(x)
+        mirrored = self.layout.codes(self.trunk.forward_map(torch.flip(x, dims=[3])))
+        return codes, np.stack([shown, mirrored], 1)
 
     def saved_module(self) -> nn.Module:
         """What a checkpoint stores: the bit layer alone on a frozen pretrained trunk, else the whole net."""

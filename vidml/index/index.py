@@ -8,7 +8,9 @@
 >>> idx.records("tracks")                        # every record of that set, each with "video" (its path)
 
 Rows of all live videos are concatenated in memory: ``codes`` (N, bits/8) uint8, ``times`` (N,) float32
-seconds, ``video_of`` (N,) int32 index into ``videos`` (list of entry dicts, see vidml.index.store).
+seconds, ``video_of`` (N,) int32 index into ``videos`` (list of entry dicts, see vidml.index.store);
+``layout`` (N, layout_bits/8) uint8: the hasher's layout codes (vidml.backbones.layout), or None when
+any video lacks them (an index built by a hasher without them).
 Adding a video whose path is already indexed replaces it.
 
 Writers: ``writer=True`` takes the index's lock (:mod:`vidml.index.lock`) *before* reading the manifest
@@ -75,13 +77,14 @@ class Index:
         self._codes: list[np.ndarray] = []
         self._times: list[np.ndarray] = []
         self._sets: list[dict[str, list[dict]]] = []
+        self._layout: list[np.ndarray | None] = []
         self._pending: list[int] = []  # positions in self.videos not yet saved
         self._searcher: HammingSearcher | None = None
         for entry in self.manifest["videos"]:
-            codes, times, sets = segments[entry["segment"]]
+            codes, times, sets, layout = segments[entry["segment"]]
             a, b = entry["rows"]
             own = {name: sets.get(name, [])[ra:rb] for name, (ra, rb) in entry.get("sets", {}).items()}
-            self._append(dict(entry), codes[a:b], times[a:b], own)
+            self._append(dict(entry), codes[a:b], times[a:b], own, None if layout is None else layout[a:b])
         self._rebuild()
 
     def _read(self) -> tuple[dict | None, dict[str, tuple]]:
@@ -102,8 +105,10 @@ class Index:
         raise AssertionError("unreachable")
 
     # -- building ---------------------------------------------------------------------------------
-    def _append(self, entry: dict, codes: np.ndarray, times: np.ndarray, sets: dict[str, list[dict]]) -> None:
+    def _append(self, entry: dict, codes: np.ndarray, times: np.ndarray, sets: dict[str, list[dict]],
+                layout: np.ndarray | None = None) -> None:
         self.videos.append(entry)
+        self._layout.append(None if layout is None else np.ascontiguousarray(layout, np.uint8))
         self._codes.append(np.ascontiguousarray(codes, np.uint8))
         self._times.append(np.asarray(times, np.float32))
         self._sets.append({name: list(recs) for name, recs in sets.items()})
@@ -114,6 +119,8 @@ class Index:
         self.times = np.concatenate(self._times) if self._times else np.zeros(0, np.float32)
         self.video_of = np.concatenate([np.full(len(c), i, np.int32) for i, c in enumerate(self._codes)]) \
             if self._codes else np.zeros(0, np.int32)
+        has = self._layout and all(x is not None for x in self._layout)
+        self.layout = np.concatenate(self._layout) if has else None
         self._searcher = None
 
     def find(self, path: str | Path) -> int | None:
@@ -132,9 +139,10 @@ class Index:
         st = Path(path).stat()
         return self.videos[i]["size"] == st.st_size and abs(self.videos[i]["mtime"] - st.st_mtime) < 1e-3
 
-    def add(self, entry: dict, codes: np.ndarray, times: np.ndarray, sets: dict[str, list[dict]] | None = None) -> None:
+    def add(self, entry: dict, codes: np.ndarray, times: np.ndarray, sets: dict[str, list[dict]] | None = None,
+            layout: np.ndarray | None = None) -> None:
         """Stage a video (entry needs ``path``; codes (n, bits/8) uint8; times (n,) s; ``sets``: named lists
-        of JSON-able records); replaces the same path."""
+        of JSON-able records; ``layout``: its (n, layout_bits/8) layout codes); replaces the same path."""
         codes = np.atleast_2d(np.asarray(codes, np.uint8))
         if self.bits is None:
             self.bits = self.manifest["bits"] = codes.shape[1] * 8
@@ -142,7 +150,9 @@ class Index:
             raise ValueError(f"codes {codes.shape} / times {len(times)} do not fit a {self.bits}-bit index")
         entry = dict(entry, path=str(Path(entry["path"]).resolve()))
         self.remove(entry["path"])
-        self._append(entry, codes, times, {k: v for k, v in (sets or {}).items() if v})
+        if layout is not None and len(layout) != len(codes):
+            raise ValueError(f"layout codes {np.shape(layout)} do not fit {len(codes)} code rows")
+        self._append(entry, codes, times, {k: v for k, v in (sets or {}).items() if v}, layout)
         self._pending.append(len(self.videos) - 1)
         self._rebuild()
 
@@ -151,7 +161,7 @@ class Index:
         i = self.find(path)
         if i is None:
             return False
-        for lst in (self.videos, self._codes, self._times, self._sets):
+        for lst in (self.videos, self._codes, self._times, self._sets, self._layout):
             del lst[i]
         self._pending = [p - (p > i) for p in self._pending if p != i]
         self._rebuild()
@@ -189,7 +199,9 @@ class Index:
                     set_rows[set_name] = lo + len(recs)
                 codes.append(self._codes[p]); times.append(self._times[p])
                 row += n
-            store.write_segment(self.path, name, np.concatenate(codes), np.concatenate(times), sets)
+            layouts = [self._layout[p] for p in self._pending]
+            layout = np.concatenate(layouts) if all(x is not None for x in layouts) else None
+            store.write_segment(self.path, name, np.concatenate(codes), np.concatenate(times), sets, layout)
         self.manifest["videos"] = self.videos
         if failed is not None:
             self.manifest["failed"] = failed

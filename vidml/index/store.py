@@ -5,7 +5,8 @@ Layout::
     lib.vidx/
       manifest.json        {"format": "vidml-index", "version": 2, "generation": 7, "bits": 64, "hasher": {...},
                             "videos": [VideoEntry...], "next_segment": 3, "failed": [...]}
-      seg-000001.npz       codes (N, bits/8) uint8, times (N,) float32 [s], sets_json (str)
+      seg-000001.npz       codes (N, bits/8) uint8, times (N,) float32 [s], sets_json (str),
+                           layout (N, layout_bits/8) uint8 (optional: the hasher's layout codes)
       seg-000002.npz       ...
 
 Besides its frame codes, a video may carry named *record sets*: lists of JSON-able dicts an app computes
@@ -83,20 +84,24 @@ def write_manifest(folder: Path, manifest: dict) -> None:
                        what="index", fix="choose another --index")
 
 
-def write_segment(folder: Path, name: str, codes: np.ndarray, times: np.ndarray, sets: dict[str, list[dict]]) -> None:
-    """Write one segment ``name`` (codes, times, record sets as JSON) atomically."""
+def write_segment(folder: Path, name: str, codes: np.ndarray, times: np.ndarray, sets: dict[str, list[dict]],
+                  layout: np.ndarray | None = None) -> None:
+    """Write one segment ``name`` (codes, times, record sets as JSON, layout codes if any) atomically."""
     buf = io.BytesIO()
+    extra = {} if layout is None else {"layout": np.ascontiguousarray(layout, np.uint8)}
     np.savez(buf, codes=np.ascontiguousarray(codes, np.uint8), times=np.asarray(times, np.float32),
-             sets_json=np.array(json.dumps(sets, default=_jsonable)))
+             sets_json=np.array(json.dumps(sets, default=_jsonable)), **extra)
     atomic_write_bytes(Path(folder) / name, buf.getvalue(), what="index", fix="choose another --index")
 
 
-def read_segment(folder: Path, name: str) -> tuple[np.ndarray, np.ndarray, dict[str, list[dict]]]:
-    """(codes, times, record sets) of a segment; ``{"uint8_hex": ...}`` fields come back as uint8 arrays."""
+def read_segment(folder: Path, name: str) -> tuple[np.ndarray, np.ndarray, dict[str, list[dict]], np.ndarray | None]:
+    """(codes, times, record sets, layout codes or None) of a segment; ``{"uint8_hex": ...}`` fields come
+    back as uint8 arrays."""
     path = Path(folder) / name
     try:
         with np.load(path, allow_pickle=False) as z:
             codes, times = z["codes"], z["times"]
+            layout = z["layout"] if "layout" in z.files else None
             if "sets_json" in z.files:
                 sets = json.loads(str(z["sets_json"]))
             else:  # v1: one set per NAME_json key
@@ -110,7 +115,9 @@ def read_segment(folder: Path, name: str) -> tuple[np.ndarray, np.ndarray, dict[
             for key, value in rec.items():
                 if isinstance(value, dict) and "uint8_hex" in value:
                     rec[key] = np.frombuffer(bytes.fromhex(value["uint8_hex"]), np.uint8).copy()
-    return codes, times, sets
+    if layout is not None and (layout.ndim != 2 or len(layout) != len(codes) or layout.dtype != np.uint8):
+        raise BadInput(f"{path}: index segment is damaged (layout codes); re-index into a new --index")
+    return codes, times, sets, layout
 
 
 def verify(folder: Path) -> tuple[dict, list[str]]:
@@ -134,7 +141,7 @@ def verify(folder: Path) -> tuple[dict, list[str]]:
                 problems.append(str(err))
         if segments[seg] is None:
             continue
-        codes, times, sets = segments[seg]
+        codes, times, sets, _ = segments[seg]
         a, b = v.get("rows", [0, 0])
         if not 0 <= a <= b <= len(codes):
             problems.append(f"{v.get('path')}: rows {a}..{b} outside segment {seg}")

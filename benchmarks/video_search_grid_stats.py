@@ -1,0 +1,157 @@
+"""Would a *spatial* descriptor tell a copy from another moment of the same static scene? (a diagnostic)
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_search_grid_stats.py [--threads 1]
+
+On the calibration's queries (as benchmarks/video_search_contrast_stats.py: index = first halves; copies =
+edited clips of first halves; hard negatives = edited clips of second halves), each query's best whole-frame
+placement in its own video (the shipped codes find it), then the line contrast of
+:func:`apps.video_search.dedupe_verify.far_differences` recomputed with the per-frame distance
+
+    d(q, v) = 256 * angle(g(q), g(v)) / pi      (about the Hamming distance of 256 sign bits of g)
+
+for descriptors g of the trunk's block-13 map (the shipped HashingNet's input features): ``codes`` (the
+shipped 256-bit codes, for reference), ``float`` (global avg + max pools: the untrained float feature),
+``grid2`` / ``grid3`` / ``grid4`` (the map average-pooled on a k x k grid, each cell unit length; a flipped
+frame is also tried, the nearer one kept), and two binarised grid3: ``g3sim1024`` (signs of 1024 Gaussian
+hyperplanes: what vidml.backbones.layout ships, with Rademacher planes) and ``g3sign`` (signs of the
+centred 864 values), their angle taken from the Hamming distance. Per descriptor, the threshold chosen
+on the CHOOSE split by the calibration's rule and both splits' rates.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+DESCRIPTORS = ("codes", "float", "grid2", "grid3", "grid4", "g3sim1024", "g3sign")
+
+
+def grid_features(net, frames: list, k: int) -> np.ndarray:
+    """(N, 2, k*k*C): block-13 map of each prepared frame average-pooled on a k x k grid, each cell unit
+    length, scaled to unit norm; [:, 1] is the same of the mirrored frame."""
+    import torch
+    import torch.nn.functional as F
+
+    from vidml.backbones.embed import to_tensor
+
+    x = to_tensor(net.prepare(frames))
+    out = []
+    with torch.no_grad():
+        for xx in (x, torch.flip(x, dims=[3])):
+            fmap = net.trunk.maps_at(xx, (net.trunk.cut,))[0]
+            g = F.normalize(F.adaptive_avg_pool2d(fmap, k), dim=1).flatten(1) / k
+            out.append(g.numpy())
+    return np.stack(out, 1)
+
+
+def bits_as_unit(x: np.ndarray) -> np.ndarray:
+    """Signs of ``x`` as +-1 / sqrt(D): the angle between two such vectors is a monotone function of the
+    Hamming distance of the sign bits (cos = 1 - 2 H / D)."""
+    return np.where(x > 0, 1.0, -1.0).astype(np.float32) / np.sqrt(x.shape[-1])
+
+
+def angle_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(Na, Nb) 256 * angle / pi between rows of ``a`` (Na, [2,] D) (the nearer of the two views) and ``b``."""
+    a = a.reshape(len(a), -1, b.shape[-1])
+    cos = np.clip(np.einsum("nvd,md->nvm", a, b[:, 0] if b.ndim == 3 else b), -1, 1).max(1)
+    return 256.0 * np.arccos(cos) / np.pi
+
+
+def contrast_with(descr_q, t, descr_v, placement) -> float:
+    """The shipped line-contrast statistic (mean, minimum over far lines) with :func:`angle_distance`."""
+    import apps.video_search.dedupe_verify as dv
+    from video_search_contrast_stats import statistics
+
+    saved = dv.hamming
+    dv.hamming = angle_distance
+    try:
+        _, blocks = dv.far_differences(descr_q[:, None], np.asarray(t, np.float64), descr_v, *placement[1:])
+        return statistics(blocks)["mean"]
+    finally:
+        dv.hamming = saved
+
+
+def video_descriptors(net, paths: list) -> tuple[dict, dict]:
+    """({video position: {descriptor: (N, D) of its calibration-index frames}}, {binarised descriptor: the
+    map from grid3 features to the values whose signs it keeps})."""
+    from video_search_protocol import sampled
+
+    from vidml.video import FrameReader
+
+    video_descr = {}
+    for i, p in enumerate(paths):
+        r = FrameReader(p)
+        f, t = sampled(p, 2.0, reader=r)
+        keep = t < len(r) / r.fps / 2          # the rows of calibration_index
+        frames = [x for x, k in zip(f, keep) if k]
+        video_descr[i] = {"float": net.embed(np.stack(frames)),
+                          **{f"grid{k}": grid_features(net, frames, k)[:, 0] for k in (2, 3, 4)}}
+    g3 = np.concatenate([d["grid3"] for d in video_descr.values()])
+    mean3, planes = g3.mean(0), np.random.default_rng(3).standard_normal((g3.shape[1], 1024)).astype(np.float32)
+    binar = {"g3sim1024": lambda x: x @ planes, "g3sign": lambda x: x - mean3}
+    for d in video_descr.values():
+        d.update({k: bits_as_unit(fn(d["grid3"])) for k, fn in binar.items()})
+    return video_descr, binar
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--cal-per-video", type=int, default=6)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    import torch
+
+    import bench_video_search as bench
+    from video_search_calibration import CAL_CHOOSE, CAL_REPORT, calibration_index, calibration_queries
+    from video_search_contrast_stats import print_choice, statistics
+    from video_search_protocol import query_features, query_side, sampled
+
+    from apps.video_search.clip_search import DEFAULT_THRESHOLD, match_codes
+    from apps.video_search.dedupe_verify import far_differences
+    from apps.video_search.library import find_videos, load_hasher
+    from apps.video_search.reporting import placement_of
+
+    torch.set_num_threads(args.threads)
+    net, _ = load_hasher(None)
+    tmp = Path(tempfile.mkdtemp(prefix="vs_grid_"))
+    paths = bench.calibration_paths(find_videos(bench.DATA / "videos"))
+    lib, index = calibration_index(net, paths, 2.0, tmp)
+    video_descr, binar = video_descriptors(net, paths)
+    rows = {"choose": [], "report": []}
+    print("| split | video | copy | edit | score | " + " | ".join(DESCRIPTORS) + " |\n|---|---|---|---|---:|"
+          + "---:|" * len(DESCRIPTORS))
+    for q in calibration_queries(paths, tmp, args.seed, args.cal_per_video, bench.backgrounds()):
+        split = "choose" if q["video"] in CAL_CHOOSE else "report" if q["video"] in CAL_REPORT else None
+        if split is None:
+            continue
+        f, t = query_features(net, q["path"], 2 * float(index.manifest["fps"]))
+        codes = query_side(net, f.reshape(-1, f.shape[-1]), f.shape[0])[:, :1]
+        v = lib.names.index(q["video"])
+        own = [m for m in match_codes(index, codes, t) if m.video == v]
+        if not own:
+            continue
+        placement = placement_of(index, own[0])
+        _, blocks = far_differences(codes, np.asarray(t, np.float64), *placement)
+        frames, _ = sampled(q["path"], 2 * float(index.manifest["fps"]))
+        n = len(video_descr[v]["float"])
+        assert n == len(placement[1]), (n, len(placement[1]))
+        q_descr = {"float": f[:, 0], **{f"grid{k}": grid_features(net, frames, k) for k in (2, 3, 4)}}
+        q_descr.update({k: bits_as_unit(fn(q_descr["grid3"])) for k, fn in binar.items()})
+        s = {"score": own[0].score, "codes": statistics(blocks)["mean"],
+             **{d: contrast_with(q_descr[d], t, video_descr[v][d], placement) for d in DESCRIPTORS[1:]}}
+        rows[split].append({"copy": q["copy"], **s})
+        print(f"| {split} | {q['video']} | {q['copy']} | {q['edit']} | {s['score']:.2f} | "
+              + " | ".join(f"{s[k]:.2f}" for k in DESCRIPTORS) + " |", flush=True)
+    print_choice(rows, DESCRIPTORS, DEFAULT_THRESHOLD)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
