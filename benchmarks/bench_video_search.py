@@ -310,6 +310,7 @@ def main() -> int:
     ap.add_argument("--no-lofo", action="store_true", help="skip the leave-one-family-out heads")
     ap.add_argument("--no-speed", action="store_true", help="skip the speed sections")
     ap.add_argument("--calibration-only", action="store_true", help="only the calibration section")
+    ap.add_argument("--speed-only", action="store_true", help="only video-index against decoding alone")
     ap.add_argument("--cal-per-video", type=int, default=4, help="calibration copies (and negatives) per video")
     args = ap.parse_args()
     import torch
@@ -331,6 +332,9 @@ def main() -> int:
     paths = find_videos(DATA / "videos")
     net, info = load_hasher(args.weights)
     tmp = Path(tempfile.mkdtemp(prefix="bench_vs_"))
+    if args.speed_only:
+        speed(net, info, DATA / "videos", tmp, args.fps, args.threads)
+        return 0
     backs = backgrounds()
     rule = calibration(net, calibration_paths(paths), args.fps, tmp, args.seed, args.cal_per_video, backs)
     if args.calibration_only:

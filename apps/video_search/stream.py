@@ -8,9 +8,11 @@ round(fps_v / fps))``-th frame; frame ``i`` is at ``t = i / fps_v`` seconds. A *
 A hasher with layout codes (``layout`` not None and ``codes_and_layout(frames) -> (codes, layout)``, the
 HashingNet of :mod:`vidml.backbones.layout`) gives both from one trunk pass; they are kept as ``layout``.
 
-Decoding and hashing overlap: a helper thread decodes batch b + 1 (decord works outside the GIL) while
-the net hashes batch b (torch too), so the two cores of a small machine both work. The frames, their
-order and hence the codes are exactly those of a plain sequential loop.
+Decoding and hashing overlap: a helper thread decodes batch b + 1 (decord works outside the GIL) and, for
+a hasher with ``prepare`` (the HashingNet: borders trimmed, resized to its input size; OpenCV works
+outside the GIL too), prepares it, while the net hashes batch b (torch too), so the two cores of a small
+machine both work. The frames, their order and hence the codes are exactly those of a plain sequential
+loop (a frame at the net's input size is taken as prepared: preparing twice is preparing once).
 """
 from __future__ import annotations
 
@@ -69,6 +71,14 @@ def _prefetched(batches: Iterator) -> Iterator:
             yield item
 
 
+def _with_prepared(batches: Iterator, hasher) -> Iterator:
+    """``(idx, frames, prepared)``: each batch and, when the hasher has ``prepare``, its prepared frames
+    (else the frames themselves)."""
+    prepare = getattr(hasher, "prepare", None)
+    for idx, frames in batches:
+        yield idx, frames, (prepare(frames) if prepare is not None else frames)
+
+
 def hash_video(path: str | Path, hasher: Hasher, fps: float = 2.0, batch_size: int = 64,
                on_batch: Callable[[np.ndarray, np.ndarray], list] | None = None,
                progress: Callable[[int], None] | None = None, reader: FrameReader | None = None) -> HashedVideo:
@@ -80,13 +90,13 @@ def hash_video(path: str | Path, hasher: Hasher, fps: float = 2.0, batch_size: i
     stride = stride_for(reader.fps, fps)
     codes, times, extra, layout = [], [], [], []
     with_layout = getattr(hasher, "layout", None) is not None and hasattr(hasher, "codes_and_layout")
-    for idx, frames in _prefetched(reader.batches(stride=stride, batch_size=batch_size)):
+    for idx, frames, ready in _prefetched(_with_prepared(reader.batches(stride=stride, batch_size=batch_size), hasher)):
         t = idx.astype(np.float64) / reader.fps
         if with_layout:
-            c, lay = hasher.codes_and_layout(frames)
+            c, lay = hasher.codes_and_layout(ready)
             codes.append(c); layout.append(lay)
         else:
-            codes.append(hasher.codes(frames))
+            codes.append(hasher.codes(ready))
         times.append(t)
         if on_batch is not None:
             extra.extend(on_batch(frames, t) or [])

@@ -13,8 +13,8 @@ with M(x) the trunk's (C, h, w) map, n(v) = v / |v|, and P a fixed Rademacher ma
 distributions, so the same seed gives the same P on every NumPy). The Hamming distance of two layout
 codes estimates the angle between their g: E[H] / bits = angle(g, g') / pi.
 
-A query frame is coded twice, as shown and mirrored left-right (:func:`layout_views`), and the nearer view
-is used: a flipped copy keeps its layout, mirrored. Measured, the calibration's choose split
+A query frame is coded twice, as shown and mirrored left-right (``HashingNet.codes_and_layout_views``),
+and the nearer view is used: a flipped copy keeps its layout, mirrored. Measured, the calibration's choose split
 (benchmarks/video_search_grid_stats.py, 12 copies, 11 other-moment negatives of car_traffic and PETS09):
 temporal contrast of the codes separates 0.83 of copies at 0.09 of negatives, of 3 x 3 layouts (1024 bits)
 0.92 at 0.00 (copies >= 5.4, negatives <= 1.6 in 256-bit units).
