@@ -148,33 +148,31 @@ def cascade(index: Index, whole: np.ndarray, times: np.ndarray, more_regions, th
     return matches, null
 
 
-def hash_query(clip: str | Path, hasher, fps: float, regions: bool | tuple = True, projections: bool = False,
+def hash_query(clip: str | Path, hasher, fps: float, regions: bool | tuple = True,
                layout: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """(codes (Q, R, nb), times (Q,), layout) of the query clip's sampled frames, R = len(REGIONS) or 1 (or
-    the rectangles given as ``regions``); ``projections``: the real-valued pre-codes (Q, R, bits) float32
-    instead of the codes (the query side of the asymmetric distance); ``layout`` (whole frames, a hasher
-    with layout codes): each frame's layout codes as shown and mirrored (Q, 2, layout_nb), else None."""
+    the rectangles given as ``regions``); ``layout`` (whole frames, a hasher with layout codes): each
+    frame's layout codes as shown and mirrored (Q, 2, layout_nb), else None."""
     rects = tuple(regions) if isinstance(regions, tuple) else REGIONS if regions else WHOLE
     layout = bool(layout and rects == WHOLE and getattr(hasher, "layout", None) is not None)
-    rh = RegionHasher(hasher, rects, keep_projections=projections, keep_layout=layout)
+    rh = RegionHasher(hasher, rects, keep_layout=layout)
     hv = hash_video(clip, rh, fps=fps)
-    out = np.concatenate(rh.kept) if projections and rh.kept else hv.codes
     lay = np.concatenate(rh.layouts) if layout and rh.layouts else None
-    return out.reshape(len(hv.times), len(rects), -1), hv.times, lay
+    return hv.codes.reshape(len(hv.times), len(rects), -1), hv.times, lay
 
 
 def search_clip(index: Index, clip: str | Path, hasher=None, fps: float | None = None, top: int = 10,
                 k: int = 64, radius: int | None = None, threshold: float = DEFAULT_THRESHOLD,
                 backend: str = "auto", max_evalue: float = null_model.DEFAULT_EVALUE,
-                regions: bool = True, asymmetric: bool = False, rank_all: bool = False,
+                regions: bool = True, rank_all: bool = False,
                 min_contrast: float = DEFAULT_MIN_CONTRAST) -> list[dict]:
     """Ranked matches of the video ``clip`` (dicts: video path, score, e-value, contrast, start/end times)
     that pass the reporting rule of :mod:`apps.video_search.reporting` (score >= ``threshold``, e-value <=
     ``max_evalue``, temporal contrast >= ``min_contrast`` bits or +inf). ``hasher``: the index's (default:
     the shipped one). ``rank_all``: the first ``top`` of the whole ranking instead, each with ``reported``:
     every video with votes, then the tail of :mod:`apps.video_search.ranking` (score 0, ``tail_score``).
-    ``asymmetric``: the query frames keep their real-valued projections and are matched by the asymmetric
-    distance (:mod:`vidml.index.asymmetric`) when the model has a radius for it (``radius_asym``)."""
+    (The asymmetric distance of :mod:`vidml.index.asymmetric`, float query projections against the codes,
+    is measured by benchmarks/bench_video_search.py through :func:`match_codes`; video-search does not use it.)"""
     if len(index) == 0:
         raise BadInput(f"{index.path}: index is empty or missing; run vidml video-index LIBRARY --index {index.path}")
     if hasher is None:
@@ -183,13 +181,9 @@ def search_clip(index: Index, clip: str | Path, hasher=None, fps: float | None =
         hasher, info = load_hasher(None)
         check_same_hasher(index, info)
     fps = fps or 2.0 * float(index.manifest.get("fps") or 2.0)
-    proj = bool(asymmetric and getattr(hasher, "radius_asym", None) and hasattr(hasher, "projections"))
-    if proj and radius is None:
-        radius = getattr(hasher, "radius_asym")
-    codes, times, layout = hash_query(clip, hasher, fps, regions=False, projections=proj,
-                                      layout=getattr(index, "layout", None) is not None)
+    codes, times, layout = hash_query(clip, hasher, fps, regions=False, layout=getattr(index, "layout", None) is not None)
     used: list = []
-    matches, null = cascade(index, codes, times, (lambda: hash_query(clip, hasher, fps, REGIONS[1:], proj)[0])
+    matches, null = cascade(index, codes, times, (lambda: hash_query(clip, hasher, fps, REGIONS[1:])[0])
                             if regions else None, threshold, max_evalue, used=used, k=k, radius=radius, backend=backend)
     # a match below the score threshold is never reported: its e-value (an O(Q^2) tail) only for the --all ranking
     evalues = [null.evalue(m.video, m.support) if rank_all or m.score >= threshold else float("inf") for m in matches]

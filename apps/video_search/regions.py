@@ -34,15 +34,12 @@ def crops(frame: np.ndarray, regions=REGIONS) -> list[np.ndarray]:
 class RegionHasher:
     """Wraps a hasher: ``codes(frames)`` -> (N * R, bits/8), the R region codes of each frame consecutive.
 
-    ``keep_projections``: the wrapped hasher's real-valued pre-codes (``projections``, N * R rows of
-    ``bits`` floats) are computed instead and kept in :attr:`kept` (the codes are their signs), for the
-    asymmetric distance of :mod:`vidml.index.asymmetric`. ``keep_layout`` (whole frames, a hasher with
+    ``keep_layout`` (whole frames, a hasher with
     ``codes_and_layout_views``): each frame's layout codes as shown and mirrored are kept in
     :attr:`layouts` ((N, 2, layout_bits/8) per batch), from the same trunk pass as the codes."""
 
-    def __init__(self, hasher, regions=REGIONS, keep_projections: bool = False, keep_layout: bool = False) -> None:
+    def __init__(self, hasher, regions=REGIONS, keep_layout: bool = False) -> None:
         self.hasher, self.regions, self.bits = hasher, tuple(regions), hasher.bits
-        self.keep_projections, self.kept = keep_projections, []
         self.keep_layout, self.layouts = keep_layout, []
 
     def parts(self, frames: np.ndarray) -> np.ndarray:
@@ -64,14 +61,6 @@ class RegionHasher:
         parts = self.parts(frames)
         if len(parts) == 0:
             return np.zeros((0, self.bits // 8), np.uint8)
-        if self.keep_projections:
-            from vidml.metric.distances import pack_bits
-
-            proj = self.hasher.projections(parts)
-            self.kept.append(proj)
-            if self.keep_layout:
-                self.layouts.append(self.hasher.codes_and_layout_views(parts)[1])
-            return pack_bits(proj > 0)
         if self.keep_layout:
             codes, views = self.hasher.codes_and_layout_views(parts)
             self.layouts.append(views)
