@@ -311,6 +311,8 @@ def main() -> int:
     ap.add_argument("--no-speed", action="store_true", help="skip the speed sections")
     ap.add_argument("--calibration-only", action="store_true", help="only the calibration section")
     ap.add_argument("--speed-only", action="store_true", help="only video-index against decoding alone")
+    ap.add_argument("--no-layout", dest="layout", action="store_false",
+                    help="calibration: the contrast of the search codes alone (the rule before 2026-12-03)")
     ap.add_argument("--cal-per-video", type=int, default=4, help="calibration copies (and negatives) per video")
     args = ap.parse_args()
     import torch
@@ -336,7 +338,7 @@ def main() -> int:
         speed(net, info, DATA / "videos", tmp, args.fps, args.threads)
         return 0
     backs = backgrounds()
-    rule = calibration(net, calibration_paths(paths), args.fps, tmp, args.seed, args.cal_per_video, backs)
+    rule = calibration(net, calibration_paths(paths), args.fps, tmp, args.seed, args.cal_per_video, backs, args.layout)
     if args.calibration_only:
         return 0
     queries, lib, qfeats = test_split(net, paths, tmp, args, backs)

@@ -59,8 +59,9 @@ def calibration_queries(paths: list[Path], tmp: Path, seed: int, n: int, backgro
     return out
 
 
-def calibration_index(net, paths: list[Path], fps: float, tmp: Path) -> tuple:
-    """``(library, index)`` of the calibration: the first halves of ``paths`` sampled at ``fps``."""
+def calibration_index(net, paths: list[Path], fps: float, tmp: Path, layout: bool = True) -> tuple:
+    """``(library, index)`` of the calibration: the first halves of ``paths`` sampled at ``fps``
+    (``layout``: the index keeps the net's layout codes, as video-index does)."""
     from video_search_protocol import Library, code_index, layout_codes, sampled
 
     from vidml.video import FrameReader
@@ -75,14 +76,18 @@ def calibration_index(net, paths: list[Path], fps: float, tmp: Path) -> tuple:
         lay.append(layout_codes(net, kept))
     lib = Library([p.name for p in paths], np.concatenate(feats), np.concatenate(times), np.concatenate(vids),
                   layout=None if lay[0] is None else np.concatenate(lay))
-    return lib, code_index(lib, net.codes_of_features(lib.feats), tmp, fps, net.radius, getattr(net, "radius_asym", None))
+    return lib, code_index(lib, net.codes_of_features(lib.feats), tmp, fps, net.radius, getattr(net, "radius_asym", None),
+                           layout=layout)
 
 
-def calibration(net, paths: list[Path], fps: float, tmp: Path, seed: int, n: int, backgrounds) -> tuple:
-    """Choose (threshold, max e-value, min contrast) on CAL_CHOOSE videos, report both rates on CAL_REPORT."""
+def calibration(net, paths: list[Path], fps: float, tmp: Path, seed: int, n: int, backgrounds,
+                layout: bool = True) -> tuple:
+    """Choose (threshold, max e-value, min contrast) on CAL_CHOOSE videos, report both rates on CAL_REPORT
+    (``layout``: the contrast also of the layout codes, as video-search computes it; False: the search codes'
+    alone, the rule before 2026-12-03)."""
     from video_search_protocol import layout_views, query_side, rank_codes, region_features, sampled
 
-    lib, index = calibration_index(net, paths, fps, tmp)
+    lib, index = calibration_index(net, paths, fps, tmp, layout)
     tops, every = [], (0.0, float("inf"))     # the contrast of every match (as video-search would, at any rule)
     for q in calibration_queries(paths, tmp, seed, n, backgrounds):
         frames, t = sampled(q["path"], 2 * fps)
