@@ -42,23 +42,49 @@ def statistics(blocks) -> dict:
     return out
 
 
-def own_placement_stats(net, index, lib, q: dict, regions: bool = False) -> dict | None:
-    """The statistics of query ``q``'s best whole-frame placement in its own video (None: no vote there);
-    ``regions``: every rectangle of apps.video_search.regions is voted and placed (the placement keeps one)."""
+def calibration_setup(args, prefix: str) -> tuple:
+    """``(net, tmp, paths, lib, index)``: the shipped net (``args.threads`` torch threads), a temporary
+    folder, the calibration's videos and its index of their first halves."""
+    import torch
+
+    import bench_video_search as bench
+    from video_search_calibration import calibration_index
+
+    from apps.video_search.library import find_videos, load_hasher
+
+    torch.set_num_threads(args.threads)
+    net, _ = load_hasher(None)
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    paths = bench.calibration_paths(find_videos(bench.DATA / "videos"))
+    return (net, tmp, paths) + calibration_index(net, paths, 2.0, tmp)
+
+
+def own_placements(net, index, lib, paths, tmp, args, regions: bool = False):
+    """Per calibration query (seed ``args.seed``, ``args.cal_per_video`` per video) of the choose or report
+    split that has a vote in its own video: ``(split, q, features (Q, R, D), times, codes, match)``, the codes
+    those voted (whole frames, or every rectangle with ``regions``) and the match its best placement there."""
+    import bench_video_search as bench
+    from video_search_calibration import CAL_CHOOSE, CAL_REPORT, calibration_queries
     from video_search_protocol import query_features, query_side
 
     from apps.video_search.clip_search import match_codes
-    from apps.video_search.dedupe_verify import far_differences
-    from apps.video_search.reporting import placement_of
 
-    f, t = query_features(net, q["path"], 2 * float(index.manifest["fps"]))
-    codes = query_side(net, f.reshape(-1, f.shape[-1]), f.shape[0])
-    codes = codes if regions else codes[:, :1]
-    own = [m for m in match_codes(index, codes, t) if m.video == lib.names.index(q["video"])]
-    if not own:
-        return None
-    _, blocks = far_differences(codes, np.asarray(t, np.float64), *placement_of(index, own[0]))
-    return {"score": own[0].score, **statistics(blocks)}
+    for q in calibration_queries(paths, tmp, args.seed, args.cal_per_video, bench.backgrounds()):
+        split = "choose" if q["video"] in CAL_CHOOSE else "report" if q["video"] in CAL_REPORT else None
+        if split is None:
+            continue
+        f, t = query_features(net, q["path"], 2 * float(index.manifest["fps"]))
+        codes = query_side(net, f.reshape(-1, f.shape[-1]), f.shape[0])
+        codes = codes if regions else codes[:, :1]
+        own = [m for m in match_codes(index, codes, t) if m.video == lib.names.index(q["video"])]
+        if own:
+            yield split, q, f, t, codes, own[0]
+
+
+def print_row(split: str, q: dict, s: dict, names) -> None:
+    """One query's row of the per-query table."""
+    print(f"| {split} | {q['video']} | {q['copy']} | {q['edit']} | {s['score']:.2f} | "
+          + " | ".join(f"{s[k]:.2f}" for k in names) + " |", flush=True)
 
 
 def rates(rows: list, stat: str, thr: float, min_score: float) -> tuple[float, float]:
@@ -98,31 +124,21 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
-    import torch
-
-    import bench_video_search as bench
-    from video_search_calibration import (CAL_CHOOSE, CAL_MAX_NEGATIVES, CAL_REPORT, calibration_index,
-                                          calibration_queries)
+    from video_search_calibration import CAL_MAX_NEGATIVES
 
     from apps.video_search.clip_search import DEFAULT_THRESHOLD
-    from apps.video_search.library import find_videos, load_hasher
+    from apps.video_search.dedupe_verify import far_differences
+    from apps.video_search.reporting import placement_of
 
-    torch.set_num_threads(args.threads)
-    net, _ = load_hasher(None)
-    tmp = Path(tempfile.mkdtemp(prefix="vs_contrast_"))
-    backgrounds = bench.backgrounds()
-    paths = bench.calibration_paths(find_videos(bench.DATA / "videos"))
-    lib, index = calibration_index(net, paths, 2.0, tmp)
+    net, tmp, paths, lib, index = calibration_setup(args, "vs_contrast_")
     rows = {"choose": [], "report": []}
     print("| split | video | copy | edit | score | " + " | ".join(STATS) + " |\n|---|---|---|---|---:|"
           + "---:|" * len(STATS))
-    for q in calibration_queries(paths, tmp, args.seed, args.cal_per_video, backgrounds):
-        split = "choose" if q["video"] in CAL_CHOOSE else "report" if q["video"] in CAL_REPORT else None
-        s = own_placement_stats(net, index, lib, q, args.regions) if split else None
-        if s is not None:
-            rows[split].append({"copy": q["copy"], **s})
-            print(f"| {split} | {q['video']} | {q['copy']} | {q['edit']} | {s['score']:.2f} | "
-                  + " | ".join(f"{s[k]:.2f}" for k in STATS) + " |")
+    for split, q, _, t, codes, m in own_placements(net, index, lib, paths, tmp, args, args.regions):
+        _, blocks = far_differences(codes, np.asarray(t, np.float64), *placement_of(index, m))
+        s = {"score": m.score, **statistics(blocks)}
+        rows[split].append({"copy": q["copy"], **s})
+        print_row(split, q, s, STATS)
     print(f"\nqueries with a placement in their own video: choose split {len(rows['choose'])}, report split "
           f"{len(rows['report'])}; a query passes at score >= {DEFAULT_THRESHOLD:g} and statistic >= the threshold, "
           f"chosen on the choose split (most copies at <= {CAL_MAX_NEGATIVES:.2f} of negatives)")

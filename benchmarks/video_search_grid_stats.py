@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -106,49 +105,28 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
-    import torch
+    from video_search_contrast_stats import calibration_setup, own_placements, print_choice, print_row, statistics
+    from video_search_protocol import sampled
 
-    import bench_video_search as bench
-    from video_search_calibration import CAL_CHOOSE, CAL_REPORT, calibration_index, calibration_queries
-    from video_search_contrast_stats import print_choice, statistics
-    from video_search_protocol import query_features, query_side, sampled
-
-    from apps.video_search.clip_search import DEFAULT_THRESHOLD, match_codes
+    from apps.video_search.clip_search import DEFAULT_THRESHOLD
     from apps.video_search.dedupe_verify import far_differences
-    from apps.video_search.library import find_videos, load_hasher
     from apps.video_search.reporting import placement_of
 
-    torch.set_num_threads(args.threads)
-    net, _ = load_hasher(None)
-    tmp = Path(tempfile.mkdtemp(prefix="vs_grid_"))
-    paths = bench.calibration_paths(find_videos(bench.DATA / "videos"))
-    lib, index = calibration_index(net, paths, 2.0, tmp)
+    net, tmp, paths, lib, index = calibration_setup(args, "vs_grid_")
     video_descr, binar = video_descriptors(net, paths)
     rows = {"choose": [], "report": []}
     print("| split | video | copy | edit | score | " + " | ".join(DESCRIPTORS) + " |\n|---|---|---|---|---:|"
           + "---:|" * len(DESCRIPTORS))
-    for q in calibration_queries(paths, tmp, args.seed, args.cal_per_video, bench.backgrounds()):
-        split = "choose" if q["video"] in CAL_CHOOSE else "report" if q["video"] in CAL_REPORT else None
-        if split is None:
-            continue
-        f, t = query_features(net, q["path"], 2 * float(index.manifest["fps"]))
-        codes = query_side(net, f.reshape(-1, f.shape[-1]), f.shape[0])[:, :1]
-        v = lib.names.index(q["video"])
-        own = [m for m in match_codes(index, codes, t) if m.video == v]
-        if not own:
-            continue
-        placement = placement_of(index, own[0])
+    for split, q, f, t, codes, m in own_placements(net, index, lib, paths, tmp, args):
+        placement = placement_of(index, m)
         _, blocks = far_differences(codes, np.asarray(t, np.float64), *placement)
         frames, _ = sampled(q["path"], 2 * float(index.manifest["fps"]))
-        n = len(video_descr[v]["float"])
-        assert n == len(placement[1]), (n, len(placement[1]))
         q_descr = {"float": f[:, 0], **{f"grid{k}": grid_features(net, frames, k) for k in (2, 3, 4)}}
         q_descr.update({k: bits_as_unit(fn(q_descr["grid3"])) for k, fn in binar.items()})
-        s = {"score": own[0].score, "codes": statistics(blocks)["mean"],
-             **{d: contrast_with(q_descr[d], t, video_descr[v][d], placement) for d in DESCRIPTORS[1:]}}
+        s = {"score": m.score, "codes": statistics(blocks)["mean"],
+             **{d: contrast_with(q_descr[d], t, video_descr[m.video][d], placement) for d in DESCRIPTORS[1:]}}
         rows[split].append({"copy": q["copy"], **s})
-        print(f"| {split} | {q['video']} | {q['copy']} | {q['edit']} | {s['score']:.2f} | "
-              + " | ".join(f"{s[k]:.2f}" for k in DESCRIPTORS) + " |", flush=True)
+        print_row(split, q, s, DESCRIPTORS)
     print_choice(rows, DESCRIPTORS, DEFAULT_THRESHOLD)
     return 0
 

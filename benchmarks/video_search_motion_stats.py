@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 
 import cv2
@@ -107,51 +106,32 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
-    import torch
+    from video_search_contrast_stats import calibration_setup, own_placements, print_choice, print_row, statistics
+    from video_search_protocol import sampled
 
-    import bench_video_search as bench
-    from video_search_calibration import CAL_CHOOSE, CAL_REPORT, calibration_index, calibration_queries
-    from video_search_contrast_stats import print_choice, statistics
-    from video_search_protocol import query_features, query_side, sampled
-
-    from apps.video_search.clip_search import DEFAULT_THRESHOLD, match_codes
+    from apps.video_search.clip_search import DEFAULT_THRESHOLD
     from apps.video_search.dedupe_verify import far_differences
-    from apps.video_search.library import find_videos, load_hasher
     from apps.video_search.reporting import placement_of
 
-    torch.set_num_threads(args.threads)
-    net, _ = load_hasher(None)
-    tmp = Path(tempfile.mkdtemp(prefix="vs_motion_"))
-    paths = bench.calibration_paths(find_videos(bench.DATA / "videos"))
-    lib, index = calibration_index(net, paths, 2.0, tmp)
+    net, tmp, paths, lib, index = calibration_setup(args, "vs_motion_")
     video_motion = {}
     for p in paths:
         f, t = sampled(p, 2.0)
         keep = t < t[-1] / 2 + 0.5
         video_motion[p.name] = motion_profile([x for x, k in zip(f, keep) if k], t[keep])
-    rows = {"choose": [], "report": []}
     g = np.random.default_rng(5)
     lsh = {nb: g.standard_normal((lib.feats.shape[1], int(nb.rstrip("b")))).astype(np.float32)
            for nb in ("256", "512", "1024", "1024b", "2048")}
+    rows = {"choose": [], "report": []}
     print("| split | video | copy | edit | score | " + " | ".join(STATS) + " |\n|---|---|---|---|---:|"
           + "---:|" * len(STATS))
-    for q in calibration_queries(paths, tmp, args.seed, args.cal_per_video, bench.backgrounds()):
-        split = "choose" if q["video"] in CAL_CHOOSE else "report" if q["video"] in CAL_REPORT else None
-        if split is None:
-            continue
-        f, t = query_features(net, q["path"], 2 * float(index.manifest["fps"]))
-        codes = query_side(net, f.reshape(-1, f.shape[-1]), f.shape[0])[:, :1]
-        own = [m for m in match_codes(index, codes, t) if m.video == lib.names.index(q["video"])]
-        if not own:
-            continue
-        _, blocks = far_differences(codes, np.asarray(t, np.float64), *placement_of(index, own[0]))
-        qf, qt = sampled(q["path"], 4.0)
-        s = {"score": own[0].score, "mean": statistics(blocks)["mean"],
-             **motion_stats(motion_profile(qf, qt), video_motion[q["video"]], own[0]),
-             **lsh_contrasts(f[:, 0], t, lib, index, own[0], lsh)}
+    for split, q, f, t, codes, m in own_placements(net, index, lib, paths, tmp, args):
+        _, blocks = far_differences(codes, np.asarray(t, np.float64), *placement_of(index, m))
+        s = {"score": m.score, "mean": statistics(blocks)["mean"],
+             **motion_stats(motion_profile(*sampled(q["path"], 4.0)), video_motion[q["video"]], m),
+             **lsh_contrasts(f[:, 0], t, lib, index, m, lsh)}
         rows[split].append({"copy": q["copy"], **s})
-        print(f"| {split} | {q['video']} | {q['copy']} | {q['edit']} | {s['score']:.2f} | "
-              + " | ".join(f"{s[k]:.2f}" for k in STATS) + " |", flush=True)
+        print_row(split, q, s, STATS)
     print_choice(rows, STATS, DEFAULT_THRESHOLD)
     return 0
 
