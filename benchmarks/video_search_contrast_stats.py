@@ -42,6 +42,18 @@ def statistics(blocks) -> dict:
     return out
 
 
+def diagnostic_args(doc: str, regions: bool = False) -> argparse.Namespace:
+    """The options of the calibration diagnostics: --cal-per-video, --threads, --seed (and --regions)."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--cal-per-video", type=int, default=6)
+    if regions:
+        ap.add_argument("--regions", action="store_true",
+                        help="vote and place on every query rectangle, not whole frames only")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=0)
+    return ap.parse_args()
+
+
 def calibration_setup(args, prefix: str) -> tuple:
     """``(net, tmp, paths, lib, index)``: the shipped net (``args.threads`` torch threads), a temporary
     folder, the calibration's videos and its index of their first halves."""
@@ -117,13 +129,7 @@ def print_choice(rows: dict, stats, min_score: float) -> None:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--cal-per-video", type=int, default=6)
-    ap.add_argument("--regions", action="store_true",
-                    help="vote and place on every query rectangle, not whole frames only")
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--seed", type=int, default=0)
-    args = ap.parse_args()
+    args = diagnostic_args(__doc__, regions=True)
     from video_search_calibration import CAL_MAX_NEGATIVES
 
     from apps.video_search.clip_search import DEFAULT_THRESHOLD

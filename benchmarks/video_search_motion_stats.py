@@ -21,7 +21,6 @@ both splits' rates. Measured 2026-12-03: none separates consistently better than
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -101,12 +100,10 @@ def lsh_contrasts(feats: np.ndarray, t: np.ndarray, lib, index, m, planes: dict)
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--cal-per-video", type=int, default=6)
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--seed", type=int, default=0)
-    args = ap.parse_args()
-    from video_search_contrast_stats import calibration_setup, own_placements, print_choice, print_row, statistics
+    from video_search_contrast_stats import (calibration_setup, diagnostic_args, own_placements, print_choice,
+                                             print_row, statistics)
+
+    args = diagnostic_args(__doc__)
     from video_search_protocol import sampled
 
     from apps.video_search.clip_search import DEFAULT_THRESHOLD
