@@ -22,7 +22,8 @@ a model without one), ``k`` = 64 neighbours per query code. A match is reported 
   library frames of unrelated videos (:mod:`apps.video_search.null_model`): the expected number of
   chance placements with that many agreeing frames, its e-value, is <= ``max_evalue``, and
 * its temporal contrast (bits by which its frames agree better at its time mapping than at any mapping
-  >= 2 s elsewhere in the same video) is >= ``min_contrast`` or +inf (too short to tell), so that another
+  >= 2 s elsewhere in the same video, by the search codes or, when the index holds them, the layout codes:
+  the larger) is >= ``min_contrast`` or +inf (too short to tell), so that another
   recording of the same scene is not reported: :mod:`apps.video_search.reporting`. The region cascade
   decides on score and e-value alone (a whole-frame match of the same scene does not trigger regions).
 """
