@@ -322,3 +322,46 @@ def test_short_pairs_need_a_higher_contrast():
     assert passes(long_, -2.0, 0.0, 3.0, 8.0) and not passes(short, -2.0, 0.0, 3.0, 8.0)
     assert passes(short, -2.0, 0.0, 3.0, 4.0) and passes(short, -2.0)               # no short rule: min_contrast only
     assert not passes(long_, 6.0, 0.0, 3.0, 8.0) and not passes(long_, -2.0, 7.0)  # min_contrast, min_span still hold
+
+
+
+def test_layout_contrast_tells_a_copy_of_a_static_scene_from_another_recording(tmp_path):
+    """``DedupeConfig(layout=True)`` (off by default: it lost on the benchmark's TUNE split) takes the larger
+    of the search codes' and the layout codes' line contrasts. Planted: three videos of one static scene whose
+    search codes barely drift (1 bit a frame); video 1 copies video 0's 10-24.5 s, so its layouts (where small
+    things are) follow video 0's there, while video 2, another recording, has layouts of its own."""
+    rng = np.random.default_rng(0)
+    base = np.unpackbits(rng.integers(0, 256, 8, dtype=np.uint8))
+
+    def drift(start: np.ndarray, n: int, step: int) -> np.ndarray:     # n unpacked codes, ``step`` bits a frame
+        bits = np.repeat(start[None], n, 0)
+        for t in range(1, n):
+            bits[t] = bits[t - 1]
+            bits[t, rng.choice(bits.shape[1], step, replace=False)] ^= 1
+        return bits
+
+    def noisy(rows: np.ndarray, flips: int) -> np.ndarray:
+        out = rows.copy()
+        for row in out:
+            row[rng.choice(out.shape[1], flips, replace=False)] ^= 1
+        return out
+
+    new_layout = lambda n: drift(np.unpackbits(rng.integers(0, 256, 128, dtype=np.uint8)), n, 16)  # noqa: E731
+    codes0, lay0 = drift(base, 80, 1), new_layout(80)
+    videos = [(codes0, lay0), (noisy(codes0[20:50], 1), noisy(lay0[20:50], 24)), (drift(base, 80, 1), new_layout(80))]
+    index = Index(tmp_path / "syn.vidx", bits=64)
+    for i, (c, lay) in enumerate(videos):
+        index.add({"path": f"/syn/{i}.mp4", "size": 1, "mtime": 0.0}, np.packbits(c, axis=1),
+                  np.arange(len(c)) * 0.5, layout=np.packbits(lay, axis=1))
+    cfg = dict(threshold=0.2, min_contrast=float("-inf"), short_contrast=float("-inf"), chain_contrast=float("inf"))
+
+    def contrasts(layout: bool) -> dict:
+        return {frozenset((Path(p.a).stem, Path(p.b).stem)): p.contrast
+                for p in find_pairs(index, [0, 1, 2], DedupeConfig(None, layout=layout, **cfg))}
+
+    plain, both = contrasts(False), contrasts(True)
+    copy, other = frozenset("01"), frozenset("02")
+    assert copy in plain and set(plain) == set(both)
+    # measured: the copy 3.8 bits by the search codes, 14.5 with the layouts; the copy against video 2 -0.6
+    assert both[copy] >= plain[copy] + 3 and both[copy] > 5          # the layouts single the copy out
+    assert all(both.get(k, -1) < 2 for k in (other, frozenset("12")))   # another recording: no line stands out
