@@ -55,8 +55,7 @@ from apps.video_search.alignment import align
 from apps.video_search.clip_search import library_sample, match_radius
 from apps.video_search.dedupe_chain import chained_pairs
 from apps.video_search.dedupe_codes import RegionCodes
-from apps.video_search.dedupe_verify import line_contrast, offset_contrast
-from apps.video_search.reporting import UNIT_BITS
+from apps.video_search.dedupe_verify import line_contrast, offset_contrast, with_layout_contrast
 
 # chosen together by benchmarks/bench_dedupe.py on its TUNE split (PETS09, megamind, demo, hamilton groups; span,
 # contrast, then the middle of the thresholds with the best pair F1) with the shipped hash256 and the "all"
@@ -309,8 +308,7 @@ def _contrast(index: Index, codes: np.ndarray, times: np.ndarray, m, own: slice,
         anchor = (m.query_start + m.query_end) / 2
         c, _ = line_contrast(codes, times, u_codes, u_times, (anchor, anchor + m.offset), bin_s)
         if layout is not None and len(layout) == len(times):
-            lc, _ = line_contrast(layout, times, index.layout[own], u_times, (anchor, anchor + m.offset), bin_s)
-            c = max(c, lc * UNIT_BITS / (8.0 * layout.shape[-1]))
+            c = with_layout_contrast(c, layout, times, index.layout[own], u_times, (anchor, anchor + m.offset), bin_s)
     else:
         span = (times >= m.query_start - 1e-6) & (times <= m.query_end + 1e-6)
         c = offset_contrast(codes[span], times[span], u_codes, u_times, m.offset, bin_s)

@@ -49,6 +49,7 @@ from vidml.metric.distances import hamming
 MIN_OVERLAP = 0.5
 FAR_S = 2.0
 SPEEDS = tuple(2.0 ** (k / 12) for k in range(-12, 13))   # playback rates of the lines: 0.5 .. 2
+UNIT_BITS = 256   # a layout contrast is given per this many bits of code (vidml.backbones.layout: 1024 bits)
 
 
 def _nearest_frame(u_times: np.ndarray, target: np.ndarray, bin_s: float) -> tuple[np.ndarray, np.ndarray]:
@@ -174,3 +175,13 @@ def line_contrast(codes: np.ndarray, times: np.ndarray, u_codes: np.ndarray, u_t
     if blocks is None:
         return float("inf"), 1.0
     return min((float((diff.sum(1) / common.sum(1)).min()) for diff, common in blocks), default=float("inf")), speed
+
+
+def with_layout_contrast(contrast: float, layout: np.ndarray, times: np.ndarray, u_layout: np.ndarray,
+                         u_times: np.ndarray, anchor: tuple[float, float], bin_s: float) -> float:
+    """The larger of the search codes' ``contrast`` and the :func:`line_contrast` of the layout codes
+    (query ``layout`` (Q, V, nb) at ``times``, video ``u_layout`` (N, nb) at ``u_times``, the same anchor),
+    the latter scaled to bits per UNIT_BITS of code: ``x UNIT_BITS / (8 nb)``."""
+    layout = np.asarray(layout)
+    lc, _ = line_contrast(layout, times, u_layout, u_times, anchor, bin_s)
+    return max(float(contrast), float(lc) * UNIT_BITS / (8.0 * layout.shape[-1]))

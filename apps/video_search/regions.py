@@ -34,9 +34,8 @@ def crops(frame: np.ndarray, regions=REGIONS) -> list[np.ndarray]:
 class RegionHasher:
     """Wraps a hasher: ``codes(frames)`` -> (N * R, bits/8), the R region codes of each frame consecutive.
 
-    ``keep_layout`` (whole frames, a hasher with
-    ``codes_and_layout_views``): each frame's layout codes as shown and mirrored are kept in
-    :attr:`layouts` ((N, 2, layout_bits/8) per batch), from the same trunk pass as the codes."""
+    ``keep_layout`` (whole frames, a hasher with ``codes_and_layout_views``): each frame's layout codes as
+    shown and mirrored are kept in :attr:`layouts` ((N, 2, layout_bits/8) per batch), computed with the codes."""
 
     def __init__(self, hasher, regions=REGIONS, keep_layout: bool = False) -> None:
         self.hasher, self.regions, self.bits = hasher, tuple(regions), hasher.bits

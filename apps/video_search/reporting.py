@@ -34,11 +34,10 @@ import numpy as np
 from vidml.metric.distances import pack_bits
 
 from apps.video_search.alignment import ClipMatch
-from apps.video_search.dedupe_verify import line_contrast
+from apps.video_search.dedupe_verify import line_contrast, with_layout_contrast
 
-DEFAULT_MIN_CONTRAST = 4.0   # bits per 256; chosen by benchmarks/video_search_calibration.py (choose split), see the card
+DEFAULT_MIN_CONTRAST = 4.0   # bits per 256; chosen by benchmarks/video_search_calibration.py (choose split): card
 CONTRAST_TOP = 5             # matches per query whose contrast is computed
-UNIT_BITS = 256              # layout contrasts are given per this many bits of code
 
 
 def passes(score: float, evalue: float, contrast: float, threshold: float, max_evalue: float,
@@ -49,7 +48,8 @@ def passes(score: float, evalue: float, contrast: float, threshold: float, max_e
     return bool(score >= threshold and evalue <= max_evalue and gate)
 
 
-def match_contrast(index, codes: np.ndarray, times: np.ndarray, m: ClipMatch, layout: np.ndarray | None = None) -> float:
+def match_contrast(index, codes: np.ndarray, times: np.ndarray, m: ClipMatch,
+                   layout: np.ndarray | None = None) -> float:
     """Line contrast (bits) of match ``m`` of query ``codes`` (Q, R, nb) packed, or projections (Q, R, bits),
     whose signs are used) at ``times`` against video ``m.video``'s index rows; with the query's ``layout``
     codes (Q, V, layout_nb) and an index holding layout codes, the larger of that and the layouts' (module
@@ -59,8 +59,7 @@ def match_contrast(index, codes: np.ndarray, times: np.ndarray, m: ClipMatch, la
         codes = pack_bits(codes > 0)
     c = float(line_contrast(codes, times, *placement_of(index, m))[0])
     if layout is not None and getattr(index, "layout", None) is not None:
-        lc = float(line_contrast(np.asarray(layout), times, *placement_of(index, m, True))[0])
-        c = max(c, lc * UNIT_BITS / (8.0 * np.asarray(layout).shape[-1]))
+        c = with_layout_contrast(c, layout, times, *placement_of(index, m, True))
     return c
 
 
@@ -77,7 +76,8 @@ def placement_of(index, m: ClipMatch, layout: bool = False) -> tuple:
 
 
 def contrasts(index, codes: np.ndarray, times: np.ndarray, matches: list[ClipMatch], evalues: list[float],
-              threshold: float, max_evalue: float, top: int = CONTRAST_TOP, layout: np.ndarray | None = None) -> list[float]:
+              threshold: float, max_evalue: float, top: int = CONTRAST_TOP,
+              layout: np.ndarray | None = None) -> list[float]:
     """Per match: its contrast when it is among the first ``top`` that pass score and e-value, else NaN
     (it is not reported whatever its contrast; NaN fails :func:`passes`). ``layout``: the query's layout
     codes (:func:`match_contrast`)."""

@@ -45,6 +45,11 @@ NORMS = ("dataset", "image")
 IMAGE_STD_FLOOR = 0.02  # ~5 grey levels: a flat (black, blank) frame is not blown up into noise
 
 
+def _unit_concat(parts: list[torch.Tensor]) -> torch.Tensor:
+    """``[p_1 / |p_1|, ..., p_k / |p_k|] / sqrt(k)``: each part unit length, the whole unit length."""
+    return torch.cat([F.normalize(p, dim=1) for p in parts], 1) / float(np.sqrt(len(parts)))
+
+
 class HashingNet(nn.Module):
     """trunk -> linear bit layer. ``forward`` gives tanh-relaxed codes; :meth:`codes` gives packed bits."""
 
@@ -94,19 +99,18 @@ class HashingNet(nn.Module):
         """(N, 3, size, size) float in [0, 1] -> (N, trunk.out_dim) features before the bit layer."""
         if self.frozen_trunk:
             with torch.no_grad():
-                if self.taps:
-                    parts = self._tapped(x)
-                else:
-                    f = self.trunk(x)
-                    half = f.shape[1] // 2 if self.trunk.pool == "avgmax" else f.shape[1]
-                    parts = list(torch.split(f, half, 1))
-            parts = [F.normalize(p, dim=1) for p in parts]
-            return torch.cat(parts, 1) / float(np.sqrt(len(parts)))
+                parts = self._tapped(x) if self.taps else self._pool_parts(self.trunk(x))
+            return _unit_concat(parts)
         if self.norm == "image":  # each frame's channels to mean 0, std 1: brightness and colour cast removed
             mean = x.mean((2, 3), keepdim=True)
             std = x.std((2, 3), keepdim=True).clamp_min(IMAGE_STD_FLOOR)
             return self.trunk((x - mean) / std)
         return self.trunk((x - _MEAN.to(x)) / _STD.to(x))
+
+    def _pool_parts(self, pooled: torch.Tensor) -> list[torch.Tensor]:
+        """The trunk's pooled features split into their pools (average and max for ``avgmax``)."""
+        half = pooled.shape[1] // 2 if self.trunk.pool == "avgmax" else pooled.shape[1]
+        return list(torch.split(pooled, half, 1))
 
     def _tapped(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Global average and max pools of the maps of every block in ``taps`` (one pass through the trunk)."""
@@ -178,9 +182,7 @@ class HashingNet(nn.Module):
         """Prepared input (N, 3, size, size) -> (packed codes, packed layout codes): one trunk pass, the codes
         those of :meth:`codes` (the same pooled features of the same map)."""
         fmap = self.trunk.forward_map(x)
-        pooled = _pool(fmap, self.trunk.pool)
-        parts = list(torch.split(pooled, pooled.shape[1] // 2, 1)) if self.trunk.pool == "avgmax" else [pooled]
-        feats = torch.cat([F.normalize(p, dim=1) for p in parts], 1) / float(np.sqrt(len(parts)))
+        feats = _unit_concat(self._pool_parts(_pool(fmap, self.trunk.pool)))   # = features(x), same map
         return pack_bits(self.bit_layer(feats).numpy() > 0), self.layout.codes(fmap)
 
     def codes_and_layout(self, frames) -> tuple[np.ndarray, np.ndarray]:
