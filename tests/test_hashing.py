@@ -125,6 +125,22 @@ def test_a_head_only_checkpoint_on_the_pretrained_trunk_is_small_and_gives_the_s
     np.testing.assert_allclose(np.linalg.norm(f, axis=1), 1.0, rtol=1e-5)   # [avg/|avg|, max/|max|] / sqrt(2)
 
 
+def test_the_frozen_trunk_has_batchnorm_folded_and_gives_the_unfolded_maps():
+    import cv2
+
+    from conftest import SAMPLES
+    from vidml.backbones.embed import to_tensor
+    from vidml.backbones.pretrained import Trunk
+
+    net = HashingNet(bits=64, trunk="mnv2@13+avgmax", size=112).eval()
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in net.trunk.modules())
+    files = sorted((SAMPLES / "juice").glob("*.jpg"))[:4]
+    x = to_tensor(net.prepare(np.stack([cv2.imread(str(p))[:, :, ::-1] for p in files])))
+    with torch.no_grad():
+        folded, plain = net.trunk.forward_map(x), Trunk(cut=13).eval().forward_map(x)
+    assert plain.abs().max() > 1.0 and torch.allclose(folded, plain, atol=1e-4)
+
+
 @needs_data
 def test_shipped_codes_keep_a_copy_closer_than_another_video():
     import cv2

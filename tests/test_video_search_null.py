@@ -111,6 +111,28 @@ def test_overlapped_decoding_gives_the_codes_of_a_plain_loop():
 
 
 @needs_data
+def test_overlapped_decoding_with_border_boxes_gives_the_shipped_net_s_codes_of_a_plain_loop(tmp_path):
+    """The trimming HashingNet: boxes found in the decoding thread, crop + resize + trunk in the caller's."""
+    from apps.video_search import stream
+    from apps.video_search.library import load_hasher
+    from vidml.video import FrameReader, FrameWriter
+
+    net, _ = load_hasher(None)
+    src = FrameReader(DATA / "videos" / "megamind_720x528.avi")
+    path = tmp_path / "letterboxed.mp4"
+    with FrameWriter(path, src.fps) as w:       # 60 px black bars above and below: boxes that are not whole
+        for _, f in src.frames(stride=1):
+            w.write(np.pad(f, ((60, 60), (0, 0), (0, 0))))
+    hv = stream.hash_video(path, net, fps=2.0, batch_size=5)
+    r = FrameReader(path)
+    frames = r.get_batch(np.arange(0, len(r), stream.stride_for(r.fps, 2.0)).tolist())
+    codes, layout = net.codes_and_layout(frames)
+    assert len(codes) > 10 and np.array_equal(hv.codes, codes) and np.array_equal(hv.layout, layout)
+    boxes = net.content_boxes(frames)     # the bars are cut off (a fade to black stays whole)
+    assert sum(y0 >= 60 and y1 <= 60 + 528 for _, y0, _, y1 in boxes) >= 0.8 * len(boxes), boxes
+
+
+@needs_data
 def test_training_data_reads_gif_faces_and_cuts_windows_from_large_frames():
     from apps.video_search.train_data import MAX_SIDE, load_clips
 

@@ -23,27 +23,9 @@ from functools import lru_cache
 import cv2
 import numpy as np
 import torch
-from torch import nn
 import torchvision.ops  # noqa: F401  (registers torch.ops.torchvision.roi_align, ``torchvision.ops.roi_align``'s op)
 
-from vidml.backbones.pretrained import Trunk
-
-
-def fold_batchnorm(module: nn.Module) -> nn.Module:
-    """Fold every ``Conv2d`` directly followed by a ``BatchNorm2d`` (inside an ``nn.Sequential``) into one
-    convolution, in place (eval mode: ``w' = w gamma / sqrt(var + eps)``, ``b' = beta - mean gamma / sqrt(var + eps)``)."""
-    from torch.nn.utils.fusion import fuse_conv_bn_eval
-
-    for child in module.modules():
-        if not isinstance(child, nn.Sequential):
-            continue
-        names = list(child._modules)
-        for a, b in zip(names, names[1:]):
-            conv, bn = child._modules[a], child._modules[b]
-            if isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d):
-                child._modules[a] = fuse_conv_bn_eval(conv, bn)
-                child._modules[b] = nn.Identity()
-    return module
+from vidml.backbones.pretrained import Trunk, fold_batchnorm
 
 
 @lru_cache(maxsize=4)

@@ -85,6 +85,24 @@ def imagenet_state_dict() -> dict[str, torch.Tensor]:
     return {k: v.clone() for k, v in zip(target.keys(), values)}
 
 
+def fold_batchnorm(module: nn.Module) -> nn.Module:
+    """Fold every ``Conv2d`` directly followed by a ``BatchNorm2d`` (inside an ``nn.Sequential``) into one
+    convolution, in place, for inference only (eval mode: ``w' = w gamma / sqrt(var + eps)``,
+    ``b' = beta - mean gamma / sqrt(var + eps)``; the same maps to float rounding, one op less per layer)."""
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+    for child in module.modules():
+        if not isinstance(child, nn.Sequential):
+            continue
+        names = list(child._modules)
+        for a, b in zip(names, names[1:]):
+            conv, bn = child._modules[a], child._modules[b]
+            if isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d):
+                child._modules[a] = fuse_conv_bn_eval(conv, bn)
+                child._modules[b] = nn.Identity()
+    return module
+
+
 class Trunk(nn.Module):
     """ImageNet MobileNetV2 ``features[:cut + 1]``; input (N, 3, H, W) RGB floats in [0, 1]."""
 
