@@ -14,8 +14,10 @@ shipped 256-bit codes, for reference), ``float`` (global avg + max pools: the un
 ``grid2`` / ``grid3`` / ``grid4`` (the map average-pooled on a k x k grid, each cell unit length; a flipped
 frame is also tried, the nearer one kept), and two binarised grid3: ``g3sim1024`` (signs of 1024 Gaussian
 hyperplanes: what vidml.backbones.layout ships, with Rademacher planes) and ``g3sign`` (signs of the
-centred 864 values), their angle taken from the Hamming distance. Per descriptor, the threshold chosen
-on the CHOOSE split by the calibration's rule and both splits' rates.
+centred 864 values), their angle taken from the Hamming distance; ``bBgK``: the map after the earlier
+trunk block B (finer: block 3 is 28 x 28 at 112 px, 24 channels) on a K x K grid, as ``gridK`` (b3g6: 864
+values, the layout vidml ships since 2026-12-03 b). Per descriptor, the threshold chosen on the CHOOSE
+split by the calibration's rule and both splits' rates.
 """
 from __future__ import annotations
 
@@ -27,12 +29,14 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
-DESCRIPTORS = ("codes", "float", "grid2", "grid3", "grid4", "g3sim1024", "g3sign")
+DESCRIPTORS = ("codes", "float", "grid2", "grid3", "grid4", "g3sim1024", "g3sign", "b2g6", "b3g4", "b3g6", "b4g6")
+EARLY = {"b2g6": (2, 6), "b3g4": (3, 4), "b3g6": (3, 6), "b4g6": (4, 6)}   # (trunk block, grid) of finer maps
 
 
-def grid_features(net, frames: list, k: int) -> np.ndarray:
-    """(N, 2, k*k*C): block-13 map of each prepared frame average-pooled on a k x k grid, each cell unit
-    length, scaled to unit norm; [:, 1] is the same of the mirrored frame."""
+def grid_features(net, frames: list, k: int, block: int | None = None) -> np.ndarray:
+    """(N, 2, k*k*C): the map after trunk block ``block`` (default the trunk's cut, 13) of each prepared frame
+    average-pooled on a k x k grid, each cell unit length, scaled to unit norm; [:, 1] is the same of the
+    mirrored frame."""
     import torch
     import torch.nn.functional as F
 
@@ -42,7 +46,7 @@ def grid_features(net, frames: list, k: int) -> np.ndarray:
     out = []
     with torch.no_grad():
         for xx in (x, torch.flip(x, dims=[3])):
-            fmap = net.trunk.maps_at(xx, (net.trunk.cut,))[0]
+            fmap = net.trunk.maps_at(xx, (net.trunk.cut if block is None else block,))[0]
             g = F.normalize(F.adaptive_avg_pool2d(fmap, k), dim=1).flatten(1) / k
             out.append(g.numpy())
     return np.stack(out, 1)
@@ -89,7 +93,8 @@ def video_descriptors(net, paths: list) -> tuple[dict, dict]:
         keep = t < len(r) / r.fps / 2          # the rows of calibration_index
         frames = [x for x, k in zip(f, keep) if k]
         video_descr[i] = {"float": net.embed(np.stack(frames)),
-                          **{f"grid{k}": grid_features(net, frames, k)[:, 0] for k in (2, 3, 4)}}
+                          **{f"grid{k}": grid_features(net, frames, k)[:, 0] for k in (2, 3, 4)},
+                          **{n: grid_features(net, frames, k, b)[:, 0] for n, (b, k) in EARLY.items()}}
     g3 = np.concatenate([d["grid3"] for d in video_descr.values()])
     mean3, planes = g3.mean(0), np.random.default_rng(3).standard_normal((g3.shape[1], 1024)).astype(np.float32)
     binar = {"g3sim1024": lambda x: x @ planes, "g3sign": lambda x: x - mean3}
@@ -118,7 +123,8 @@ def main() -> int:
         placement = placement_of(index, m)
         _, blocks = far_differences(codes, np.asarray(t, np.float64), *placement)
         frames, _ = sampled(q["path"], 2 * float(index.manifest["fps"]))
-        q_descr = {"float": f[:, 0], **{f"grid{k}": grid_features(net, frames, k) for k in (2, 3, 4)}}
+        q_descr = {"float": f[:, 0], **{f"grid{k}": grid_features(net, frames, k) for k in (2, 3, 4)},
+                   **{n: grid_features(net, frames, k, b) for n, (b, k) in EARLY.items()}}
         q_descr.update({k: bits_as_unit(fn(q_descr["grid3"])) for k, fn in binar.items()})
         s = {"score": m.score, "codes": statistics(blocks)["mean"],
              **{d: contrast_with(q_descr[d], t, video_descr[m.video][d], placement) for d in DESCRIPTORS[1:]}}

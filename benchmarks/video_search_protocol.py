@@ -108,8 +108,15 @@ def layout_codes(net, frames) -> np.ndarray | None:
 
 
 def layout_views(net, frames) -> np.ndarray | None:
-    """The query side: (N, 2, layout_nb) layout codes of ``frames`` as shown and mirrored (None: none)."""
-    return net.codes_and_layout_views(frames)[1] if getattr(net, "layout", None) is not None else None
+    """The query side: (N, 2 R, layout_nb) layout codes of every rectangle of :data:`REGIONS` of ``frames``
+    as shown and mirrored, rectangle-major (the whole frame's first, [:, :2]), as video-search's
+    ``hash_query`` gives them (None: the net has no layout codes)."""
+    from apps.video_search.regions import REGIONS, crops
+
+    if getattr(net, "layout", None) is None:
+        return None
+    parts = net.prepare([c for f in frames for c in crops(f)])
+    return net.codes_and_layout_views(parts)[1].reshape(len(frames), 2 * len(REGIONS), -1)
 
 
 def library_features(net, paths: list[Path], fps: float, phash: bool = False) -> Library:
@@ -169,7 +176,9 @@ def rank_codes(index, names: list[str], codes: np.ndarray, times: np.ndarray,
     without a vote ordered by their tail score (:mod:`apps.video_search.ranking`, score 0, e-value inf).
     ``contrast`` = (threshold, max e-value): the temporal contrast of the first matches passing those, as
     video-search computes it (:func:`apps.video_search.reporting.contrasts`, on the query's ``layout`` codes
-    (Q, 2, layout_nb) when given and the index has them); NaN for the others / when None."""
+    (Q, 2 R, layout_nb) of :func:`layout_views` when given and the index has them: the larger of the
+    contrast with the whole frame's and with every rectangle's, as video-search has it at any gate); NaN for
+    the others / when None."""
     from apps.video_search.clip_search import cascade as run_cascade
     from apps.video_search.clip_search import match_codes, query_null
     from apps.video_search.ranking import rank_tail
@@ -183,8 +192,9 @@ def rank_codes(index, names: list[str], codes: np.ndarray, times: np.ndarray,
         matches = match_codes(index, codes, times)
         null = query_null(index, codes, times) if matches else None
     ev = [null.evalue(m.video, m.support) for m in matches]
-    con = contrasts(index, used[0], times, matches, ev, *contrast, layout=layout) if contrast \
-        else [float("nan")] * len(matches)
+    more = None if layout is None else (lambda: layout[:, 2:])   # the inner rectangles' (always tried here:
+    con = contrasts(index, used[0], times, matches, ev, *contrast, layout=None if layout is None else layout[:, :2],
+                    more_layout=more) if contrast else [float("nan")] * len(matches)   # the larger is kept)
     out = [(Path(index.videos[m.video]["path"]).name, m.score, e, c) for m, e, c in zip(matches, ev, con)]
     if tail:
         out += [(Path(index.videos[m.video]["path"]).name, 0.0, float("inf"), float("nan"))

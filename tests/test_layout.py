@@ -1,4 +1,4 @@
-"""Layout codes (vidml.backbones.layout): a fixed SimHash of the trunk map on a 3 x 3 grid, stored in the index
+"""Layout codes (vidml.backbones.layout): a fixed SimHash of a trunk map on a k x k grid, stored in the index
 beside the search codes, and the temporal contrast that uses them (apps.video_search.reporting): on a fixed
 camera's view (PETS09) a copy stands out at its time mapping by its layout, another moment does not."""
 from __future__ import annotations
@@ -54,6 +54,26 @@ def test_one_pass_gives_the_search_codes_and_the_mirrored_view_is_the_flipped_fr
     _, flipped = net.codes_and_layout(np.ascontiguousarray(frames[:, :, ::-1]))
     assert np.diag(hamming(views[:, 1], flipped)).max() <= 16            # the same up to resampling
     assert np.diag(hamming(views[:, 0], flipped)).min() >= 64            # a layout is not mirror-symmetric
+
+
+def test_a_layout_of_an_earlier_block_comes_from_the_same_trunk_pass():
+    from vidml.backbones.embed import to_tensor
+    from vidml.backbones.hashing import HashingNet
+
+    torch.manual_seed(0)
+    net = HashingNet(bits=64, trunk="mnv2@13+avgmax", size=112, layout={"grid": 6, "block": 3}).eval()
+    assert net.config["layout"] == {"grid": 6, "bits": 1024, "seed": 3, "block": 3}
+    frames = _juice_frames()
+    codes, layout = net.codes_and_layout(frames)
+    x = to_tensor(net.prepare(frames))
+    with torch.no_grad():
+        block3 = net.trunk.maps_at(x, (3,))[0]                        # (N, 24, 28, 28) at 112 px
+        mirrored = net.layout.codes(net.trunk.maps_at(torch.flip(x, dims=[3]), (3,))[0])
+    assert block3.shape[1:] == (24, 28, 28) and net.layout.planes.shape == (24 * 36, 1024)
+    assert np.array_equal(codes, net.codes(frames)) and np.array_equal(layout, net.layout.codes(block3))
+    assert np.array_equal(net.codes_and_layout_views(frames)[1][:, 1], mirrored)
+    with pytest.raises(ValueError, match="block"):
+        HashingNet(bits=64, trunk="mnv2@13+avgmax", layout={"block": 14})
 
 
 def test_index_keeps_layout_codes_and_reads_an_index_without_them(tmp_path):
@@ -123,6 +143,41 @@ def test_layout_contrast_tells_a_flipped_copy_from_another_moment_of_a_fixed_cam
     (copy_codes, copy_both), (other_codes, other_both) = out["copy"], out["other"]
     # by its search codes the flipped copy stands out at its own time mapping hardly more than another moment
     # does (a static scene, small walkers); by its layout (mirrored view) it does. Measured: copy 2.35 bits by
-    # the codes, 10.05 with the layouts; the other moment -1.6 by both
+    # the codes, 12.1 with the layouts (block-3 map, 6 x 6 grid); the other moment -1.6 by the codes, -5.6 with
+    # the layouts (the codes' contrast counts less CODES_MARGIN there)
     assert copy_both >= DEFAULT_MIN_CONTRAST > max(other_both, other_codes)
     assert copy_both - copy_codes >= 2.0
+
+
+@needs_data
+def test_a_side_by_side_copy_of_a_fixed_camera_stands_out_by_its_rectangle_s_layout(tmp_path):
+    from apps.video_search.clip_search import REGIONS, hash_query, match_codes, search_clip
+    from apps.video_search.library import IndexConfig, index_library, load_hasher
+    from apps.video_search.null_model import DEFAULT_EVALUE
+    from apps.video_search.reporting import DEFAULT_MIN_CONTRAST, contrasts
+    from vidml.index import Index
+    from vidml.video import FrameReader
+
+    src = DATA / "videos" / "vtest_pets09_480x360_arjun.avi"
+    half = len(FrameReader(src)) / FrameReader(src).fps / 2
+    (tmp_path / "lib").mkdir()
+    _write(src, tmp_path / "lib" / "first_half.mp4", 0.0, half)
+    net, info = load_hasher(None)
+    index_library(IndexConfig(tmp_path / "lib", tmp_path / "lib.vidx", faces=False, quiet=True), net, info)
+    index = Index(tmp_path / "lib.vidx")
+    found, inner = {}, {}
+    for name, start in (("copy", half / 3), ("other", half + 3.0)):
+        clip = tmp_path / f"{name}.mp4"
+        _write(src, clip, start, 4.0, "side_by_side")      # the view in one half, a plain field in the other
+        found[name] = search_clip(index, clip, hasher=net)
+        codes, times, whole = hash_query(clip, net, 4.0, regions=True, layout=True)
+        m = match_codes(index, codes, times)[:1]
+        ev, rule = [0.0], (0.0, DEFAULT_EVALUE)
+        inner[name] = (contrasts(index, codes, times, m, ev, *rule, layout=whole[:, :2])[0],
+                       contrasts(index, codes, times, m, ev, *rule, layout=whole[:, :2],
+                                 more_layout=lambda: whole[:, 2:])[0])
+        assert whole.shape[1] == 2 * len(REGIONS)
+    # the whole frame's layout is half a plain field; the rectangle holding the copy has the view's layout.
+    # Measured: the copy 6.8 bits with the rectangles' layouts; the other moment below 0 either way
+    assert inner["copy"][1] >= max(inner["copy"][0] + 2.0, 6.0) and max(inner["other"]) < 0.0, inner
+    assert found["copy"] and not found["other"] and inner["copy"][1] >= DEFAULT_MIN_CONTRAST

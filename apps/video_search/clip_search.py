@@ -22,8 +22,9 @@ a model without one), ``k`` = 64 neighbours per query code. A match is reported 
   library frames of unrelated videos (:mod:`apps.video_search.null_model`): the expected number of
   chance placements with that many agreeing frames, its e-value, is <= ``max_evalue``, and
 * its temporal contrast (bits by which its frames agree better at its time mapping than at any mapping
-  >= 2 s elsewhere in the same video, by the search codes or, when the index holds them, the layout codes:
-  the larger) is >= ``min_contrast`` or +inf (too short to tell), so that another
+  >= 2 s elsewhere in the same video, by the layout codes when the index holds them, of the whole frame
+  or, for a match below the gate, of the inner rectangles too, or by the search codes less a margin: the
+  larger) is >= ``min_contrast`` or +inf (too short to tell), so that another
   recording of the same scene is not reported: :mod:`apps.video_search.reporting`. The region cascade
   decides on score and e-value alone (a whole-frame match of the same scene does not trigger regions).
 """
@@ -152,14 +153,16 @@ def cascade(index: Index, whole: np.ndarray, times: np.ndarray, more_regions, th
 def hash_query(clip: str | Path, hasher, fps: float, regions: bool | tuple = True,
                layout: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """(codes (Q, R, nb), times (Q,), layout) of the query clip's sampled frames, R = len(REGIONS) or 1 (or
-    the rectangles given as ``regions``); ``layout`` (whole frames, a hasher with layout codes): each
-    frame's layout codes as shown and mirrored (Q, 2, layout_nb), else None."""
+    the rectangles given as ``regions``); ``layout`` (a hasher with layout codes): each rectangle's layout
+    codes as shown and mirrored, (Q, 2 R, layout_nb) (rectangle-major: [r0 shown, r0 mirrored, r1 ...]),
+    else None."""
     rects = tuple(regions) if isinstance(regions, tuple) else REGIONS if regions else WHOLE
-    layout = bool(layout and rects == WHOLE and getattr(hasher, "layout", None) is not None)
+    layout = bool(layout and getattr(hasher, "layout", None) is not None)
     rh = RegionHasher(hasher, rects, keep_layout=layout)
     hv = hash_video(clip, rh, fps=fps)
-    lay = np.concatenate(rh.layouts) if layout and rh.layouts else None
-    return hv.codes.reshape(len(hv.times), len(rects), -1), hv.times, lay
+    q = len(hv.times)
+    lay = np.concatenate(rh.layouts).reshape(q, 2 * len(rects), -1) if layout and rh.layouts else None
+    return hv.codes.reshape(q, len(rects), -1), hv.times, lay
 
 
 def search_clip(index: Index, clip: str | Path, hasher=None, fps: float | None = None, top: int = 10,
@@ -182,13 +185,20 @@ def search_clip(index: Index, clip: str | Path, hasher=None, fps: float | None =
         hasher, info = load_hasher(None)
         check_same_hasher(index, info)
     fps = fps or 2.0 * float(index.manifest.get("fps") or 2.0)
-    codes, times, layout = hash_query(clip, hasher, fps, regions=False, layout=getattr(index, "layout", None) is not None)
-    used: list = []
-    matches, null = cascade(index, codes, times, (lambda: hash_query(clip, hasher, fps, REGIONS[1:])[0])
-                            if regions else None, threshold, max_evalue, used=used, k=k, radius=radius, backend=backend)
+    with_layout = getattr(index, "layout", None) is not None
+    codes, times, layout = hash_query(clip, hasher, fps, regions=False, layout=with_layout)
+    used, inner = [], []
+
+    def inner_pass() -> tuple:            # the inner rectangles' codes and layouts, hashed once
+        inner.append(inner[0] if inner else hash_query(clip, hasher, fps, REGIONS[1:], layout=with_layout))
+        return inner[-1]
+
+    matches, null = cascade(index, codes, times, (lambda: inner_pass()[0]) if regions else None, threshold,
+                            max_evalue, used=used, k=k, radius=radius, backend=backend)
     # a match below the score threshold is never reported: its e-value (an O(Q^2) tail) only for the --all ranking
     evalues = [null.evalue(m.video, m.support) if rank_all or m.score >= threshold else float("inf") for m in matches]
-    cons = reporting.contrasts(index, used[0], times, matches, evalues, threshold, max_evalue, layout=layout)
+    cons = reporting.contrasts(index, used[0], times, matches, evalues, threshold, max_evalue, layout=layout,
+                               more_layout=(lambda: inner_pass()[2]) if regions else None, min_contrast=min_contrast)
     rule = (threshold, max_evalue, min_contrast)
     ranked = [_as_hit(index, m, e, c, rule) for m, e, c in zip(matches, evalues, cons)]
     if not rank_all:

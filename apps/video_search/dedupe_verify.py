@@ -178,10 +178,11 @@ def line_contrast(codes: np.ndarray, times: np.ndarray, u_codes: np.ndarray, u_t
 
 
 def with_layout_contrast(contrast: float, layout: np.ndarray, times: np.ndarray, u_layout: np.ndarray,
-                         u_times: np.ndarray, anchor: tuple[float, float], bin_s: float) -> float:
-    """The larger of the search codes' ``contrast`` and the :func:`line_contrast` of the layout codes
-    (query ``layout`` (Q, V, nb) at ``times``, video ``u_layout`` (N, nb) at ``u_times``, the same anchor),
-    the latter scaled to bits per UNIT_BITS of code: ``x UNIT_BITS / (8 nb)``."""
+                         u_times: np.ndarray, anchor: tuple[float, float], bin_s: float,
+                         codes_margin: float = 0.0) -> float:
+    """The larger of the search codes' ``contrast`` less ``codes_margin`` and the :func:`line_contrast` of the
+    layout codes (query ``layout`` (Q, V, nb) at ``times``, video ``u_layout`` (N, nb) at ``u_times``, the same
+    anchor), the latter scaled to bits per UNIT_BITS of code: ``x UNIT_BITS / (8 nb)``."""
     layout = np.asarray(layout)
     lc, _ = line_contrast(layout, times, u_layout, u_times, anchor, bin_s)
-    return max(float(contrast), float(lc) * UNIT_BITS / (8.0 * layout.shape[-1]))
+    return max(float(contrast) - codes_margin, float(lc) * UNIT_BITS / (8.0 * layout.shape[-1]))

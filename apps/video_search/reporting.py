@@ -17,15 +17,20 @@ A match (video v, placement ``offset``, ``score``, ``support``) is *reported* wh
 
 When the index holds *layout codes* (:mod:`vidml.backbones.layout`: where in the frame the trunk sees
 what, 1024 bits; the query frame as shown or mirrored, the nearer), the contrast is the larger of two:
-that of the search codes and that of the layout codes, scaled to bits per 256 bits of code (``x 256 /
-1024``). A copy must stand out at its time mapping in what the frames show or in where: the search codes
-are made to ignore small changes, so two moments of a fixed camera's view agree about equally at every
-mapping by them, while their layouts do not (a walker has moved); a cropped or rescaled copy moves its
-layout, while its search codes still stand out.
+that of the layout codes, scaled to bits per 256 bits of code (``x 256 / 1024``), and that of the search
+codes less ``CODES_MARGIN``. A copy must stand out at its time mapping in where things are, or by a wide
+margin in what the frames show: the search codes are made to ignore small changes, so two moments of a
+fixed camera's view agree about equally at every mapping by them (up to 4.9 bits on the calibration's
+hard negatives), while their layouts do not (a walker has moved); a cropped or rescaled copy moves its
+layout, while its search codes still stand out by many bits (tens on the report split's crops).
 
 Cost: the contrast is computed only for the first ``CONTRAST_TOP`` matches that pass score and e-value
 (a match failing those is never reported, so its contrast is not needed): per match one (Q R x N_v)
-Hamming matrix and 25 (Q + N_v) / bin_s line look-ups (N_v = v's indexed frames).
+Hamming matrix and 25 (Q + N_v) / bin_s line look-ups (N_v = v's indexed frames). A composite (the copy
+shown in a rectangle of the query frame) has its own layout there, not the whole frame's: when a match's
+contrast is below the gate, the layouts of the query's inner rectangles (:mod:`apps.video_search.regions`,
+as shown and mirrored) are tried too (:func:`contrasts`), the larger contrast kept; they cost one more
+region hashing of the query, shared with the region cascade when it ran.
 """
 from __future__ import annotations
 
@@ -36,7 +41,8 @@ from vidml.metric.distances import pack_bits
 from apps.video_search.alignment import ClipMatch
 from apps.video_search.dedupe_verify import line_contrast, with_layout_contrast
 
-DEFAULT_MIN_CONTRAST = 4.0   # bits per 256; chosen by benchmarks/video_search_calibration.py (choose split): card
+DEFAULT_MIN_CONTRAST = 2.0   # bits per 256; chosen by benchmarks/video_search_calibration.py (choose split): card
+CODES_MARGIN = 4.0           # bits the search codes' contrast must add to stand in for the layouts': card
 CONTRAST_TOP = 5             # matches per query whose contrast is computed
 
 
@@ -52,14 +58,14 @@ def match_contrast(index, codes: np.ndarray, times: np.ndarray, m: ClipMatch,
                    layout: np.ndarray | None = None) -> float:
     """Line contrast (bits) of match ``m`` of query ``codes`` (Q, R, nb) packed, or projections (Q, R, bits),
     whose signs are used) at ``times`` against video ``m.video``'s index rows; with the query's ``layout``
-    codes (Q, V, layout_nb) and an index holding layout codes, the larger of that and the layouts' (module
-    doc)."""
+    codes (Q, V, layout_nb) and an index holding layout codes, the larger of that less CODES_MARGIN and the
+    layouts' (module doc)."""
     codes, times = np.asarray(codes), np.asarray(times, np.float64)
     if np.issubdtype(codes.dtype, np.floating):
         codes = pack_bits(codes > 0)
     c = float(line_contrast(codes, times, *placement_of(index, m))[0])
     if layout is not None and getattr(index, "layout", None) is not None:
-        c = with_layout_contrast(c, layout, times, *placement_of(index, m, True))
+        c = with_layout_contrast(c, layout, times, *placement_of(index, m, True), codes_margin=CODES_MARGIN)
     return c
 
 
@@ -77,14 +83,21 @@ def placement_of(index, m: ClipMatch, layout: bool = False) -> tuple:
 
 def contrasts(index, codes: np.ndarray, times: np.ndarray, matches: list[ClipMatch], evalues: list[float],
               threshold: float, max_evalue: float, top: int = CONTRAST_TOP,
-              layout: np.ndarray | None = None) -> list[float]:
+              layout: np.ndarray | None = None, more_layout=None, min_contrast: float = float("inf")) -> list[float]:
     """Per match: its contrast when it is among the first ``top`` that pass score and e-value, else NaN
     (it is not reported whatever its contrast; NaN fails :func:`passes`). ``layout``: the query's layout
-    codes (:func:`match_contrast`)."""
-    out, done = [], 0
+    codes (:func:`match_contrast`); ``more_layout()``: those of the query's inner rectangles (Q, V', nb),
+    asked for (once) when a match's contrast is below ``min_contrast`` (default: always): the contrast is
+    then the larger of that and the one with every rectangle's layout, so a composite (the copy in a
+    rectangle of the query) stands out by its rectangle's layout."""
+    out, done, inner = [], 0, []
     for m, e in zip(matches, evalues):
         if done < top and m.score >= threshold and e <= max_evalue:
-            out.append(match_contrast(index, codes, times, m, layout))
+            c = match_contrast(index, codes, times, m, layout)
+            if c < min_contrast and layout is not None and more_layout is not None:
+                inner = inner or [more_layout()]
+                c = max(c, match_contrast(index, codes, times, m, np.concatenate([layout, inner[0]], 1)))
+            out.append(c)
             done += 1
         else:
             out.append(float("nan"))

@@ -85,7 +85,10 @@ class HashingNet(nn.Module):
         if layout:
             if not self.frozen_trunk or self.taps:
                 raise ValueError("layout codes need the pretrained trunk without taps")
-            self.layout = LayoutCoder(BLOCK_CHANNELS[self.trunk.cut], **layout)
+            block = layout.get("block")
+            if block is not None and not 0 <= int(block) <= self.trunk.cut:
+                raise ValueError(f"layout block must be in 0..{self.trunk.cut}, not {block}")
+            self.layout = LayoutCoder(BLOCK_CHANNELS[self.trunk.cut if block is None else int(block)], **layout)
             self.config["layout"] = self.layout.config()
         self.radius = bits // 4   # match radius; a trained checkpoint carries its own (load_hashing_net)
         self.radius_asym: float | None = None   # radius of the asymmetric distance (None: symmetric search)
@@ -191,9 +194,14 @@ class HashingNet(nn.Module):
     def _codes_and_layout_of(self, x: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
         """Prepared input (N, 3, size, size) -> (packed codes, packed layout codes): one trunk pass, the codes
         those of :meth:`codes` (the same pooled features of the same map)."""
-        fmap = self.trunk.forward_map(x)
+        lmap, fmap = self.trunk.maps_at(x, (self._layout_block(), self.trunk.cut)) \
+            if self._layout_block() != self.trunk.cut else (self.trunk.forward_map(x),) * 2
         feats = _unit_concat(self._pool_parts(_pool(fmap, self.trunk.pool)))   # = features(x), same map
-        return pack_bits(self.bit_layer(feats).numpy() > 0), self.layout.codes(fmap)
+        return pack_bits(self.bit_layer(feats).numpy() > 0), self.layout.codes(lmap)
+
+    def _layout_block(self) -> int:
+        """The trunk block whose map the layout codes pool."""
+        return self.trunk.cut if self.layout.block is None else self.layout.block
 
     def codes_and_layout(self, frames) -> tuple[np.ndarray, np.ndarray]:
         """uint8 RGB frames -> (codes (N, bits/8), layout codes (N, layout.bits/8)), packed; the index side."""
@@ -203,11 +211,12 @@ class HashingNet(nn.Module):
     @torch.no_grad()
     def codes_and_layout_views(self, frames) -> tuple[np.ndarray, np.ndarray]:
         """uint8 RGB frames -> (codes (N, bits/8), layout codes (N, 2, layout.bits/8) of each frame as shown
-        and mirrored left-right), packed; the query side of :mod:`vidml.backbones.layout`. Two trunk passes."""
+        and mirrored left-right), packed; the query side of :mod:`vidml.backbones.layout`. One trunk pass and
+        the mirrored frames up to the layout's block."""
         self.eval()
         x = to_tensor(self.prepare(frames))
         codes, shown = self._codes_and_layout_of(x)
-        mirrored = self.layout.codes(self.trunk.forward_map(torch.flip(x, dims=[3])))
+        mirrored = self.layout.codes(self.trunk.maps_at(torch.flip(x, dims=[3]), (self._layout_block(),))[0])
         return codes, np.stack([shown, mirrored], 1)
 
     def saved_module(self) -> nn.Module:
