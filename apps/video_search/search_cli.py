@@ -36,8 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="largest e-value (expected chance matches, null model of the index) reported (default 0.01)")
     parser.add_argument("--min-contrast", type=float, default=None,
                         help="smallest temporal contrast in bits reported (default %g): how much better the frames "
-                             "agree at the match's time mapping than >= 2 s elsewhere in that video, by the search "
-                             "codes or the layout codes (the larger, per 256 bits); a copy scores "
+                             "agree at the match's time mapping than >= 2 s elsewhere in that video, by the layout "
+                             "codes (where things are; per 256 bits) or by the search codes less 4 bits (the "
+                             "larger); a copy scores "
                              "high, another recording of the same scene ~0; 'inf' (too short to tell) is not tested; "
                              "-inf: no gate" % DEFAULT_MIN_CONTRAST)
     parser.add_argument("--weights", default=None, help="HashingNet checkpoint (must be the one used to index)")
