@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-
+from video_search_protocol import is_reported   # benchmarks/ is on sys.path: run as bench_video_search.py's module
 
 CAL_CHOOSE = ["car_traffic_small.mp4", "vtest_pets09_480x360_arjun.avi"]
 CAL_REPORT = ["megamind_720x528.avi", "short_hamilton_clip.mp4", "visil_video1.gif"]
@@ -22,13 +22,6 @@ CAL_THRESHOLDS = (0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4)
 CAL_EVALUES = (1.0, 1e-1, 1e-2, 1e-3, 1e-4, 1e-6)
 CAL_CONTRASTS = (-float("inf"), 0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0)   # -inf: no contrast gate
 CAL_MAX_NEGATIVES = 1 / 7  # the rule: most copies reported with at most this share of hard negatives reported
-
-
-def ok(top: tuple, threshold: float, max_e: float, min_contrast: float = -float("inf")) -> bool:
-    """Is a ranked (video, score, e-value, contrast) reported under video-search's rule?"""
-    from video_search_protocol import is_reported
-
-    return is_reported(top, threshold, max_e, min_contrast)
 
 
 def calibration_queries(paths: list[Path], tmp: Path, seed: int, n: int, backgrounds) -> list[dict]:
@@ -102,9 +95,9 @@ def calibration(net, paths: list[Path], fps: float, tmp: Path, seed: int, n: int
 def _rates(tops: list, videos, thr: float, e: float, c: float) -> tuple:
     """Shares of copies / hard negatives of ``videos`` reported as their video under the region cascade
     (whole frames; every rectangle when the whole-frame best fails score / e-value, as clip_search.cascade)."""
-    sel = [(q, w if ok(w, thr, e) else a) for q, w, a in tops if q["video"] in videos]
-    tp = [ok(t, thr, e, c) and t[0] == q["video"] for q, t in sel if q["copy"]]
-    fp = [ok(t, thr, e, c) and t[0] == q["video"] for q, t in sel if not q["copy"]]
+    sel = [(q, w if is_reported(w, thr, e) else a) for q, w, a in tops if q["video"] in videos]
+    tp = [is_reported(t, thr, e, c) and t[0] == q["video"] for q, t in sel if q["copy"]]
+    fp = [is_reported(t, thr, e, c) and t[0] == q["video"] for q, t in sel if not q["copy"]]
     return float(np.mean(tp)), float(np.mean(fp)), len(tp), len(fp)
 
 
@@ -130,7 +123,7 @@ def choose(tops: list, paths: list) -> tuple:
     for split, videos in (("choose", CAL_CHOOSE), ("report", CAL_REPORT)):
         for label, want in (("copies", True), ("hard negatives", False)):
             cs = sorted(round(t[3], 1) for q, w, a in tops if q["video"] in videos and q["copy"] == want
-                        for t in [w if ok(w, best[1], best[2]) else a] if t[0] == q["video"])
+                        for t in [w if is_reported(w, best[1], best[2]) else a] if t[0] == q["video"])
             print(f"\ncontrast of the {label} ({split} split) placed in their own video: {cs}")
     print(f"\ncalibration: index = first halves of {', '.join(p.name for p in paths)}; copies = edited clips of "
           "first halves, hard negatives = edited clips of second halves (same scene / person, not indexed)\n")

@@ -243,9 +243,10 @@ def average_precision(ranked: list[str], relevant: set[str]) -> float:
     return total / len(relevant) if relevant else 0.0
 
 
-def is_reported(entry: tuple, threshold: float, max_e: float, min_contrast: float) -> bool:
+def is_reported(entry: tuple, threshold: float, max_e: float, min_contrast: float = -float("inf")) -> bool:
     """Does a ranked (video, score, e-value[, contrast]) pass video-search's rule
-    (:func:`apps.video_search.reporting.passes`)? No contrast (float features): +inf, score and e-value alone."""
+    (:func:`apps.video_search.reporting.passes`)? No contrast (float features): +inf, score and e-value alone;
+    ``min_contrast`` -inf (default): no contrast gate."""
     from apps.video_search.reporting import passes
 
     return passes(entry[1], entry[2], entry[3] if len(entry) > 3 else float("inf"), threshold, max_e, min_contrast)
