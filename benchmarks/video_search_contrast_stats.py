@@ -93,6 +93,12 @@ def own_placements(net, index, lib, paths, tmp, args, regions: bool = False):
             yield split, q, f, t, codes, own[0]
 
 
+def print_header(names) -> None:
+    """The head of the per-query table whose rows :func:`print_row` prints (one column per name)."""
+    print("| split | video | copy | edit | score | " + " | ".join(names) + " |\n|---|---|---|---|---:|"
+          + "---:|" * len(names))
+
+
 def print_row(split: str, q: dict, s: dict, names) -> None:
     """One query's row of the per-query table."""
     print(f"| {split} | {q['video']} | {q['copy']} | {q['edit']} | {s['score']:.2f} | "
@@ -138,8 +144,7 @@ def main() -> int:
 
     net, tmp, paths, lib, index = calibration_setup(args, "vs_contrast_")
     rows = {"choose": [], "report": []}
-    print("| split | video | copy | edit | score | " + " | ".join(STATS) + " |\n|---|---|---|---|---:|"
-          + "---:|" * len(STATS))
+    print_header(STATS)
     for split, q, _, t, codes, m in own_placements(net, index, lib, paths, tmp, args, args.regions):
         _, blocks = far_differences(codes, np.asarray(t, np.float64), *placement_of(index, m))
         s = {"score": m.score, **statistics(blocks)}

@@ -105,7 +105,7 @@ def video_descriptors(net, paths: list) -> tuple[dict, dict]:
 
 def main() -> int:
     from video_search_contrast_stats import (calibration_setup, diagnostic_args, own_placements, print_choice,
-                                             print_row, statistics)
+                                             print_header, print_row, statistics)
 
     args = diagnostic_args(__doc__)
     from video_search_protocol import sampled
@@ -117,8 +117,7 @@ def main() -> int:
     net, tmp, paths, lib, index = calibration_setup(args, "vs_grid_")
     video_descr, binar = video_descriptors(net, paths)
     rows = {"choose": [], "report": []}
-    print("| split | video | copy | edit | score | " + " | ".join(DESCRIPTORS) + " |\n|---|---|---|---|---:|"
-          + "---:|" * len(DESCRIPTORS))
+    print_header(DESCRIPTORS)
     for split, q, f, t, codes, m in own_placements(net, index, lib, paths, tmp, args):
         placement = placement_of(index, m)
         _, blocks = far_differences(codes, np.asarray(t, np.float64), *placement)

@@ -101,7 +101,7 @@ def lsh_contrasts(feats: np.ndarray, t: np.ndarray, lib, index, m, planes: dict)
 
 def main() -> int:
     from video_search_contrast_stats import (calibration_setup, diagnostic_args, own_placements, print_choice,
-                                             print_row, statistics)
+                                             print_header, print_row, statistics)
 
     args = diagnostic_args(__doc__)
     from video_search_protocol import sampled
@@ -120,8 +120,7 @@ def main() -> int:
     lsh = {nb: g.standard_normal((lib.feats.shape[1], int(nb.rstrip("b")))).astype(np.float32)
            for nb in ("256", "512", "1024", "1024b", "2048")}
     rows = {"choose": [], "report": []}
-    print("| split | video | copy | edit | score | " + " | ".join(STATS) + " |\n|---|---|---|---|---:|"
-          + "---:|" * len(STATS))
+    print_header(STATS)
     for split, q, f, t, codes, m in own_placements(net, index, lib, paths, tmp, args):
         _, blocks = far_differences(codes, np.asarray(t, np.float64), *placement_of(index, m))
         s = {"score": m.score, "mean": statistics(blocks)["mean"],

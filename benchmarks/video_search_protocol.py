@@ -192,9 +192,10 @@ def rank_codes(index, names: list[str], codes: np.ndarray, times: np.ndarray,
         matches = match_codes(index, codes, times)
         null = query_null(index, codes, times) if matches else None
     ev = [null.evalue(m.video, m.support) for m in matches]
-    more = None if layout is None else (lambda: layout[:, 2:])   # the inner rectangles' (always tried here:
-    con = contrasts(index, used[0], times, matches, ev, *contrast, layout=None if layout is None else layout[:, :2],
-                    more_layout=more) if contrast else [float("nan")] * len(matches)   # the larger is kept)
+    # the whole frame's layouts, and the inner rectangles' always tried too (min contrast +inf): the larger kept
+    whole, inner = (None, None) if layout is None else (layout[:, :2], lambda: layout[:, 2:])
+    con = contrasts(index, used[0], times, matches, ev, *contrast, layout=whole, more_layout=inner) if contrast \
+        else [float("nan")] * len(matches)
     out = [(Path(index.videos[m.video]["path"]).name, m.score, e, c) for m, e, c in zip(matches, ev, con)]
     if tail:
         out += [(Path(index.videos[m.video]["path"]).name, 0.0, float("inf"), float("nan"))

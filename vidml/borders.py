@@ -77,8 +77,3 @@ def content_box(frame: np.ndarray) -> tuple[int, int, int, int]:
         return 0, 0, w, h
     return x0, y0, x1, y1
 
-
-def trim(frame: np.ndarray) -> np.ndarray:
-    """``frame`` cut to :func:`content_box` (a view, no copy)."""
-    x0, y0, x1, y1 = content_box(frame)
-    return frame[y0:y1, x0:x1]

@@ -190,8 +190,9 @@ def search_clip(index: Index, clip: str | Path, hasher=None, fps: float | None =
     used, inner = [], []
 
     def inner_pass() -> tuple:            # the inner rectangles' codes and layouts, hashed once
-        inner.append(inner[0] if inner else hash_query(clip, hasher, fps, REGIONS[1:], layout=with_layout))
-        return inner[-1]
+        if not inner:
+            inner.append(hash_query(clip, hasher, fps, REGIONS[1:], layout=with_layout))
+        return inner[0]
 
     matches, null = cascade(index, codes, times, (lambda: inner_pass()[0]) if regions else None, threshold,
                             max_evalue, used=used, k=k, radius=radius, backend=backend)

@@ -194,8 +194,8 @@ class HashingNet(nn.Module):
     def _codes_and_layout_of(self, x: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
         """Prepared input (N, 3, size, size) -> (packed codes, packed layout codes): one trunk pass, the codes
         those of :meth:`codes` (the same pooled features of the same map)."""
-        lmap, fmap = self.trunk.maps_at(x, (self._layout_block(), self.trunk.cut)) \
-            if self._layout_block() != self.trunk.cut else (self.trunk.forward_map(x),) * 2
+        maps = self.trunk.maps_at(x, tuple(sorted({self._layout_block(), self.trunk.cut})))
+        lmap, fmap = maps[0], maps[-1]          # the same map when the layout pools the trunk's last block
         feats = _unit_concat(self._pool_parts(_pool(fmap, self.trunk.pool)))   # = features(x), same map
         return pack_bits(self.bit_layer(feats).numpy() > 0), self.layout.codes(lmap)
 
