@@ -34,7 +34,8 @@ car_traffic, vtest arjun (choose split) and megamind, hamilton, visil_video1 (re
 edited clips of first halves, hard negatives = edited clips of second halves (same scene / person, not a
 copy). The (score threshold, max e-value) with the most copies reported and <= 1/7 negatives reported on
 the choose split is chosen (none qualifying: the most copies at the strictest threshold; e-value ties keep
-the code default); both rates are reported on the report split.
+the code default); both rates are reported on the report split, and (with the LOFO heads) also for
+each query matched by the head fitted without its edit's family: the rates under edits never trained on.
 Speed: video-index (faces off, the real command's function) vs decoding alone, in this run, with the
 time per frame of decoding, resizing and the trunk alone; one query's search + alignment at 10^4..10^6
 codes, whole frames and every rectangle (faiss flat, faiss IVF at two nprobe values with their recall).
@@ -313,6 +314,9 @@ def main() -> int:
     ap.add_argument("--speed-only", action="store_true", help="only video-index against decoding alone")
     ap.add_argument("--no-layout", dest="layout", action="store_false",
                     help="calibration: the contrast of the search codes alone (the rule before 2026-12-03)")
+    ap.add_argument("--cal-lofo", action="store_true",
+                    help="with --calibration-only: its rates also under the LOFO heads (each query by the head without its "
+                         "family; always in a full run)")
     ap.add_argument("--cal-per-video", type=int, default=4, help="calibration copies (and negatives) per video")
     args = ap.parse_args()
     import torch
@@ -338,11 +342,13 @@ def main() -> int:
         speed(net, info, DATA / "videos", tmp, args.fps, args.threads)
         return 0
     backs = backgrounds()
-    rule = calibration(net, calibration_paths(paths), args.fps, tmp, args.seed, args.cal_per_video, backs, args.layout)
+    need_heads = args.cal_lofo or not (args.no_lofo or args.calibration_only)
+    heads = lofo_heads(net, args.seed, card_of(args.weights)) if need_heads else {}
+    rule = calibration(net, calibration_paths(paths), args.fps, tmp, args.seed, args.cal_per_video, backs, args.layout,
+                       heads)
     if args.calibration_only:
         return 0
     queries, lib, qfeats = test_split(net, paths, tmp, args, backs)
-    heads = {} if args.no_lofo else lofo_heads(net, args.seed, card_of(args.weights))
     n_dis = sum(q["source"] is None for q in queries)
     print(f"\nlibrary: {len(paths)} videos, {len(lib.times)} codes; queries: {len(queries) - n_dis} + {n_dis} "
           f"distractors; weights {info['name']} ({net.bits} bits, radius {net.radius}, trunk {net.config['trunk']} "

@@ -48,7 +48,7 @@ def calibration_queries(paths: list[Path], tmp: Path, seed: int, n: int, backgro
             edit = str(rng.choice(FAMILIES[fam]))
             q = tmp / f"cal{len(out):03d}_{edit}.mp4"
             write_query(q, frames, max(1.0, r.fps / step), edit, rng, backgrounds)
-            out.append({"path": q, "video": p.name, "copy": copy, "edit": edit})
+            out.append({"path": q, "video": p.name, "copy": copy, "edit": edit, "family": fam})
     return out
 
 
@@ -74,22 +74,37 @@ def calibration_index(net, paths: list[Path], fps: float, tmp: Path, layout: boo
 
 
 def calibration(net, paths: list[Path], fps: float, tmp: Path, seed: int, n: int, backgrounds,
-                layout: bool = True) -> tuple:
+                layout: bool = True, heads: dict | None = None) -> tuple:
     """Choose (threshold, max e-value, min contrast) on CAL_CHOOSE videos, report both rates on CAL_REPORT
     (``layout``: the contrast also of the layout codes, as video-search computes it; False: the search codes'
-    alone, the rule before 2026-12-03)."""
-    from video_search_protocol import layout_views, query_side, rank_codes, region_features, sampled
+    alone, the rule before 2026-12-03). ``heads`` (family -> a head fitted without that family, as
+    bench_video_search's LOFO): each query is also matched by the head that never saw its edit's family, in
+    an index of that head's codes, and the rule is chosen on both sets of matches pooled (copies under edits
+    the codes were trained on and under edits they were not)."""
+    from video_search_protocol import code_index, layout_views, region_features, sampled
 
     lib, index = calibration_index(net, paths, fps, tmp, layout)
-    tops, every = [], (0.0, float("inf"))     # the contrast of every match (as video-search would, at any rule)
+    held = {fam: code_index(lib, h.codes_of_features(lib.feats), tmp, fps, h.radius, getattr(h, "radius_asym", None),
+                            layout=layout) for fam, h in (heads or {}).items()}
+    tops = {"shipped head": [], "LOFO heads": []}
     for q in calibration_queries(paths, tmp, seed, n, backgrounds):
         frames, t = sampled(q["path"], 2 * fps)
         f, lay = region_features(net, frames), layout_views(net, frames)
-        codes = query_side(net, f.reshape(-1, f.shape[-1]), f.shape[0])
-        # only the top match is read: the tail (score 0) could never pass a threshold
-        tops.append((q, rank_codes(index, lib.names, codes[:, :1], t, tail=False, contrast=every, layout=lay)[0],
-                     rank_codes(index, lib.names, codes, t, tail=False, contrast=every, layout=lay)[0]))
-    return choose(tops, paths)
+        tops["shipped head"].append((q, *_top_matches(index, lib.names, net, f, t, lay)))
+        if q["family"] in held:
+            tops["LOFO heads"].append((q, *_top_matches(held[q["family"]], lib.names, heads[q["family"]], f, t, lay)))
+    return choose({k: v for k, v in tops.items() if v}, paths)
+
+
+def _top_matches(index, names: list[str], head, f: np.ndarray, t: np.ndarray, lay) -> tuple:
+    """(whole-frame best, every-rectangle best) ranked entry of one query, region features ``f`` (Q, R, D),
+    through ``head``'s codes; only the top match is read: the tail (score 0) could never pass a threshold."""
+    from video_search_protocol import query_side, rank_codes
+
+    every = (0.0, float("inf"))     # the contrast of every match (as video-search would, at any rule)
+    codes = query_side(head, f.reshape(-1, f.shape[-1]), f.shape[0])
+    return (rank_codes(index, names, codes[:, :1], t, tail=False, contrast=every, layout=lay)[0],
+            rank_codes(index, names, codes, t, tail=False, contrast=every, layout=lay)[0])
 
 
 def _rates(tops: list, videos, thr: float, e: float, c: float) -> tuple:
@@ -101,20 +116,45 @@ def _rates(tops: list, videos, thr: float, e: float, c: float) -> tuple:
     return float(np.mean(tp)), float(np.mean(fp)), len(tp), len(fp)
 
 
-def choose(tops: list, paths: list) -> tuple:
-    """The grid search of the module doc over (CAL_THRESHOLDS, CAL_EVALUES, CAL_CONTRASTS), printed."""
+def choose(sets: dict, paths: list) -> tuple:
+    """The grid search of the module doc over (CAL_THRESHOLDS, CAL_EVALUES, CAL_CONTRASTS) on the matches of
+    the first set of ``sets`` (name -> [(query, whole-frame best, every-rectangle best)]: the shipped head's),
+    printed; the chosen and the default rules' rates per set and split."""
     from apps.video_search.clip_search import DEFAULT_THRESHOLD
     from apps.video_search.null_model import DEFAULT_EVALUE as e0
     from apps.video_search.reporting import DEFAULT_MIN_CONTRAST
 
+    tops = next(iter(sets.values()))
     grid = [(_rates(tops, CAL_CHOOSE, a, b, c), a, b, c) for a in CAL_THRESHOLDS for b in CAL_EVALUES
             for c in CAL_CONTRASTS]
     feasible = [g for g in grid if g[0][1] <= CAL_MAX_NEGATIVES] or grid   # none: most copies, then fewest negatives
     key = lambda g: (g[0][0], -g[0][1], -abs(np.log10(g[2] / e0)), g[1])  # noqa: E731
     tied = [g for g in feasible if key(g) == key(max(feasible, key=key))]
     best = tied[len(tied) // 2]                   # the middle of the tied contrasts (sorted by contrast)
-    print(f"\ncalibration grid on the choose split at e-value <= {best[2]:g}: copies reported / hard negatives "
-          "reported (columns: min contrast in bits; -inf: no gate)\n")
+    _print_grid(tops, best, next(iter(sets)))
+    print(f"\ncalibration: index = first halves of {', '.join(p.name for p in paths)}; copies = edited clips of "
+          "first halves, hard negatives = edited clips of second halves (same scene / person, not indexed); "
+          f"matches: {' and '.join(sets)} (LOFO: each query matched by the head fitted without its edit's family; "
+          "the rule is chosen on the shipped head's)\n")
+    print("| rule | matches | split | copies reported | hard negatives reported |\n|---|---|---|---:|---:|")
+    rules = (("chosen: most copies with <= 1/7 negatives on the choose split", best[1:]),
+             ("current default", (DEFAULT_THRESHOLD, e0, DEFAULT_MIN_CONTRAST)),
+             ("before the contrast gate (2026-12-02)", (0.4, e0, -float("inf"))))
+    for label, (thr, e, c) in rules:
+        for name, rows in sets.items():
+            for split, videos in (("choose: " + ", ".join(CAL_CHOOSE), CAL_CHOOSE),
+                                  ("report: " + ", ".join(CAL_REPORT), CAL_REPORT)):
+                tp, fp, ntp, nfp = _rates(rows, videos, thr, e, c)
+                print(f"| {label} (score >= {thr:g}, e-value <= {e:g}, contrast >= {c:g}) | {name} | {split} | "
+                      f"{tp:.2f} of {ntp} | {fp:.2f} of {nfp} |")
+    return best[1:]
+
+
+def _print_grid(tops: list, best: tuple, what: str) -> None:
+    """The choose split's rates over thresholds x contrasts at the chosen e-value, and the contrasts of the
+    queries placed in their own video (both splits)."""
+    print(f"\ncalibration grid on the choose split ({what}) at e-value <= {best[2]:g}: copies reported / hard "
+          "negatives reported (columns: min contrast in bits; -inf: no gate)\n")
     print("| score >= \\ contrast >= | " + " | ".join(f"{c:g}" for c in CAL_CONTRASTS) + " |\n|---|"
           + "---|" * len(CAL_CONTRASTS))
     for a in CAL_THRESHOLDS:
@@ -125,16 +165,3 @@ def choose(tops: list, paths: list) -> tuple:
             cs = sorted(round(t[3], 1) for q, w, a in tops if q["video"] in videos and q["copy"] == want
                         for t in [w if is_reported(w, best[1], best[2]) else a] if t[0] == q["video"])
             print(f"\ncontrast of the {label} ({split} split) placed in their own video: {cs}")
-    print(f"\ncalibration: index = first halves of {', '.join(p.name for p in paths)}; copies = edited clips of "
-          "first halves, hard negatives = edited clips of second halves (same scene / person, not indexed)\n")
-    print("| rule | split | copies reported | hard negatives reported |\n|---|---|---:|---:|")
-    rules = (("chosen: most copies with <= 1/7 negatives on the choose split", best[1:]),
-             ("current default", (DEFAULT_THRESHOLD, e0, DEFAULT_MIN_CONTRAST)),
-             ("before the contrast gate (2026-12-02)", (0.4, e0, -float("inf"))))
-    for label, (thr, e, c) in rules:
-        for split, videos in (("choose: " + ", ".join(CAL_CHOOSE), CAL_CHOOSE),
-                              ("report: " + ", ".join(CAL_REPORT), CAL_REPORT)):
-            tp, fp, ntp, nfp = _rates(tops, videos, thr, e, c)
-            print(f"| {label} (score >= {thr:g}, e-value <= {e:g}, contrast >= {c:g}) | {split} | {tp:.2f} of {ntp} | "
-                  f"{fp:.2f} of {nfp} |")
-    return best[1:]
