@@ -48,7 +48,7 @@ def calibration_queries(paths: list[Path], tmp: Path, seed: int, n: int, backgro
             edit = str(rng.choice(FAMILIES[fam]))
             q = tmp / f"cal{len(out):03d}_{edit}.mp4"
             write_query(q, frames, max(1.0, r.fps / step), edit, rng, backgrounds)
-            out.append({"path": q, "video": p.name, "copy": copy, "edit": edit, "family": fam})
+            out.append({"path": q, "video": p.name, "copy": copy, "edit": edit, "family": fam, "start": a / r.fps})
     return out
 
 

@@ -135,8 +135,8 @@ def _local_bits(x: np.ndarray, planes: np.ndarray) -> np.ndarray:
 
 
 def main() -> int:
-    from video_search_contrast_stats import (calibration_setup, diagnostic_args, own_placements, print_choice,
-                                             print_header, print_row, statistics)
+    from video_search_contrast_stats import (calibration_setup, diagnostic_args, own_placements, placement_error,
+                                             print_choice, print_header, print_row, statistics)
 
     args = diagnostic_args(__doc__)
     from video_search_protocol import sampled
@@ -157,7 +157,7 @@ def main() -> int:
                    **{n: grid_features(net, frames, k, b) for n, (b, k) in EARLY.items()}}
         q_descr.update({k: bits_as_unit(fn(q_descr["grid3"])) for k, fn in binar.items()})
         q_descr["b3g6loc"] = bits_as_unit(_local_bits(q_descr["b3g6"], LOCAL))
-        s = {"score": m.score, "codes": statistics(blocks)["mean"],
+        s = {"score": m.score, "error": placement_error(q, m), "codes": statistics(blocks)["mean"],
              **{d: contrast_with(q_descr[d], t, video_descr[m.video][d], placement) for d in DESCRIPTORS[1:]
                 if d not in CELLWISE},
              **{d: contrast_with(q_descr[src], t, video_descr[m.video][src], placement, cell_distance(36, fn))

@@ -100,8 +100,8 @@ def lsh_contrasts(feats: np.ndarray, t: np.ndarray, lib, index, m, planes: dict)
 
 
 def main() -> int:
-    from video_search_contrast_stats import (calibration_setup, diagnostic_args, own_placements, print_choice,
-                                             print_header, print_row, statistics)
+    from video_search_contrast_stats import (calibration_setup, diagnostic_args, own_placements, placement_error,
+                                             print_choice, print_header, print_row, statistics)
 
     args = diagnostic_args(__doc__)
     from video_search_protocol import sampled
@@ -123,7 +123,7 @@ def main() -> int:
     print_header(STATS)
     for split, q, f, t, codes, m in own_placements(net, index, lib, paths, tmp, args):
         _, blocks = far_differences(codes, np.asarray(t, np.float64), *placement_of(index, m))
-        s = {"score": m.score, "mean": statistics(blocks)["mean"],
+        s = {"score": m.score, "error": placement_error(q, m), "mean": statistics(blocks)["mean"],
              **motion_stats(motion_profile(*sampled(q["path"], 4.0)), video_motion[q["video"]], m),
              **lsh_contrasts(f[:, 0], t, lib, index, m, lsh)}
         rows[split].append({"copy": q["copy"], **s})
