@@ -301,7 +301,7 @@ def calibration_paths(paths: list[Path]) -> list[Path]:
     return [p for p in paths if p.name in CAL_CHOOSE + CAL_REPORT] + [DATA / DISTRACTORS[0]]
 
 
-def main() -> int:
+def parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
@@ -318,7 +318,11 @@ def main() -> int:
                     help="with --calibration-only: its rates also under the LOFO heads (each query by the head without its "
                          "family; always in a full run)")
     ap.add_argument("--cal-per-video", type=int, default=4, help="calibration copies (and negatives) per video")
-    args = ap.parse_args()
+    return ap.parse_args()
+
+
+def main() -> int:
+    args = parse_args()
     import torch
 
     from video_search_calibration import calibration

@@ -5,8 +5,8 @@ An index of the FIRST HALVES of car_traffic, vtest arjun (choose split) and mega
 visil_video1 (report split); copies = edited clips of first halves, hard negatives = edited clips of
 second halves (same scene / person, not a copy). The (threshold, max e-value, min contrast) with the most
 copies reported and <= 1/7 negatives reported on the choose split is chosen (ties: fewest negatives, the
-e-value nearest the code default, the highest threshold as before the gate, then the middle of the tied
-contrasts); both
+e-value nearest the code default, the highest threshold as before the gate, then the code default (chosen on
+three draws pooled) when it is among them, else the middle of the tied contrasts); both
 rates are reported on the report split.
 """
 from __future__ import annotations
@@ -130,7 +130,8 @@ def choose(sets: dict, paths: list) -> tuple:
     feasible = [g for g in grid if g[0][1] <= CAL_MAX_NEGATIVES] or grid   # none: most copies, then fewest negatives
     key = lambda g: (g[0][0], -g[0][1], -abs(np.log10(g[2] / e0)), g[1])  # noqa: E731
     tied = [g for g in feasible if key(g) == key(max(feasible, key=key))]
-    best = tied[len(tied) // 2]                   # the middle of the tied contrasts (sorted by contrast)
+    default = [g for g in tied if g[1:] == (DEFAULT_THRESHOLD, e0, DEFAULT_MIN_CONTRAST)]
+    best = (default or tied)[len(default or tied) // 2]   # the code default if tied, else the middle of the ties
     _print_grid(tops, best, next(iter(sets)))
     print(f"\ncalibration: index = first halves of {', '.join(p.name for p in paths)}; copies = edited clips of "
           "first halves, hard negatives = edited clips of second halves (same scene / person, not indexed); "

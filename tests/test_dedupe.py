@@ -267,6 +267,38 @@ def test_line_contrast_follows_a_speed_copy():
     assert c_rec < 1.5
 
 
+def _drifting(rng, n: int, nbits: int, step: int) -> np.ndarray:
+    """n unpacked codes of ``nbits``, each ``step`` bits from the previous (what moves in a fixed view)."""
+    bits = np.unpackbits(rng.integers(0, 256, (1, nbits // 8), dtype=np.uint8), axis=1).repeat(n, 0)
+    for t in range(1, n):
+        bits[t] = bits[t - 1]
+        bits[t, rng.choice(nbits, step, replace=False)] ^= 1
+    return bits
+
+
+def test_split_contrast_finds_a_misplaced_copy_and_not_another_moment():
+    """Layouts of a fixed camera drift as walkers move (16 of 1024 bits a frame). A copy of 8 s of u (24 bits
+    a frame flipped by its edit) whose vote landed 15 s away from its moment: about that anchor its line
+    contrast is below 0; each half of its frames finds the moment for the other, so its split contrast is
+    high. A clip of another moment (layouts of its own) stays low by both."""
+    from apps.video_search.dedupe_verify import line_contrast, split_contrast
+
+    rng = np.random.default_rng(2)
+    u, t_u = _drifting(rng, 80, 1024, 16), np.arange(80) * 0.5
+    copy = u[30:46].copy()                                   # u's 15-22.5 s
+    for row in copy:
+        row[rng.choice(1024, 24, replace=False)] ^= 1
+    t = np.arange(16) * 0.5
+    packed, u_packed = np.packbits(copy, axis=1)[:, None], np.packbits(u, axis=1)
+    wrong = (3.75, 3.75 + 30.0)                              # the right anchor is 3.75 -> 18.75
+    assert line_contrast(packed, t, u_packed, t_u, wrong, 0.5)[0] < 0
+    assert line_contrast(packed, t, u_packed, t_u, (3.75, 18.75), 0.5)[0] > 30    # measured: 58.6 bits of 1024
+    assert split_contrast(packed, t, u_packed, t_u, 0.5) > 30             # measured: 57.3
+    other = np.packbits(_drifting(rng, 16, 1024, 16), axis=1)[:, None]
+    assert split_contrast(other, t, u_packed, t_u, 0.5) < 10             # measured: -8.0
+    assert split_contrast(packed[:3], t[:3], u_packed, t_u, 0.5) == -float("inf")   # too few frames to split
+
+
 def test_pairs_through_a_common_video():
     """A and C both copy B's 10-20 s (A at half speed): A ~ C is derived on the moment they share, with A's and
     C's own times; D copies B's 40-50 s (another moment: nothing shared with A or C); E's link is too weak."""

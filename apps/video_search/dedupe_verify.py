@@ -39,6 +39,16 @@ the same test at s = 1 only, on the matched span's frames, with each frame's min
 
 where ``d_i(o')`` is frame i's distance to u's frame nearest ``t_i + o'`` and ``a`` the best offset within
 one step of the voted offset o. A speed copy agrees only near its anchor at s = 1, so its contrast is low.
+
+**Split contrast** (:func:`split_contrast`): the line contrast about an anchor the codes themselves find,
+for a placement the voting got wrong (on a fixed camera's view the search codes agree about equally at
+every offset, and a copy's vote can land seconds away from its moment; its contrast is then taken about
+the wrong moment and is low). Re-anchoring at the best line of all would make every hard negative stand
+out too (the best of many equally good lines beats the best of the rest by chance), so the anchor is
+chosen and tested on *different* frames: the query's frames split at their median time into halves A and
+B; A's best offset in u (rate 1, least mean distance over >= MIN_OVERLAP of A's frames) anchors the line
+contrast of B (through B's middle), and B's that of A; the smaller of the two (-inf when either is not
+finite: too few frames, or a span too short to shift).
 """
 from __future__ import annotations
 
@@ -186,3 +196,34 @@ def with_layout_contrast(contrast: float, layout: np.ndarray, times: np.ndarray,
     layout = np.asarray(layout)
     lc, _ = line_contrast(layout, times, u_layout, u_times, anchor, bin_s)
     return max(float(contrast) - codes_margin, float(lc) * UNIT_BITS / (8.0 * layout.shape[-1]))
+
+
+def _best_offset(codes: np.ndarray, times: np.ndarray, u_codes: np.ndarray, u_times: np.ndarray,
+                 bin_s: float) -> float | None:
+    """The offset (s, rate 1) at which the query frames are closest to u on average, over placements that put
+    >= MIN_OVERLAP of them inside u (None: none does)."""
+    shifts, dist, inside = offset_profile(codes, times, u_codes, u_times, 0.0, bin_s)
+    n = inside.sum(1)
+    ok = n >= max(1.0, MIN_OVERLAP * len(times))
+    if not ok.any():
+        return None
+    mean = np.where(inside, dist, 0.0).sum(1) / np.maximum(n, 1)
+    return float(shifts[np.flatnonzero(ok)[np.argmin(mean[ok])]])
+
+
+def split_contrast(codes: np.ndarray, times: np.ndarray, u_codes: np.ndarray, u_times: np.ndarray,
+                   bin_s: float, speeds=SPEEDS) -> float:
+    """The split contrast of the module doc (bits): each half of the query's frames tested about the anchor
+    its other half finds. Arguments as :func:`line_contrast`, without an anchor."""
+    times = np.asarray(times, np.float64)
+    first = times < np.median(times)
+    if first.sum() < 2 or (~first).sum() < 2:
+        return -float("inf")
+    out = []
+    for pick, test in ((first, ~first), (~first, first)):
+        c = _best_offset(codes[pick], times[pick], u_codes, u_times, bin_s)
+        if c is None:
+            return -float("inf")
+        t_m = float(np.median(times[test]))
+        out.append(line_contrast(codes[test], times[test], u_codes, u_times, (t_m, t_m + c), bin_s, speeds)[0])
+    return min(out) if np.all(np.isfinite(out)) else -float("inf")

@@ -24,6 +24,12 @@ fixed camera's view agree about equally at every mapping by them (up to 4.9 bits
 hard negatives), while their layouts do not (a walker has moved); a cropped or rescaled copy moves its
 layout, while its search codes still stand out by many bits (tens on the report split's crops).
 
+On a fixed camera's view the search codes agree about equally at every offset, so voting can place a copy
+seconds away from its moment, and the contrast about that anchor is low (calibration, 2026-12-03: 3 of the
+6 PETS09 copies the gate dropped were placed 2.6-31 s off). So a match below the gate is also given the
+layouts' *split contrast* (:func:`apps.video_search.dedupe_verify.split_contrast`: each half of the query's
+frames tested about the anchor the other half's layouts find), the larger kept.
+
 Cost: the contrast is computed only for the first ``CONTRAST_TOP`` matches that pass score and e-value
 (a match failing those is never reported, so its contrast is not needed): per match one (Q R x N_v)
 Hamming matrix and 25 (Q + N_v) / bin_s line look-ups (N_v = v's indexed frames). A composite (the copy
@@ -39,7 +45,7 @@ import numpy as np
 from vidml.metric.distances import pack_bits
 
 from apps.video_search.alignment import ClipMatch
-from apps.video_search.dedupe_verify import line_contrast, with_layout_contrast
+from apps.video_search.dedupe_verify import UNIT_BITS, line_contrast, split_contrast, with_layout_contrast
 
 DEFAULT_MIN_CONTRAST = 2.0   # bits per 256; chosen by benchmarks/video_search_calibration.py (choose split): card
 CODES_MARGIN = 4.0           # bits the search codes' contrast must add to stand in for the layouts': card
@@ -69,6 +75,16 @@ def match_contrast(index, codes: np.ndarray, times: np.ndarray, m: ClipMatch,
     return c
 
 
+def split_layout_contrast(index, layout: np.ndarray, times: np.ndarray, m: ClipMatch) -> float:
+    """The :func:`apps.video_search.dedupe_verify.split_contrast` of the query's ``layout`` codes (Q, V, nb)
+    in video ``m.video`` (an anchor each half of the query's frames finds for the other, not the search
+    codes' placement), in bits per UNIT_BITS of code as :func:`with_layout_contrast` scales it."""
+    u_layout, u_times, _, bin_s = placement_of(index, m, True)
+    layout = np.asarray(layout)
+    c = split_contrast(layout, np.asarray(times, np.float64), u_layout, u_times, bin_s)
+    return float(c) * UNIT_BITS / (8.0 * layout.shape[-1])
+
+
 def placement_of(index, m: ClipMatch, layout: bool = False) -> tuple:
     """``(u_codes, u_times, anchor, bin_s)`` of match ``m`` as :func:`line_contrast` takes them: video
     ``m.video``'s index rows sorted by time (their layout codes with ``layout``), the anchor (middle of the
@@ -89,11 +105,15 @@ def contrasts(index, codes: np.ndarray, times: np.ndarray, matches: list[ClipMat
     codes (:func:`match_contrast`); ``more_layout()``: those of the query's inner rectangles (Q, V', nb),
     asked for (once) when a match's contrast is below ``min_contrast`` (default: always): the contrast is
     then the larger of that and the one with every rectangle's layout, so a composite (the copy in a
-    rectangle of the query) stands out by its rectangle's layout."""
+    rectangle of the query) stands out by its rectangle's layout. Below ``min_contrast`` too, the larger of
+    that and the layouts' :func:`split_layout_contrast` (a copy the search codes placed at the wrong moment of
+    a fixed camera's view stands out about the moment its own layouts find)."""
     out, done, inner = [], 0, []
     for m, e in zip(matches, evalues):
         if done < top and m.score >= threshold and e <= max_evalue:
             c = match_contrast(index, codes, times, m, layout)
+            if c < min_contrast and layout is not None and getattr(index, "layout", None) is not None:
+                c = max(c, split_layout_contrast(index, layout, times, m))
             if c < min_contrast and layout is not None and more_layout is not None:
                 inner = inner or [more_layout()]
                 c = max(c, match_contrast(index, codes, times, m, np.concatenate([layout, inner[0]], 1)))

@@ -37,8 +37,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--min-contrast", type=float, default=None,
                         help="smallest temporal contrast in bits reported (default %g): how much better the frames "
                              "agree at the match's time mapping than >= 2 s elsewhere in that video, by the layout "
-                             "codes (where things are; per 256 bits) or by the search codes less 4 bits (the "
-                             "larger); a copy scores "
+                             "codes (where things are; per 256 bits, also about the time mapping each half of the "
+                             "clip's layouts finds for the other) or by the search codes less 4 bits (the "
+                             "largest); a copy scores "
                              "high, another recording of the same scene ~0; 'inf' (too short to tell) is not tested; "
                              "-inf: no gate" % DEFAULT_MIN_CONTRAST)
     parser.add_argument("--weights", default=None, help="HashingNet checkpoint (must be the one used to index)")
