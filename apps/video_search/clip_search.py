@@ -198,8 +198,11 @@ def search_clip(index: Index, clip: str | Path, hasher=None, fps: float | None =
                             max_evalue, used=used, k=k, radius=radius, backend=backend)
     # a match below the score threshold is never reported: its e-value (an O(Q^2) tail) only for the --all ranking
     evalues = [null.evalue(m.video, m.support) if rank_all or m.score >= threshold else float("inf") for m in matches]
+    moved: dict = {}
     cons = reporting.contrasts(index, used[0], times, matches, evalues, threshold, max_evalue, layout=layout,
-                               more_layout=(lambda: inner_pass()[2]) if regions else None, min_contrast=min_contrast)
+                               more_layout=(lambda: inner_pass()[2]) if regions else None, min_contrast=min_contrast,
+                               moved=moved)
+    matches = [reporting.moved_to(m, moved[i]) if i in moved else m for i, m in enumerate(matches)]
     rule = (threshold, max_evalue, min_contrast)
     ranked = [_as_hit(index, m, e, c, rule) for m, e, c in zip(matches, evalues, cons)]
     if not rank_all:

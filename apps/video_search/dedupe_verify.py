@@ -48,7 +48,8 @@ out too (the best of many equally good lines beats the best of the rest by chanc
 chosen and tested on *different* frames: the query's frames split at their median time into halves A and
 B; A's best offset in u (rate 1, least mean distance over >= MIN_OVERLAP of A's frames) anchors the line
 contrast of B (through B's middle), and B's that of A; the smaller of the two (-inf when either is not
-finite: too few frames, or a span too short to shift).
+finite: too few frames, or a span too short to shift). When the halves' offsets agree (within FAR_S),
+their mean is where the copy is: video-search reports a match it passes there, not at the vote's offset.
 """
 from __future__ import annotations
 
@@ -212,18 +213,23 @@ def _best_offset(codes: np.ndarray, times: np.ndarray, u_codes: np.ndarray, u_ti
 
 
 def split_contrast(codes: np.ndarray, times: np.ndarray, u_codes: np.ndarray, u_times: np.ndarray,
-                   bin_s: float, speeds=SPEEDS) -> float:
-    """The split contrast of the module doc (bits): each half of the query's frames tested about the anchor
-    its other half finds. Arguments as :func:`line_contrast`, without an anchor."""
+                   bin_s: float, speeds=SPEEDS) -> tuple[float, float | None]:
+    """``(contrast, offset)``: the split contrast of the module doc (bits: each half of the query's frames tested
+    about the anchor its other half finds) and the offset (u's time less the query's) the two halves agree on
+    (their mean, when they are within FAR_S of each other; else None). Arguments as :func:`line_contrast`,
+    without an anchor."""
     times = np.asarray(times, np.float64)
     first = times < np.median(times)
     if first.sum() < 2 or (~first).sum() < 2:
-        return -float("inf")
-    out = []
+        return -float("inf"), None
+    out, offsets = [], []
     for pick, test in ((first, ~first), (~first, first)):
         c = _best_offset(codes[pick], times[pick], u_codes, u_times, bin_s)
         if c is None:
-            return -float("inf")
+            return -float("inf"), None
         t_m = float(np.median(times[test]))
         out.append(line_contrast(codes[test], times[test], u_codes, u_times, (t_m, t_m + c), bin_s, speeds)[0])
-    return min(out) if np.all(np.isfinite(out)) else -float("inf")
+        offsets.append(c)
+    if not np.all(np.isfinite(out)):
+        return -float("inf"), None
+    return min(out), (float(np.mean(offsets)) if abs(offsets[0] - offsets[1]) < FAR_S else None)

@@ -40,6 +40,8 @@ region hashing of the query, shared with the region cascade when it ran.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from vidml.metric.distances import pack_bits
@@ -75,14 +77,21 @@ def match_contrast(index, codes: np.ndarray, times: np.ndarray, m: ClipMatch,
     return c
 
 
-def split_layout_contrast(index, layout: np.ndarray, times: np.ndarray, m: ClipMatch) -> float:
-    """The :func:`apps.video_search.dedupe_verify.split_contrast` of the query's ``layout`` codes (Q, V, nb)
-    in video ``m.video`` (an anchor each half of the query's frames finds for the other, not the search
-    codes' placement), in bits per UNIT_BITS of code as :func:`with_layout_contrast` scales it."""
+def split_layout_contrast(index, layout: np.ndarray, times: np.ndarray, m: ClipMatch) -> tuple[float, float | None]:
+    """``(contrast, offset)``: the :func:`apps.video_search.dedupe_verify.split_contrast` of the query's
+    ``layout`` codes (Q, V, nb) in video ``m.video`` (an anchor each half of the query's frames finds for the
+    other, not the search codes' placement), in bits per UNIT_BITS of code as :func:`with_layout_contrast`
+    scales it, and the offset the halves agree on (None: they do not)."""
     u_layout, u_times, _, bin_s = placement_of(index, m, True)
     layout = np.asarray(layout)
-    c = split_contrast(layout, np.asarray(times, np.float64), u_layout, u_times, bin_s)
-    return float(c) * UNIT_BITS / (8.0 * layout.shape[-1])
+    c, offset = split_contrast(layout, np.asarray(times, np.float64), u_layout, u_times, bin_s)
+    return float(c) * UNIT_BITS / (8.0 * layout.shape[-1]), offset
+
+
+def moved_to(m: ClipMatch, offset: float) -> ClipMatch:
+    """``m`` placed at ``offset`` instead (its video span shifted with it, its query span and score kept)."""
+    shift = offset - m.offset
+    return replace(m, offset=offset, video_start=m.video_start + shift, video_end=m.video_end + shift)
 
 
 def placement_of(index, m: ClipMatch, layout: bool = False) -> tuple:
@@ -99,7 +108,8 @@ def placement_of(index, m: ClipMatch, layout: bool = False) -> tuple:
 
 def contrasts(index, codes: np.ndarray, times: np.ndarray, matches: list[ClipMatch], evalues: list[float],
               threshold: float, max_evalue: float, top: int = CONTRAST_TOP,
-              layout: np.ndarray | None = None, more_layout=None, min_contrast: float = float("inf")) -> list[float]:
+              layout: np.ndarray | None = None, more_layout=None, min_contrast: float = float("inf"),
+              moved: dict | None = None) -> list[float]:
     """Per match: its contrast when it is among the first ``top`` that pass score and e-value, else NaN
     (it is not reported whatever its contrast; NaN fails :func:`passes`). ``layout``: the query's layout
     codes (:func:`match_contrast`); ``more_layout()``: those of the query's inner rectangles (Q, V', nb),
@@ -107,13 +117,18 @@ def contrasts(index, codes: np.ndarray, times: np.ndarray, matches: list[ClipMat
     then the larger of that and the one with every rectangle's layout, so a composite (the copy in a
     rectangle of the query) stands out by its rectangle's layout. Below ``min_contrast`` too, the larger of
     that and the layouts' :func:`split_layout_contrast` (a copy the search codes placed at the wrong moment of
-    a fixed camera's view stands out about the moment its own layouts find)."""
+    a fixed camera's view stands out about the moment its own layouts find). ``moved`` (a dict): receives
+    {match position: offset} for the matches that only the split contrast lifts to ``min_contrast``, at an
+    offset its halves agree on (:func:`moved_to` places the match there)."""
     out, done, inner = [], 0, []
     for m, e in zip(matches, evalues):
         if done < top and m.score >= threshold and e <= max_evalue:
             c = match_contrast(index, codes, times, m, layout)
             if c < min_contrast and layout is not None and getattr(index, "layout", None) is not None:
-                c = max(c, split_layout_contrast(index, layout, times, m))
+                split, offset = split_layout_contrast(index, layout, times, m)
+                if split >= min_contrast > c and offset is not None and moved is not None:
+                    moved[len(out)] = offset      # lifted over the gate by the split: placed where it found it
+                c = max(c, split)
             if c < min_contrast and layout is not None and more_layout is not None:
                 inner = inner or [more_layout()]
                 c = max(c, match_contrast(index, codes, times, m, np.concatenate([layout, inner[0]], 1)))
