@@ -28,7 +28,8 @@ On a fixed camera's view the search codes agree about equally at every offset, s
 seconds away from its moment, and the contrast about that anchor is low (calibration, 2026-12-03: 3 of the
 6 PETS09 copies the gate dropped were placed 2.6-31 s off). So a match below the gate is also given the
 layouts' *split contrast* (:func:`apps.video_search.dedupe_verify.split_contrast`: each half of the query's
-frames tested about the anchor the other half's layouts find), the larger kept.
+frames tested about the anchor the other half's layouts find), the larger kept; a match that only it lifts
+over the gate is reported at the offset the two halves agree on (:func:`moved_to`), not the vote's.
 
 Cost: the contrast is computed only for the first ``CONTRAST_TOP`` matches that pass score and e-value
 (a match failing those is never reported, so its contrast is not needed): per match one (Q R x N_v)
