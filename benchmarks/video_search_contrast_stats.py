@@ -14,9 +14,9 @@ of :func:`apps.video_search.dedupe_verify.far_differences`, each the minimum ove
 Printed: every query's statistics and placement error (the match's offset less where the clip was cut
 from the video: a copy more than a second off was misplaced by the search codes, and its contrast is taken
 about the wrong moment; 2026-12-03, three draws: 3 of the 6 choose-split copies the gate drops are pets
-copies placed 2.6, 4.6 and 31 s off; a negative's error is large by construction) and, per statistic, the threshold chosen on the CHOOSE split (most
-copies passing, i.e. score >= video-search's threshold and statistic >= it, at <= 1/7 of hard negatives
-passing: the calibration's rule) with both rates on the choose and on the REPORT split.
+copies placed 2.6, 4.6 and 31 s off; a negative's error is large by construction) and, per statistic,
+the threshold chosen on the CHOOSE split (most copies passing, i.e. score >= video-search's threshold
+and statistic >= it, at <= 1/7 of hard negatives passing: the calibration's rule) with both rates on the choose and on the REPORT split.
 """
 from __future__ import annotations
 

@@ -177,8 +177,8 @@ def rank_codes(index, names: list[str], codes: np.ndarray, times: np.ndarray,
     ``contrast`` = (threshold, max e-value): the temporal contrast of the first matches passing those, as
     video-search computes it (:func:`apps.video_search.reporting.contrasts`, on the query's ``layout`` codes
     (Q, 2 R, layout_nb) of :func:`layout_views` when given and the index has them: the larger of the
-    contrast with the whole frame's and with every rectangle's, as video-search has it at any gate); NaN for
-    the others / when None."""
+    contrast with the whole frame's, its split contrast and the contrast with every rectangle's, as
+    video-search has it at any gate); NaN for the others / when None."""
     from apps.video_search.clip_search import cascade as run_cascade
     from apps.video_search.clip_search import match_codes, query_null
     from apps.video_search.ranking import rank_tail
@@ -192,7 +192,7 @@ def rank_codes(index, names: list[str], codes: np.ndarray, times: np.ndarray,
         matches = match_codes(index, codes, times)
         null = query_null(index, codes, times) if matches else None
     ev = [null.evalue(m.video, m.support) for m in matches]
-    # the whole frame's layouts, and the inner rectangles' always tried too (min contrast +inf): the larger kept
+    # the whole frame's layouts, its split contrast and the inner rectangles' always tried (min contrast +inf)
     whole, inner = (None, None) if layout is None else (layout[:, :2], lambda: layout[:, 2:])
     con = contrasts(index, used[0], times, matches, ev, *contrast, layout=whole, more_layout=inner) if contrast \
         else [float("nan")] * len(matches)

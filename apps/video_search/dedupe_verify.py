@@ -196,7 +196,13 @@ def with_layout_contrast(contrast: float, layout: np.ndarray, times: np.ndarray,
     anchor), the latter scaled to bits per UNIT_BITS of code: ``x UNIT_BITS / (8 nb)``."""
     layout = np.asarray(layout)
     lc, _ = line_contrast(layout, times, u_layout, u_times, anchor, bin_s)
-    return max(float(contrast) - codes_margin, float(lc) * UNIT_BITS / (8.0 * layout.shape[-1]))
+    return max(float(contrast) - codes_margin, per_unit_bits(lc, layout.shape[-1]))
+
+
+def per_unit_bits(contrast: float, nb: int) -> float:
+    """A contrast of ``nb``-byte codes in bits per UNIT_BITS of code: ``x UNIT_BITS / (8 nb)`` (a layout
+    contrast on the search codes' scale)."""
+    return float(contrast) * UNIT_BITS / (8.0 * nb)
 
 
 def _best_offset(codes: np.ndarray, times: np.ndarray, u_codes: np.ndarray, u_times: np.ndarray,

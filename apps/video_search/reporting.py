@@ -48,7 +48,7 @@ import numpy as np
 from vidml.metric.distances import pack_bits
 
 from apps.video_search.alignment import ClipMatch
-from apps.video_search.dedupe_verify import UNIT_BITS, line_contrast, split_contrast, with_layout_contrast
+from apps.video_search.dedupe_verify import line_contrast, per_unit_bits, split_contrast, with_layout_contrast
 
 DEFAULT_MIN_CONTRAST = 2.0   # bits per 256; chosen by benchmarks/video_search_calibration.py (choose split): card
 CODES_MARGIN = 4.0           # bits the search codes' contrast must add to stand in for the layouts': card
@@ -81,12 +81,12 @@ def match_contrast(index, codes: np.ndarray, times: np.ndarray, m: ClipMatch,
 def split_layout_contrast(index, layout: np.ndarray, times: np.ndarray, m: ClipMatch) -> tuple[float, float | None]:
     """``(contrast, offset)``: the :func:`apps.video_search.dedupe_verify.split_contrast` of the query's
     ``layout`` codes (Q, V, nb) in video ``m.video`` (an anchor each half of the query's frames finds for the
-    other, not the search codes' placement), in bits per UNIT_BITS of code as :func:`with_layout_contrast`
-    scales it, and the offset the halves agree on (None: they do not)."""
+    other, not the search codes' placement), in bits per UNIT_BITS of code (:func:`per_unit_bits`, as
+    :func:`with_layout_contrast` scales it), and the offset the halves agree on (None: they do not)."""
     u_layout, u_times, _, bin_s = placement_of(index, m, True)
     layout = np.asarray(layout)
     c, offset = split_contrast(layout, np.asarray(times, np.float64), u_layout, u_times, bin_s)
-    return float(c) * UNIT_BITS / (8.0 * layout.shape[-1]), offset
+    return per_unit_bits(c, layout.shape[-1]), offset
 
 
 def moved_to(m: ClipMatch, offset: float) -> ClipMatch:
