@@ -167,7 +167,8 @@ def code_index(lib: Library, codes: np.ndarray, tmp: Path, fps: float, radius: i
 
 def rank_codes(index, names: list[str], codes: np.ndarray, times: np.ndarray,
                cascade: tuple[float, float] | None = None, tail: bool = True,
-               contrast: tuple[float, float] | None = None, layout: np.ndarray | None = None
+               contrast: tuple[float, float] | None = None, layout: np.ndarray | None = None,
+               expand: tuple | None = None, partner_rate: float | None = None
                ) -> list[tuple[str, float, float, float]]:
     """[(video name, score, e-value, contrast)] best first, every library video listed (codes (Q, R, nb), or
     float projections (Q, R, bits): the asymmetric distance).
@@ -178,9 +179,13 @@ def rank_codes(index, names: list[str], codes: np.ndarray, times: np.ndarray,
     video-search computes it (:func:`apps.video_search.reporting.contrasts`, on the query's ``layout`` codes
     (Q, 2 R, layout_nb) of :func:`layout_views` when given and the index has them: the larger of the
     contrast with the whole frame's, its split contrast and the contrast with every rectangle's, as
-    video-search has it at any gate); NaN for the others / when None."""
+    video-search has it at any gate); NaN for the others / when None. ``expand`` = video-search's whole rule
+    (threshold, max e-value, min contrast): the best reported video's library copies found by its own
+    frames (:mod:`apps.video_search.expansion`, at ``partner_rate``: default its PARTNER_RATE), as
+    video-search has them."""
     from apps.video_search.clip_search import cascade as run_cascade
     from apps.video_search.clip_search import match_codes, query_null
+    from apps.video_search.expansion import with_partners
     from apps.video_search.ranking import rank_tail
     from apps.video_search.reporting import contrasts
 
@@ -196,6 +201,8 @@ def rank_codes(index, names: list[str], codes: np.ndarray, times: np.ndarray,
     whole, inner = (None, None) if layout is None else (layout[:, :2], lambda: layout[:, 2:])
     con = contrasts(index, used[0], times, matches, ev, *contrast, layout=whole, more_layout=inner) if contrast \
         else [float("nan")] * len(matches)
+    if expand is not None:
+        matches, ev, con = with_partners(index, matches, ev, con, expand, rate=partner_rate)
     out = [(Path(index.videos[m.video]["path"]).name, m.score, e, c) for m, e, c in zip(matches, ev, con)]
     if tail:
         out += [(Path(index.videos[m.video]["path"]).name, 0.0, float("inf"), float("nan"))

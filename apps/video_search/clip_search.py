@@ -40,6 +40,7 @@ from vidml.index import Index
 
 from apps.video_search import null_model, reporting
 from apps.video_search.alignment import ClipMatch, align
+from apps.video_search.expansion import with_partners
 from apps.video_search.regions import REGIONS, WHOLE, RegionHasher
 from apps.video_search.reporting import DEFAULT_MIN_CONTRAST
 from apps.video_search.stream import hash_video
@@ -169,12 +170,14 @@ def search_clip(index: Index, clip: str | Path, hasher=None, fps: float | None =
                 k: int = 64, radius: int | None = None, threshold: float = DEFAULT_THRESHOLD,
                 backend: str = "auto", max_evalue: float = null_model.DEFAULT_EVALUE,
                 regions: bool = True, rank_all: bool = False,
-                min_contrast: float = DEFAULT_MIN_CONTRAST) -> list[dict]:
+                min_contrast: float = DEFAULT_MIN_CONTRAST, expand: bool = True) -> list[dict]:
     """Ranked matches of the video ``clip`` (dicts: video path, score, e-value, contrast, start/end times)
     that pass the reporting rule of :mod:`apps.video_search.reporting` (score >= ``threshold``, e-value <=
     ``max_evalue``, temporal contrast >= ``min_contrast`` bits or +inf). ``hasher``: the index's (default:
     the shipped one). ``rank_all``: the first ``top`` of the whole ranking instead, each with ``reported``:
     every video with votes, then the tail of :mod:`apps.video_search.ranking` (score 0, ``tail_score``).
+    ``expand``: the library copies of the best reported video are searched with its own frames and
+    reported too (:mod:`apps.video_search.expansion`).
     (The asymmetric distance of :mod:`vidml.index.asymmetric`, float query projections against the codes,
     is measured by benchmarks/bench_video_search.py through :func:`match_codes`; video-search does not use it.)"""
     if len(index) == 0:
@@ -204,6 +207,8 @@ def search_clip(index: Index, clip: str | Path, hasher=None, fps: float | None =
                                moved=moved)
     matches = [reporting.moved_to(m, moved[i]) if i in moved else m for i, m in enumerate(matches)]
     rule = (threshold, max_evalue, min_contrast)
+    if expand:
+        matches, evalues, cons = with_partners(index, matches, evalues, cons, rule, k=k, backend=backend)
     ranked = [_as_hit(index, m, e, c, rule) for m, e, c in zip(matches, evalues, cons)]
     if not rank_all:
         return [h for h in ranked if h["reported"]][:top]

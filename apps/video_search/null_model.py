@@ -119,10 +119,12 @@ class QueryNull:
         self.videos, self.copies, self.n_bins = videos, copies, max(int(n_bins), 1)
         self.group = np.unique(time_bins(query_times, bin_s), return_inverse=True)[1]
 
-    def rates(self, video: int) -> np.ndarray:
-        """Chance vote rate of each library-rate group of query frames for a placement in ``video``."""
+    def rates(self, video: int, also: tuple = ()) -> np.ndarray:
+        """Chance vote rate of each library-rate group of query frames for a placement in ``video``
+        (``also``: more videos whose rows are not unrelated, e.g. the source of an expanded query)."""
         r = int(np.searchsorted(self.videos, video))
         related = self.copies[r] if r < len(self.videos) and self.videos[r] == video else np.zeros(len(self.videos), bool)
+        related = related | np.isin(self.videos, list(also)) if also else related
         unrelated = ~related[self.rank] if len(self.rank) else np.zeros(0, bool)
         n = int(unrelated.sum())
         if n >= MIN_UNRELATED:
@@ -133,9 +135,10 @@ class QueryNull:
         np.maximum.at(out, self.group, p_frame)
         return out
 
-    def evalue(self, video: int, support: int) -> float:
-        """Expected number of chance placements in the library with at least ``support`` agreeing groups."""
-        return float(self.n_bins * poisson_binomial_sf(support, self.rates(video)))
+    def evalue(self, video: int, support: int, related: tuple = ()) -> float:
+        """Expected number of chance placements in the library with at least ``support`` agreeing groups
+        (``related``: :meth:`rates`' ``also``)."""
+        return float(self.n_bins * poisson_binomial_sf(support, self.rates(video, related)))
 
 
 def binomial_evalue(support: int, q: int, p: float, n_bins: int) -> float:
