@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 DATA = REPO / ".." / "shared" / "data"
-RATES = (None, 0.01, 0.02, 0.05, 0.1, 0.2)
+RATES = (None, 0.05, 0.1, 0.2, 0.3)
 CAMCORD_SEED = 2000
 
 

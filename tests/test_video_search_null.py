@@ -197,3 +197,26 @@ def test_null_sample_is_keyed_on_what_it_was_computed_from(tmp_path):
     del a
     b = make(1, "b")                                            # new content (id() may be the freed one's)
     assert np.array_equal(library_sample(b, 16)[0], b.codes[null_model.sample_rows(len(b))])
+
+
+def test_at_a_loose_radius_the_null_still_has_unrelated_videos_to_measure_chance_on(tmp_path):
+    """Votes counted at a loose radius (query expansion's partner radius) keep the copy relation of the match
+    radius: at the loose one every video of a library of similar scenes would look like a copy of every other,
+    no unrelated row would be left, and the fair-coin fallback would call chance agreement significant."""
+    from apps.video_search.clip_search import query_null
+    from vidml.index import Index
+    from vidml.metric.distances import pack_bits
+
+    rng = np.random.default_rng(0)
+    index = Index(tmp_path / "s.vidx", bits=256)
+    index.manifest["hasher"] = {"radius": 40}
+    base = rng.random(256) < 0.5                     # one kind of scene: codes share most bits
+    for v in range(8):
+        bits = np.stack([base ^ (rng.random(256) < 0.3) for _ in range(60)])
+        index.add({"path": str(tmp_path / f"v{v}.mp4")}, pack_bits(bits), np.arange(60, dtype=np.float32) / 2)
+    query = pack_bits(np.stack([base ^ (rng.random(256) < 0.3) for _ in range(8)]))
+    t = np.arange(8) / 2.0
+    loose = query_null(index, query, t, radius=110)  # unrelated pairs are ~107 bits apart: most are within
+    assert not loose.copies[~np.eye(len(loose.videos), dtype=bool)].any()      # still no video a copy of another
+    assert (loose.rates(0) > 0.5).all()               # chance measured: most unrelated rows within 110 bits
+    assert loose.evalue(0, 6) > 0.01                  # 6 of 8 frames voting is no evidence at that radius

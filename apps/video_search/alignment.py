@@ -42,6 +42,7 @@ class ClipMatch:
     frames: int
     support: int = 0
     tail_score: float = 0.0   # score at the tail radius of apps.video_search.ranking (unvoted videos only)
+    via: int | None = None    # found through this video's frames (apps.video_search.expansion), else None
 
     def as_dict(self) -> dict:
         return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in asdict(self).items()}

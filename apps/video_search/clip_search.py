@@ -82,10 +82,14 @@ def cached(cache: dict, key: tuple, make):
     return cache[key]
 
 
-def library_sample(index: Index, radius: int) -> tuple:
+def library_sample(index: Index, radius: int | None = None) -> tuple:
     """(sample codes, their videos, videos, copy matrix) of the null model for ``index``; cached in memory
-    on :func:`sample_key` and the radius."""
+    on :func:`sample_key`. Which videos are copies of each other is decided at the index's match radius
+    (``radius``: another Hamming radius for that), whatever radius the votes are then counted at: at a
+    looser one most videos would look like copies of each other, leaving no unrelated rows to measure
+    chance on (:mod:`apps.video_search.expansion` votes at one)."""
     rows = null_model.sample_rows(len(index))
+    radius = match_radius(index) if radius is None else radius
 
     def make() -> tuple:
         codes, vids = index.codes[rows], index.video_of[rows]
@@ -99,7 +103,7 @@ def query_null(index: Index, codes: np.ndarray, times: np.ndarray, radius: int |
     (Q, R, bits)); see null_model."""
     radius = match_radius(index, is_projection(codes)) if radius is None else radius
     bin_s = 1.0 / float(index.manifest.get("fps") or 2.0)
-    return null_model.QueryNull(codes, times, *library_sample(index, radius), radius=radius, n_bins=len(index),
+    return null_model.QueryNull(codes, times, *library_sample(index), radius=radius, n_bins=len(index),
                                 bin_s=bin_s)
 
 
@@ -220,11 +224,13 @@ def search_clip(index: Index, clip: str | Path, hasher=None, fps: float | None =
 
 
 def _as_hit(index: Index, m: ClipMatch, evalue: float, contrast: float, rule: tuple) -> dict:
-    """``m`` as a result dict: video path, e-value, contrast (None: not computed, JSON has no NaN; +inf:
+    """``m`` as a result dict: video path (``via``: the path of the video it was found through, or None),
+    e-value, contrast (None: not computed, JSON has no NaN; +inf:
     "inf", the span cannot be shifted) and whether the reporting rule ``rule`` = (threshold, max e-value,
     min contrast) passes it."""
     d = m.as_dict()
     d["video"] = index.videos[m.video]["path"]
+    d["via"] = None if m.via is None else index.videos[m.via]["path"]
     d["evalue"] = float(f"{evalue:.3g}")
     d["contrast"] = None if np.isnan(contrast) else "inf" if np.isinf(contrast) else round(float(contrast), 2)
     d["reported"] = reporting.passes(m.score, evalue, contrast, *rule)

@@ -82,10 +82,10 @@ def partner_matches(index: Index, best: ClipMatch, rule: tuple, exclude: set[int
 
 def on_query_span(m: ClipMatch, best: ClipMatch) -> ClipMatch:
     """Partner match ``m`` (offset in the query's frame) as a match of the query: ``best``'s query span
-    placed at ``m.offset``, the score the smaller of the two links'."""
+    placed at ``m.offset``, the score the smaller of the two links', ``via`` the video it was found through."""
     return replace(m, score=min(m.score, best.score), query_start=best.query_start, query_end=best.query_end,
                    video_start=max(0.0, best.query_start + m.offset), video_end=best.query_end + m.offset,
-                   frames=min(m.frames, best.frames), support=min(m.support, best.support))
+                   frames=min(m.frames, best.frames), support=min(m.support, best.support), via=best.video)
 
 
 def with_partners(index: Index, matches: list[ClipMatch], evalues: list[float], contrasts: list[float],

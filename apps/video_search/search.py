@@ -29,6 +29,7 @@ class SearchConfig:
     backend: str = "auto"
     regions: bool = True
     rank_all: bool = False                # the whole ranking (reported flag), not only what is reported
+    expand: bool = True                   # the best video's library copies too (apps.video_search.expansion)
 
 
 @dataclass
@@ -69,5 +70,6 @@ def search(cfg: SearchConfig) -> SearchResult:
     hasher, info = load_hasher(cfg.weights)
     check_same_hasher(index, info)
     hits = search_clip(index, cfg.query, hasher=hasher, top=cfg.top, threshold=threshold, backend=cfg.backend,
-                       max_evalue=max_e, regions=cfg.regions, rank_all=cfg.rank_all, min_contrast=min_c)
+                       max_evalue=max_e, regions=cfg.regions, rank_all=cfg.rank_all, min_contrast=min_c,
+                       expand=cfg.expand)
     return SearchResult(str(cfg.query), threshold, max_e, min_c, len(index.videos), hits)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from vidml.errors import BadInput
 
@@ -48,6 +49,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-regions", action="store_true",
                         help="whole query frames only (by default, when they find nothing, the frames' inner "
                              "rectangles are searched too: copies shown inside other frames)")
+    parser.add_argument("--no-expand", action="store_true",
+                        help="do not search the best match's own frames again (by default its library copies, e.g. "
+                             "a camcorded recording too far from the clip itself, are reported too, 'via' it)")
     parser.add_argument("--all", action="store_true",
                         help="the whole ranking (each row says whether it is reported), also videos with only weak "
                              "evidence at the looser tail radius (apps.video_search.ranking)")
@@ -71,7 +75,8 @@ def run(args: argparse.Namespace) -> int:
         check_output_path(args.report, "report")  # fail before the search, not after it
     res = search(SearchConfig(query=args.query, index=args.index, top=args.top, threshold=args.threshold,
                               max_evalue=args.max_evalue, min_contrast=args.min_contrast, weights=args.weights,
-                              backend=args.backend, regions=not args.no_regions, rank_all=args.all))
+                              backend=args.backend, regions=not args.no_regions, rank_all=args.all,
+                              expand=not args.no_expand))
     if args.report:
         from apps.video_search.report import search_report
 
@@ -89,7 +94,8 @@ def run(args: argparse.Namespace) -> int:
     print("|---:|---|---|---|---:|---:|---:|" + ("---|---:|" if args.all else ""))
     for i, h in enumerate(res.matches, 1):
         more = f" {'yes' if h['reported'] else 'no'} | {h['tail_score']:.3f} |" if args.all else ""
-        print(f"| {i} | {h['video']} | {fmt_time(h['video_start'])}-{fmt_time(h['video_end'])} | "
+        video = h["video"] + (f" (via {Path(h['via']).name})" if h.get("via") else "")
+        print(f"| {i} | {video} | {fmt_time(h['video_start'])}-{fmt_time(h['video_end'])} | "
               f"{fmt_time(h['query_start'])}-{fmt_time(h['query_end'])} | {h['score']:.3f} | {h['evalue']:.2g} | "
               f"{_contrast(h['contrast'])} |" + more)
     return 0
