@@ -27,6 +27,9 @@ a model without one), ``k`` = 64 neighbours per query code. A match is reported 
   larger) is >= ``min_contrast`` or +inf (too short to tell), so that another
   recording of the same scene is not reported: :mod:`apps.video_search.reporting`. The region cascade
   decides on score and e-value alone (a whole-frame match of the same scene does not trigger regions).
+
+Then (``expand``) the best reported video's own frames are searched again and its library copies that pass
+the same rule are reported through it (:mod:`apps.video_search.expansion`; ``via`` names it).
 """
 from __future__ import annotations
 
