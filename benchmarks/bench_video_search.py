@@ -231,15 +231,21 @@ LATENCY_NPROBES = (None, 16)   # None: the backend's default (a quarter of the l
 def latency(index_codes: np.ndarray, video_of, times, query_codes: np.ndarray, qtimes, fps: float, seed: int,
             radius: int) -> None:
     """One query's search + alignment at 10^4..10^6 codes (the library + random codes), best of 3: whole
-    frames only (the cascade's first pass, all a found copy costs) and every rectangle (its second pass)."""
+    frames only (the cascade's first pass, all a found copy costs) and every rectangle of one query frame per
+    library sampling step (its second pass, apps.video_search.clip_search.region_frames)."""
     from vidml.index.search import FaissBinary, FaissBinaryIVF
+
+    from apps.video_search.clip_search import region_frames
 
     rng = np.random.default_rng(seed)
     q, r, nb = query_codes.shape
     radius = int(radius)
-    sets = {"whole frame": query_codes[:, :1].reshape(-1, nb), f"{r} regions": query_codes.reshape(-1, nb)}
+    keep = region_frames(qtimes, 1.0 / fps)
+    sets = {"whole frame": (query_codes[:, :1].reshape(-1, nb), qtimes),
+            f"{r} regions": (query_codes[keep].reshape(-1, nb), qtimes[keep])}
     print(f"\nquery latency: search + alignment of one query ({q} frames; whole frame = {q} codes, regions = "
-          f"{q * r} codes), best of 3; IVF recall = share of the exact (code, row) pairs within the radius found\n")
+          f"{len(keep)} frames x {r} = {len(keep) * r} codes), best of 3; IVF recall = share of the exact (code, row) "
+          "pairs within the radius found\n")
     print("| codes | query codes | faiss flat ms | " + " | ".join(f"IVF nprobe {p or 'default'} ms (recall)"
                                                              for p in LATENCY_NPROBES) + " | IVF build s |")
     print("|---:|---|---:|" + "---:|" * len(LATENCY_NPROBES) + "---:|")
@@ -252,12 +258,12 @@ def latency(index_codes: np.ndarray, video_of, times, query_codes: np.ndarray, q
         t = time.perf_counter()
         ivf = FaissBinaryIVF(db)
         build, default = time.perf_counter() - t, ivf.index.nprobe
-        for label, codes in sets.items():
-            ms, exact = _timed_search(flat, codes, q, qtimes, vid, tms, radius, fps)
+        for label, (codes, qt) in sets.items():
+            ms, exact = _timed_search(flat, codes, len(qt), qt, vid, tms, radius, fps)
             cells = []
             for nprobe in LATENCY_NPROBES:
                 ivf.index.nprobe = min(nprobe or default, ivf.index.nlist)
-                ims, found = _timed_search(ivf, codes, q, qtimes, vid, tms, radius, fps)
+                ims, found = _timed_search(ivf, codes, len(qt), qt, vid, tms, radius, fps)
                 cells.append(f"{ims:.1f} ({len(found & exact) / max(len(exact), 1):.2f})")
             print(f"| {n:,} | {label} | {ms:.1f} | " + " | ".join(cells) + f" | {build:.1f} |")
 

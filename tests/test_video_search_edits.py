@@ -163,6 +163,10 @@ def test_region_cascade_searches_rectangles_only_when_the_whole_frames_find_noth
     assert null.evalue(matches[0].video, matches[0].support) <= 0.01
     matches, _ = cascade(index, unrelated, times, None)                 # regions off: whole frames only
     assert not matches or matches[0].score < 0.4
+    used: list = []                                  # the region pass: one query frame per library step (0.5 s)
+    matches, _ = cascade(index, unrelated, times, regions_of(2), used=used)
+    codes, frames = used[0]
+    assert frames.tolist() == [0, 2, 4, 6, 8, 10] and codes.shape == (6, 8, 8) and matches[0].video == 2
 
 
 def test_index_hashes_with_one_core_left_to_decoding_and_restores_torch_threads(tmp_path):

@@ -42,7 +42,7 @@ from vidml.errors import BadInput
 from vidml.index import Index
 
 from apps.video_search import null_model, reporting
-from apps.video_search.alignment import ClipMatch, align
+from apps.video_search.alignment import ClipMatch, align, time_bins
 from apps.video_search.expansion import with_partners
 from apps.video_search.regions import REGIONS, WHOLE, RegionHasher
 from apps.video_search.reporting import DEFAULT_MIN_CONTRAST
@@ -142,20 +142,29 @@ def cascade(index: Index, whole: np.ndarray, times: np.ndarray, more_regions, th
             **search) -> tuple[list[ClipMatch], object]:
     """(matches, null model) of the region cascade (module doc): ``whole`` codes (Q, 1, nb) first; when
     their best match is not :func:`reported` and ``more_regions`` is given, ``more_regions()`` -> codes
-    (Q, R - 1, nb) of the other rectangles, and every rectangle is searched. ``search``: k, radius, backend.
-    ``used``: a list that receives the codes of the pass the matches come from."""
-    def one_pass(codes: np.ndarray) -> tuple[list[ClipMatch], object]:
-        matches = match_codes(index, codes, times, **search)
-        return matches, (query_null(index, codes, times, search.get("radius")) if matches else None)
+    (Q, R - 1, nb) of the other rectangles, and every rectangle of one query frame per library sampling step
+    (:func:`region_frames`) is searched. ``search``: k, radius, backend. ``used``: a list that receives
+    ``(codes, frames)`` of the pass the matches come from: its codes and the positions of its query frames."""
+    def one_pass(codes: np.ndarray, t: np.ndarray) -> tuple[list[ClipMatch], object]:
+        matches = match_codes(index, codes, t, **search)
+        return matches, (query_null(index, codes, t, search.get("radius")) if matches else None)
 
-    codes = whole
-    matches, null = one_pass(codes)
+    codes, frames = whole, np.arange(len(times))
+    matches, null = one_pass(codes, times)
     if more_regions is not None and not reported(matches, null, threshold, max_evalue):
-        codes = np.concatenate([whole, more_regions()], 1)
-        matches, null = one_pass(codes)
+        frames = region_frames(times, 1.0 / float(index.manifest.get("fps") or 2.0))
+        codes = np.concatenate([whole, more_regions()], 1)[frames]
+        matches, null = one_pass(codes, np.asarray(times)[frames])
     if used is not None:
-        used.append(codes)
+        used.append((codes, frames))
     return matches, null
+
+
+def region_frames(times: np.ndarray, bin_s: float) -> np.ndarray:
+    """Positions of the query frames the region pass searches: the first of each library sampling step of
+    ``bin_s`` seconds (the query is sampled twice as densely; the null model counts one vote per step
+    anyway, so the second frame of a step adds little but doubles the pass's R-times dearer search)."""
+    return np.sort(np.unique(time_bins(times, bin_s), return_index=True)[1])
 
 
 def hash_query(clip: str | Path, hasher, fps: float, regions: bool | tuple = True,
@@ -206,12 +215,14 @@ def search_clip(index: Index, clip: str | Path, hasher=None, fps: float | None =
 
     matches, null = cascade(index, codes, times, (lambda: inner_pass()[0]) if regions else None, threshold,
                             max_evalue, used=used, k=k, radius=radius, backend=backend)
+    used_codes, frames = used[0]                  # the pass the matches come from, on its query frames
+    times, layout = times[frames], None if layout is None else layout[frames]
     # a match below the score threshold is never reported: its e-value (an O(Q^2) tail) only for the --all ranking
     evalues = [null.evalue(m.video, m.support) if rank_all or m.score >= threshold else float("inf") for m in matches]
     moved: dict = {}
-    cons = reporting.contrasts(index, used[0], times, matches, evalues, threshold, max_evalue, layout=layout,
-                               more_layout=(lambda: inner_pass()[2]) if regions else None, min_contrast=min_contrast,
-                               moved=moved)
+    cons = reporting.contrasts(index, used_codes, times, matches, evalues, threshold, max_evalue, layout=layout,
+                               more_layout=(lambda: inner_pass()[2][frames]) if regions else None,
+                               min_contrast=min_contrast, moved=moved)
     matches = [reporting.moved_to(m, moved[i]) if i in moved else m for i, m in enumerate(matches)]
     rule = (threshold, max_evalue, min_contrast)
     if expand:
@@ -222,7 +233,7 @@ def search_clip(index: Index, clip: str | Path, hasher=None, fps: float | None =
     from apps.video_search.ranking import rank_tail
 
     ranked += [_as_hit(index, m, float("inf"), float("nan"), rule)
-               for m in rank_tail(index, matches, used[0], times, k=k, backend=backend)]
+               for m in rank_tail(index, matches, used_codes, times, k=k, backend=backend)]
     return ranked[:top]
 
 
