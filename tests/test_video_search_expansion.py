@@ -70,3 +70,19 @@ def test_an_unrelated_query_expands_nothing_and_an_unrelated_video_is_not_a_part
     found = partner_matches(index, a, (0.4, 0.01, 2.0), set())
     assert [m.video for m, _, _ in found] == [1]
     assert partner_matches(index, a, (0.4, 0.01, 2.0), {1}) == []          # already reported: not again
+
+
+def test_a_partner_hit_names_the_video_it_was_found_through(tmp_path):
+    from apps.video_search.alignment import ClipMatch
+    from apps.video_search.clip_search import _as_hit
+    from apps.video_search.expansion import on_query_span
+
+    index, _ = _library(tmp_path, np.random.default_rng(2))
+    best = ClipMatch(video=0, score=0.8, offset=5.0, video_start=5.0, video_end=9.5, query_start=0.0,
+                     query_end=4.5, frames=10, support=10)
+    found = ClipMatch(video=1, score=0.6, offset=8.0, video_start=-2.0, video_end=20.0, query_start=-10.0,
+                      query_end=15.0, frames=40, support=20)        # A's frames +- 10 s, in the query's time
+    hit = _as_hit(index, on_query_span(found, best), 1e-5, 9.0, (0.4, 0.01, 2.0))
+    assert hit["via"] == str(tmp_path / "a.mp4") and hit["video"] == str(tmp_path / "b_camcorded.mp4")
+    assert (hit["video_start"], hit["video_end"], hit["score"]) == (8.0, 12.5, 0.6) and hit["reported"]
+    assert _as_hit(index, best, 1e-5, 9.0, (0.4, 0.01, 2.0))["via"] is None
