@@ -241,10 +241,12 @@ def latency(index_codes: np.ndarray, video_of, times, query_codes: np.ndarray, q
     q, r, nb = query_codes.shape
     radius = int(radius)
     keep = region_frames(qtimes, 1.0 / fps)
-    sets = {"whole frame": (query_codes[:, :1].reshape(-1, nb), qtimes),
-            f"{r} regions": (query_codes[keep].reshape(-1, nb), qtimes[keep])}
+    sets = {"whole frame": (query_codes[:, :1].reshape(-1, nb), qtimes, radius),
+            f"{r} regions": (query_codes[keep].reshape(-1, nb), qtimes[keep], radius),
+            "expansion": expansion_query(index_codes, video_of, times, radius)}
     print(f"\nquery latency: search + alignment of one query ({q} frames; whole frame = {q} codes, regions = "
-          f"{len(keep)} frames x {r} = {len(keep) * r} codes), best of 3; IVF recall = share of the exact (code, row) "
+          f"{len(keep)} frames x {r} = {len(keep) * r} codes; expansion = a reported video's {len(sets['expansion'][1])} "
+          f"rows at the partner radius {sets['expansion'][2]}), best of 3; IVF recall = share of the exact (code, row) "
           "pairs within the radius found\n")
     print("| codes | query codes | faiss flat ms | " + " | ".join(f"IVF nprobe {p or 'default'} ms (recall)"
                                                              for p in LATENCY_NPROBES) + " | IVF build s |")
@@ -258,14 +260,25 @@ def latency(index_codes: np.ndarray, video_of, times, query_codes: np.ndarray, q
         t = time.perf_counter()
         ivf = FaissBinaryIVF(db)
         build, default = time.perf_counter() - t, ivf.index.nprobe
-        for label, (codes, qt) in sets.items():
-            ms, exact = _timed_search(flat, codes, len(qt), qt, vid, tms, radius, fps)
+        for label, (codes, qt, rad) in sets.items():
+            ms, exact = _timed_search(flat, codes, len(qt), qt, vid, tms, rad, fps)
             cells = []
             for nprobe in LATENCY_NPROBES:
                 ivf.index.nprobe = min(nprobe or default, ivf.index.nlist)
-                ims, found = _timed_search(ivf, codes, len(qt), qt, vid, tms, radius, fps)
+                ims, found = _timed_search(ivf, codes, len(qt), qt, vid, tms, rad, fps)
                 cells.append(f"{ims:.1f} ({len(found & exact) / max(len(exact), 1):.2f})")
             print(f"| {n:,} | {label} | {ms:.1f} | " + " | ".join(cells) + f" | {build:.1f} |")
+
+
+def expansion_query(codes: np.ndarray, video_of: np.ndarray, times: np.ndarray, radius: int) -> tuple:
+    """(codes, times, partner radius) of a query expansion's second search (apps.video_search.expansion): the
+    first library video's rows over a 4 s span +- CONTEXT_S, at the partner radius of these library codes."""
+    from apps.video_search.expansion import CONTEXT_S, PARTNER_RATE
+    from apps.video_search.null_model import library_cdf
+
+    rows = np.flatnonzero((video_of == video_of[0]) & (times <= times[video_of == video_of[0]].min() + 4 + 2 * CONTEXT_S))
+    f0, _ = library_cdf(codes, video_of, codes.shape[1] * 8, radius)
+    return codes[rows], times[rows].astype(np.float64), int(max(radius, np.searchsorted(f0, PARTNER_RATE, "right") - 1))
 
 
 def latency_of_longest(net, lib, qfeats: list, fps: float, seed: int) -> None:
