@@ -5,7 +5,9 @@ with ``--json``, a JSON list of the same. A match is reported when its score >= 
 e-value (expected number of chance placements as good, null model of apps.video_search.null_model)
 <= ``--max-evalue`` and its temporal contrast (bits by which the frames agree better at the match's time
 mapping than at any mapping >= 2 s elsewhere in the same video; "inf": too short to tell, not tested)
->= ``--min-contrast`` (apps.video_search.reporting); no such match is said plainly.
+>= ``--min-contrast`` (apps.video_search.reporting); no such match is said plainly. A video found through
+the best match's own frames (its library copy, apps.video_search.expansion) is marked "(via that video)"
+(JSON ``via``); ``--no-expand`` leaves such copies out.
 ``--face IMAGE`` dispatches to the face search
 (apps.video_search.face_search). Search draws no random numbers, so it takes no --seed.
 """
