@@ -100,9 +100,10 @@ def card_of(weights: str | None) -> dict:
     return load_hashing_net(weights or shipped(DEFAULT_WEIGHTS))[1]
 
 
-METHODS = ("vidml", "vidml without expansion", "vidml without the contrast gate", "vidml no tail", "vidml asymmetric", "vidml every region",
-           "vidml whole frame", "vidml LOFO", "vidml LOFO without expansion", "vidml LOFO no tail", "vidml LOFO without the contrast gate",
-           "vidml LOFO asymmetric", "float", "float regions", "float regions + tail", "pHash")
+METHODS = ("vidml", "vidml with expansion", "vidml without the contrast gate", "vidml no tail", "vidml asymmetric",
+           "vidml every region", "vidml whole frame", "vidml LOFO", "vidml LOFO with expansion", "vidml LOFO no tail",
+           "vidml LOFO without the contrast gate", "vidml LOFO asymmetric", "float", "float regions",
+           "float regions + tail", "pHash")
 
 
 def evaluate(queries, qfeats, lib, net, heads, tmp, fps, rule: tuple) -> dict:
@@ -125,7 +126,7 @@ def evaluate(queries, qfeats, lib, net, heads, tmp, fps, rule: tuple) -> dict:
     def add(m: str, q: dict, ranked: list, gate: bool = True) -> None:
         out[m].append((q, score(ranked, q, *(rule if gate else rule[:2] + (-float("inf"),)))))
 
-    def codes_rank(ix, c, t, cascade=True, tail=True, expand=True):
+    def codes_rank(ix, c, t, cascade=True, tail=True, expand=False):
         return rank_codes(ix, lib.names, c, t, rule[:2] if cascade else None, tail, contrast=rule[:2], layout=lay,
                           expand=rule if expand and cascade else None)
 
@@ -135,7 +136,7 @@ def evaluate(queries, qfeats, lib, net, heads, tmp, fps, rule: tuple) -> dict:
         ranked = codes_rank(indexes["vidml"], codes, t)
         add("vidml", q, ranked)
         add("vidml without the contrast gate", q, ranked, gate=False)    # the rule before the gate
-        add("vidml without expansion", q, codes_rank(indexes["vidml"], codes, t, expand=False))
+        add("vidml with expansion", q, codes_rank(indexes["vidml"], codes, t, expand=True))
         add("vidml no tail", q, codes_rank(indexes["vidml"], codes, t, tail=False))
         if getattr(net, "radius_asym", None):
             add("vidml asymmetric", q, codes_rank(indexes["vidml"], query_side(net, flat, len(f), True), t))
@@ -147,7 +148,7 @@ def evaluate(queries, qfeats, lib, net, heads, tmp, fps, rule: tuple) -> dict:
             ranked = codes_rank(ix, hc, t)
             add("vidml LOFO", q, ranked)
             add("vidml LOFO without the contrast gate", q, ranked, gate=False)
-            add("vidml LOFO without expansion", q, codes_rank(ix, hc, t, expand=False))
+            add("vidml LOFO with expansion", q, codes_rank(ix, hc, t, expand=True))
             add("vidml LOFO no tail", q, codes_rank(ix, hc, t, tail=False))
             if getattr(h, "radius_asym", None):
                 add("vidml LOFO asymmetric", q, codes_rank(ix, query_side(h, flat, len(f), True), t))

@@ -12,6 +12,8 @@ its camcorded copy) and of the second halves (hard negatives: same scene, not in
 whose camcorded partner is reported, that report any other video (false), and of hard negatives that
 report their video or its partner. The rate is chosen on the choose split (most partners, no more false
 reports or negatives than without expansion; ties: the smallest rate) and read on the report split.
+``--second-halves``: each video's second half is also indexed as a video of its own (another moment of the
+same scene): then a copy's report of it, direct or through expansion, is a false one.
 """
 from __future__ import annotations
 
@@ -29,6 +31,18 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 DATA = REPO / ".." / "shared" / "data"
 RATES = (None, 0.05, 0.1, 0.2, 0.3)
 CAMCORD_SEED = 2000
+
+
+def second_half(src: Path, out: Path) -> Path:
+    """Write the second half of ``src`` as its own video (mp4): another moment of the same scene or person."""
+    from vidml.video import FrameReader, FrameWriter
+
+    r = FrameReader(src)
+    with FrameWriter(out, r.fps) as w:
+        for _, batch in r.batches(stride=1, batch_size=64, start=len(r) // 2):
+            for f in batch:
+                w.write(f)
+    return out
 
 
 def partner_rows(index, names, net, queries, rule, rates) -> list:
@@ -67,6 +81,11 @@ def main() -> int:
     ap.add_argument("--per-video", type=int, default=6, help="copies (and hard negatives) per video")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--weights", default=None)
+    ap.add_argument("--second-halves", action="store_true",
+                    help="also index each video's second half as a video of its own (its first half, i.e. the "
+                         "source's third quarter, is indexed): a copy's report of it, directly or through "
+                         "expansion, counts as other (false); hard negatives may then match it truly, so their "
+                         "column is not a rate of false reports")
     args = ap.parse_args()
     import torch
 
@@ -86,7 +105,8 @@ def main() -> int:
     paths = bench.calibration_paths(find_videos(DATA / "videos"))
     cams = [camcorded(p, tmp / f"{p.stem}_camcord.mp4", CAMCORD_SEED + i) for i, p in enumerate(paths)]
     partner = {p.name: c.name for p, c in zip(paths, cams)}
-    lib, index = calibration_index(net, paths + cams, 2.0, tmp)
+    seconds = [second_half(p, tmp / f"{p.stem}_second.mp4") for p in paths] if args.second_halves else []
+    lib, index = calibration_index(net, paths + cams + seconds, 2.0, tmp)
     queries = calibration_queries(paths, tmp, args.seed, args.per_video, bench.backgrounds())
     rule = (DEFAULT_THRESHOLD, DEFAULT_EVALUE, DEFAULT_MIN_CONTRAST)
     rows = partner_rows(index, lib.names, net, queries, rule, RATES)

@@ -28,8 +28,9 @@ a model without one), ``k`` = 64 neighbours per query code. A match is reported 
   recording of the same scene is not reported: :mod:`apps.video_search.reporting`. The region cascade
   decides on score and e-value alone (a whole-frame match of the same scene does not trigger regions).
 
-Then (``expand``) the best reported video's own frames are searched again and its library copies that pass
-the same rule are reported through it (:mod:`apps.video_search.expansion`; ``via`` names it).
+With ``expand`` (off by default) the best reported video's own frames are then searched again and its
+library copies that pass the same rule are reported through it (:mod:`apps.video_search.expansion`; ``via``
+names it).
 """
 from __future__ import annotations
 
@@ -186,14 +187,14 @@ def search_clip(index: Index, clip: str | Path, hasher=None, fps: float | None =
                 k: int = 64, radius: int | None = None, threshold: float = DEFAULT_THRESHOLD,
                 backend: str = "auto", max_evalue: float = null_model.DEFAULT_EVALUE,
                 regions: bool = True, rank_all: bool = False,
-                min_contrast: float = DEFAULT_MIN_CONTRAST, expand: bool = True) -> list[dict]:
+                min_contrast: float = DEFAULT_MIN_CONTRAST, expand: bool = False) -> list[dict]:
     """Ranked matches of the video ``clip`` (dicts: video path, score, e-value, contrast, start/end times)
     that pass the reporting rule of :mod:`apps.video_search.reporting` (score >= ``threshold``, e-value <=
     ``max_evalue``, temporal contrast >= ``min_contrast`` bits or +inf). ``hasher``: the index's (default:
     the shipped one). ``rank_all``: the first ``top`` of the whole ranking instead, each with ``reported``:
     every video with votes, then the tail of :mod:`apps.video_search.ranking` (score 0, ``tail_score``).
     ``expand``: the library copies of the best reported video are searched with its own frames and
-    reported too (:mod:`apps.video_search.expansion`).
+    reported too (:mod:`apps.video_search.expansion`; off by default: other clips of the same scene too).
     (The asymmetric distance of :mod:`vidml.index.asymmetric`, float query projections against the codes,
     is measured by benchmarks/bench_video_search.py through :func:`match_codes`; video-search does not use it.)"""
     if len(index) == 0:

@@ -29,7 +29,7 @@ class SearchConfig:
     backend: str = "auto"
     regions: bool = True
     rank_all: bool = False                # the whole ranking (reported flag), not only what is reported
-    expand: bool = True                   # the best video's library copies too (apps.video_search.expansion)
+    expand: bool = False                  # the best video's library copies too (apps.video_search.expansion)
 
 
 @dataclass

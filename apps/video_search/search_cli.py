@@ -7,7 +7,8 @@ e-value (expected number of chance placements as good, null model of apps.video_
 mapping than at any mapping >= 2 s elsewhere in the same video; "inf": too short to tell, not tested)
 >= ``--min-contrast`` (apps.video_search.reporting); no such match is said plainly. A video found through
 the best match's own frames (its library copy, apps.video_search.expansion) is marked "(via that video)"
-(JSON ``via``); ``--no-expand`` leaves such copies out.
+(JSON ``via``) when ``--expand`` asks for such copies (off by default: it also reports other clips of the
+same scene, see that module).
 ``--face IMAGE`` dispatches to the face search
 (apps.video_search.face_search). Search draws no random numbers, so it takes no --seed.
 """
@@ -51,9 +52,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-regions", action="store_true",
                         help="whole query frames only (by default, when they find nothing, the frames' inner "
                              "rectangles are searched too: copies shown inside other frames)")
-    parser.add_argument("--no-expand", action="store_true",
-                        help="do not search the best match's own frames again (by default its library copies, e.g. "
-                             "a camcorded recording too far from the clip itself, are reported too, 'via' it)")
+    parser.add_argument("--expand", action="store_true",
+                        help="also search the best match's own frames again, so that its library copies (e.g. a "
+                             "camcorded recording too far from the clip itself) are reported too, 'via' it; off by "
+                             "default: it also reports other clips of the same scene when the library holds them")
     parser.add_argument("--all", action="store_true",
                         help="the whole ranking (each row says whether it is reported), also videos with only weak "
                              "evidence at the looser tail radius (apps.video_search.ranking)")
@@ -78,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     res = search(SearchConfig(query=args.query, index=args.index, top=args.top, threshold=args.threshold,
                               max_evalue=args.max_evalue, min_contrast=args.min_contrast, weights=args.weights,
                               backend=args.backend, regions=not args.no_regions, rank_all=args.all,
-                              expand=not args.no_expand))
+                              expand=args.expand))
     if args.report:
         from apps.video_search.report import search_report
 
