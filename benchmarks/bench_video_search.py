@@ -232,8 +232,9 @@ LATENCY_NPROBES = (None, 16)   # None: the backend's default (a quarter of the l
 def latency(index_codes: np.ndarray, video_of, times, query_codes: np.ndarray, qtimes, fps: float, seed: int,
             radius: int) -> None:
     """One query's search + alignment at 10^4..10^6 codes (the library + random codes), best of 3: whole
-    frames only (the cascade's first pass, all a found copy costs) and every rectangle of one query frame per
-    library sampling step (its second pass, apps.video_search.clip_search.region_frames)."""
+    frames only (the cascade's first pass, all a found copy costs) and the inner rectangles of one query frame
+    per library sampling step (its second pass, apps.video_search.clip_search.region_frames; the whole frames'
+    neighbours come from the first), and a query expansion's search."""
     from vidml.index.search import FaissBinary, FaissBinaryIVF
 
     from apps.video_search.clip_search import region_frames
@@ -243,10 +244,11 @@ def latency(index_codes: np.ndarray, video_of, times, query_codes: np.ndarray, q
     radius = int(radius)
     keep = region_frames(qtimes, 1.0 / fps)
     sets = {"whole frame": (query_codes[:, :1].reshape(-1, nb), qtimes, radius),
-            f"{r} regions": (query_codes[keep].reshape(-1, nb), qtimes[keep], radius),
+            f"{r - 1} inner rectangles": (query_codes[keep, 1:].reshape(-1, nb), qtimes[keep], radius),
             "expansion": expansion_query(index_codes, video_of, times, radius)}
     print(f"\nquery latency: search + alignment of one query ({q} frames; whole frame = {q} codes, regions = "
-          f"{len(keep)} frames x {r} = {len(keep) * r} codes; expansion = a reported video's {len(sets['expansion'][1])} "
+          f"{len(keep)} frames x {r - 1} inner rectangles = {len(keep) * (r - 1)} codes (the region pass; it reuses the whole "
+          f"frames' neighbours); expansion = a reported video's {len(sets['expansion'][1])} "
           f"rows at the partner radius {sets['expansion'][2]}), best of 3; IVF recall = share of the exact (code, row) "
           "pairs within the radius found\n")
     print("| codes | query codes | faiss flat ms | " + " | ".join(f"IVF nprobe {p or 'default'} ms (recall)"

@@ -116,13 +116,22 @@ def match_codes(index: Index, codes: np.ndarray, times: np.ndarray, k: int = 64,
     """Align query frame ``codes`` ((Q, nb), or (Q, R, nb) region codes) at ``times`` against the index;
     every video with votes, best first. Float ``codes`` (Q, R, bits) are the frames' projections: their
     neighbours and distances are the asymmetric ones (:meth:`vidml.index.Index.search_asymmetric`)."""
-    asym = is_projection(codes)
-    radius = match_radius(index, asym) if radius is None else radius
+    return align_neighbours(index, times, *neighbours(index, codes, k, backend), radius, is_projection(codes))
+
+
+def neighbours(index: Index, codes: np.ndarray, k: int = 64, backend: str = "auto") -> tuple[np.ndarray, np.ndarray]:
+    """``(dist, rows)`` (Q, R k): each query frame's k nearest index rows for each of its R codes (codes (Q, nb)
+    or (Q, R, nb) packed, or projections (Q, R, bits): the asymmetric distance), rectangle after rectangle."""
     codes = np.asarray(codes)
-    q = len(codes)
     flat = codes.reshape(-1, codes.shape[-1])
-    dist, rows = (index.search_asymmetric if asym else index.search)(flat, k=k, backend=backend)
-    dist, rows = dist.reshape(q, -1), rows.reshape(q, -1)          # a frame's neighbours over its regions
+    dist, rows = (index.search_asymmetric if is_projection(codes) else index.search)(flat, k=k, backend=backend)
+    return dist.reshape(len(codes), -1), rows.reshape(len(codes), -1)
+
+
+def align_neighbours(index: Index, times: np.ndarray, dist: np.ndarray, rows: np.ndarray, radius: int | None = None,
+                     asymmetric: bool = False) -> list[ClipMatch]:
+    """:func:`apps.video_search.alignment.align` of :func:`neighbours` at ``times`` (radius: the index's)."""
+    radius = match_radius(index, asymmetric) if radius is None else radius
     bin_s = 1.0 / float(index.manifest.get("fps") or 2.0)
     return align(np.asarray(times, np.float64), dist, rows, index.video_of, index.times, radius, bin_s)
 
@@ -145,17 +154,25 @@ def cascade(index: Index, whole: np.ndarray, times: np.ndarray, more_regions, th
     their best match is not :func:`reported` and ``more_regions`` is given, ``more_regions()`` -> codes
     (Q, R - 1, nb) of the other rectangles, and every rectangle of one query frame per library sampling step
     (:func:`region_frames`) is searched. ``search``: k, radius, backend. ``used``: a list that receives
-    ``(codes, frames)`` of the pass the matches come from: its codes and the positions of its query frames."""
-    def one_pass(codes: np.ndarray, t: np.ndarray) -> tuple[list[ClipMatch], object]:
-        matches = match_codes(index, codes, t, **search)
-        return matches, (query_null(index, codes, t, search.get("radius")) if matches else None)
+    ``(codes, frames)`` of the pass the matches come from: its codes and the positions of its query frames.
+    The region pass reuses the whole frames' neighbours of the first (the same search) and searches only
+    the inner rectangles."""
+    k, backend, radius = search.get("k", 64), search.get("backend", "auto"), search.get("radius")
 
-    codes, frames = whole, np.arange(len(times))
-    matches, null = one_pass(codes, times)
+    def one_pass(codes: np.ndarray, t: np.ndarray, dist: np.ndarray, rows: np.ndarray) -> tuple:
+        matches = align_neighbours(index, t, dist, rows, radius, is_projection(codes))
+        return matches, (query_null(index, codes, t, radius) if matches else None)
+
+    codes, frames, times = whole, np.arange(len(times)), np.asarray(times)
+    dist, rows = neighbours(index, whole, k, backend)
+    matches, null = one_pass(codes, times, dist, rows)
     if more_regions is not None and not reported(matches, null, threshold, max_evalue):
         frames = region_frames(times, 1.0 / float(index.manifest.get("fps") or 2.0))
-        codes = np.concatenate([whole, more_regions()], 1)[frames]
-        matches, null = one_pass(codes, np.asarray(times)[frames])
+        inner = more_regions()[frames]
+        d_in, r_in = neighbours(index, inner, k, backend)
+        codes = np.concatenate([whole[frames], inner], 1)
+        matches, null = one_pass(codes, times[frames], np.concatenate([dist[frames], d_in], 1),
+                                 np.concatenate([rows[frames], r_in], 1))
     if used is not None:
         used.append((codes, frames))
     return matches, null
