@@ -277,11 +277,11 @@ def expansion_query(codes: np.ndarray, video_of: np.ndarray, times: np.ndarray, 
     """(codes, times, partner radius) of a query expansion's second search (apps.video_search.expansion): the
     first library video's rows over a 4 s span +- CONTEXT_S, at the partner radius of these library codes."""
     from apps.video_search.expansion import CONTEXT_S, PARTNER_RATE
-    from apps.video_search.null_model import library_cdf
+    from apps.video_search.ranking import radius_at_rate
 
     rows = np.flatnonzero((video_of == video_of[0]) & (times <= times[video_of == video_of[0]].min() + 4 + 2 * CONTEXT_S))
-    f0, _ = library_cdf(codes, video_of, codes.shape[1] * 8, radius)
-    return codes[rows], times[rows].astype(np.float64), int(max(radius, np.searchsorted(f0, PARTNER_RATE, "right") - 1))
+    return (codes[rows], times[rows].astype(np.float64),
+            radius_at_rate(codes, video_of, codes.shape[1] * 8, radius, PARTNER_RATE))
 
 
 def latency_of_longest(net, lib, qfeats: list, fps: float, seed: int) -> None:

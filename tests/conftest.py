@@ -20,4 +20,13 @@ def one_torch_thread():
     torch.set_num_threads(before)
 
 
+def flip_bits(bits, n: int, rng):
+    """A copy of the bool code matrix ``bits`` with ``n`` random bits of each row inverted."""
+    out = bits.copy()
+    for row in out:
+        idx = rng.choice(row.size, n, replace=False)
+        row[idx] = ~row[idx]
+    return out
+
+
 needs_data = pytest.mark.skipif(not DATA.exists(), reason="needs ../shared/data (benchmark data, not shipped with vidml)")

@@ -6,13 +6,7 @@ import pytest
 from vidml.index import Index
 from vidml.metric.distances import pack_bits
 
-
-def _flip(bits: np.ndarray, n: int, rng) -> np.ndarray:
-    out = bits.copy()
-    for row in out:
-        idx = rng.choice(row.size, n, replace=False)
-        row[idx] = ~row[idx]
-    return out
+from conftest import flip_bits
 
 
 def _library(tmp_path, rng) -> tuple[Index, np.ndarray]:
@@ -24,7 +18,7 @@ def _library(tmp_path, rng) -> tuple[Index, np.ndarray]:
     index.manifest["fps"] = 2.0
     times = np.arange(40, dtype=np.float32) * 0.5
     index.add({"path": str(tmp_path / "a.mp4")}, pack_bits(source), times)
-    index.add({"path": str(tmp_path / "b_camcorded.mp4")}, pack_bits(_flip(source, 80, rng)), times + 3.0)
+    index.add({"path": str(tmp_path / "b_camcorded.mp4")}, pack_bits(flip_bits(source, 80, rng)), times + 3.0)
     for v in range(8):
         index.add({"path": str(tmp_path / f"other{v}.mp4")}, pack_bits(rng.random((40, 256)) > 0.5), times)
     return index, source
@@ -37,7 +31,7 @@ def test_the_far_copy_of_the_found_video_is_reported_at_the_query_place(tmp_path
 
     rng = np.random.default_rng(0)
     index, source = _library(tmp_path, rng)
-    query = pack_bits(_flip(source[10:20], 40, rng))[:, None]     # an edited clip of A's 5-9.5 s
+    query = pack_bits(flip_bits(source[10:20], 40, rng))[:, None]     # an edited clip of A's 5-9.5 s
     qt = np.arange(10) * 0.5
     matches = match_codes(index, query, qt)
     assert matches[0].video == 0 and all(m.video != 1 for m in matches)   # B: 80 + 40 bits off, no vote

@@ -5,13 +5,7 @@ import numpy as np
 from vidml.index import Index
 from vidml.metric.distances import pack_bits
 
-
-def _flip(bits: np.ndarray, n: int, rng) -> np.ndarray:
-    out = bits.copy()
-    for row in out:
-        idx = rng.choice(row.size, n, replace=False)
-        row[idx] = ~row[idx]
-    return out
+from conftest import flip_bits
 
 
 def test_a_far_copy_leads_the_tail_and_is_not_reported(tmp_path):
@@ -24,7 +18,7 @@ def test_a_far_copy_leads_the_tail_and_is_not_reported(tmp_path):
     index.manifest["hasher"] = {"radius": 12}
     index.manifest["fps"] = 2.0
     times = np.arange(40, dtype=np.float32) * 0.5
-    index.add({"path": str(tmp_path / "far_copy.mp4")}, pack_bits(_flip(source, 20, rng)), times)   # 20 bits off
+    index.add({"path": str(tmp_path / "far_copy.mp4")}, pack_bits(flip_bits(source, 20, rng)), times)   # 20 bits off
     for v in range(6):
         index.add({"path": str(tmp_path / f"other{v}.mp4")}, pack_bits(rng.random((40, 64)) > 0.5), times)
     query = pack_bits(source[10:20])[:, None]                 # a clip of the original: 10 frames from 5 s

@@ -48,10 +48,9 @@ PARTNER_RATE = 0.1    # F0 quantile of the partner radius; chosen by benchmarks/
 def expanded_query(index: Index, m: ClipMatch, context_s: float = CONTEXT_S) -> tuple:
     """``(codes (n, 1, nb), times (n,), layout (n, 1, layout_nb) or None)``: video ``m.video``'s index rows
     within ``context_s`` of ``m``'s video span, at their times in the query's frame (``u - m.offset``)."""
-    rows = np.flatnonzero(index.video_of == m.video)
+    rows = reporting.video_rows(index, m.video)
     t = index.times[rows].astype(np.float64)
-    keep = (t >= m.video_start - context_s) & (t <= m.video_end + context_s)
-    rows = rows[keep][np.argsort(t[keep], kind="stable")]
+    rows = rows[(t >= m.video_start - context_s) & (t <= m.video_end + context_s)]
     layout = index.layout[rows][:, None] if getattr(index, "layout", None) is not None else None
     return index.codes[rows][:, None], index.times[rows].astype(np.float64) - m.offset, layout
 

@@ -39,11 +39,15 @@ def tail_radius(index: Index, rate: float = TAIL_RATE) -> int:
     """``r_tail`` of the module doc for ``index`` (cached on the sampled rows' codes and videos)."""
     from apps.video_search.clip_search import cached, match_radius, sample_key
 
-    def make() -> int:
-        f0, _ = null_model.library_cdf(index.codes, index.video_of, index.bits, match_radius(index))
-        return int(max(match_radius(index), np.searchsorted(f0, rate, side="right") - 1))
+    return cached(_TAIL_CACHE, sample_key(index) + (rate,),
+                  lambda: radius_at_rate(index.codes, index.video_of, index.bits, match_radius(index), rate))
 
-    return cached(_TAIL_CACHE, sample_key(index) + (rate,), make)
+
+def radius_at_rate(codes: np.ndarray, video_of: np.ndarray, bits: int, radius: int, rate: float) -> int:
+    """The largest d with ``F0(d) <= rate`` (F0: :func:`apps.video_search.null_model.library_cdf` of these
+    library codes), at least the match ``radius``: the tail radius, and query expansion's partner radius."""
+    f0, _ = null_model.library_cdf(codes, video_of, bits, radius)
+    return int(max(radius, np.searchsorted(f0, rate, side="right") - 1))
 
 
 def rank_tail(index: Index, matches: list[ClipMatch], codes: np.ndarray, times: np.ndarray, k: int = 64,

@@ -95,12 +95,17 @@ def moved_to(m: ClipMatch, offset: float) -> ClipMatch:
     return replace(m, offset=offset, video_start=m.video_start + shift, video_end=m.video_end + shift)
 
 
+def video_rows(index, video: int) -> np.ndarray:
+    """Video ``video``'s index rows, sorted by time (stable)."""
+    rows = np.flatnonzero(index.video_of == video)
+    return rows[np.argsort(index.times[rows], kind="stable")]
+
+
 def placement_of(index, m: ClipMatch, layout: bool = False) -> tuple:
     """``(u_codes, u_times, anchor, bin_s)`` of match ``m`` as :func:`line_contrast` takes them: video
     ``m.video``'s index rows sorted by time (their layout codes with ``layout``), the anchor (middle of the
     matched query span, its time in v)."""
-    rows = np.flatnonzero(index.video_of == m.video)
-    rows = rows[np.argsort(index.times[rows], kind="stable")]
+    rows = video_rows(index, m.video)
     t_a = 0.5 * (m.query_start + m.query_end)
     bin_s = 1.0 / float(index.manifest.get("fps") or 2.0)
     u_codes = index.layout[rows] if layout else index.codes[rows]
