@@ -4,6 +4,7 @@ projection to 10^5.
 
     .venv/bin/python benchmarks/bench_dedupe.py [--seed 0] [--threads 1] [--weights PATH] [--regions all]
         [--speeds 1] [--scale 1000] [--no-phash] [--workdir DIR] [--contrast-table] [--screenshot report.png]
+        [--hard-tune]
 
 Library (one folder, indexed once; ``--workdir`` keeps it, its indexes and region codes for the next run):
 the 10 clips of ../shared/data/videos, 6 real distractor clips that copy nothing in it (sot/Dudek20,
@@ -21,6 +22,9 @@ camcorded visil_video1; a planted clip belongs to its source's group. Two files 
 copy pair* when their spans in the group's timeline overlap by >= 1 s, a *same-scene hard negative* when
 they are >= GAP_S = 2 s apart (counted as a false pair, and reported separately), ignored in between (the
 same moment of one shot, nearly); every other predicted pair is a false pair of *other content*.
+
+``--hard-tune`` adds TUNE's hard pairs (dedupe_library.HARD_TUNE_CAMCORDS: a camcorded copy of a megamind and
+a PETS09 sub-clip, and a 1.5-2x GIF preview of the static PETS09 camera); TEST stays as it was.
 
 Splits (fixed before looking at results): TUNE = PETS09, megamind, demo + hamilton, Dudek20, juice; TEST =
 visil, car_traffic, pedestrians_overhead, pysot_bag + Human3, wakeboard7, TUD-Campus. Planted clips are of
@@ -302,6 +306,9 @@ def main() -> None:
                     help="form of the contrast test (offset: rate 1 only, the earlier form)")
     ap.add_argument("--layout", action="store_true",
                     help="line contrast also on the layout codes, the larger kept (as video-search; not the default)")
+    ap.add_argument("--hard-tune", action="store_true",
+                    help="TUNE also gets camcorded copies and a fast GIF of a static camera (dedupe_library; "
+                         "TEST unchanged); a --workdir keeps the library it was built with")
     ap.add_argument("--workdir", default=None, help="keep the library, indexes and region codes here (reused)")
     ap.add_argument("--report", default="dedupe_report.html", help="HTML report of vidml's pairs (TEST threshold)")
     ap.add_argument("--screenshot", default="dedupe_report.png", help="headless Chromium screenshot of the report")
@@ -328,7 +335,7 @@ def run(args, tmp: Path) -> None:
         truth = json.loads((tmp / "truth.json").read_text())
     else:
         lib.mkdir(parents=True)
-        truth = build_library(lib, args.seed)
+        truth = build_library(lib, args.seed, args.hard_tune)
         (tmp / "truth.json").write_text(json.dumps(truth))
     known, neutral, ignored = known_pairs(truth)
     print(f"## Library: {len(truth)} videos ({sum('edit' in t for t in truth.values())} planted), "
