@@ -111,6 +111,30 @@ def test_overlapped_decoding_gives_the_codes_of_a_plain_loop():
 
 
 @needs_data
+def test_one_decoding_stream_over_many_videos_gives_each_video_s_codes_and_its_own_failure(tmp_path):
+    """hash_videos: a damaged file between two videos fails alone, in its place, and the others' codes,
+    times and lengths are those of hash_video on each (the helper thread runs across the videos)."""
+    from apps.video_search import stream
+    from vidml.errors import VideoError
+
+    class Mean:
+        bits = 8
+
+        def codes(self, frames):
+            return pack_bits(frames.reshape(len(frames), -1, 8).mean(1) > 110)
+
+    bad = tmp_path / "damaged.mp4"
+    bad.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 8)
+    paths = [DATA / "videos" / "pysot_bag.avi", bad, DATA / "videos" / "megamind_720x528.avi"]
+    out = list(stream.hash_videos(paths, Mean(), fps=5.0, batch_size=7))
+    assert len(out) == 3 and isinstance(out[1], VideoError) and "damaged.mp4" in str(out[1])
+    for p, hv in zip(paths[::2], out[::2]):
+        alone = stream.hash_video(p, Mean(), fps=5.0, batch_size=7)
+        assert len(hv.codes) > 10 and hv.path == str(p) and hv.frames == alone.frames
+        assert np.array_equal(hv.codes, alone.codes) and np.array_equal(hv.times, alone.times)
+
+
+@needs_data
 def test_overlapped_decoding_with_border_boxes_gives_the_shipped_net_s_codes_of_a_plain_loop(tmp_path):
     """The trimming HashingNet: boxes found in the decoding thread, crop + resize + trunk in the caller's."""
     from apps.video_search import stream

@@ -23,7 +23,7 @@ from vidml.progress import progress_bar
 from vidml.video import VIDEO_SUFFIXES
 
 from apps.video_search.face_stage import RECORD_SET
-from apps.video_search.stream import hash_video
+from apps.video_search.stream import hash_video, hash_videos
 
 DEFAULT_WEIGHTS = "hash256"
 
@@ -123,25 +123,37 @@ def _worker_hasher(weights: str | None):
     return _WORKER_HASHERS[key][0]
 
 
+def _on_batch(task: HashTask):
+    """The face stage's ``on_batch`` for ``task`` (None: faces off or not built)."""
+    face_fn = _face_stage() if task.faces else None
+    if face_fn is None:
+        return None
+    vid = str(Path(task.path).resolve())
+    return lambda frames, times: face_fn(frames, times, vid)
+
+
+def _result(task: HashTask, hv) -> tuple:
+    """``("ok", entry, codes, times, faces, layout)`` of a HashedVideo, or ``("failed", path, why)``
+    (``hv`` a VideoError, or no frame sampled)."""
+    if isinstance(hv, VideoError):
+        return ("failed", task.path, str(hv))
+    if len(hv.codes) == 0:
+        return ("failed", task.path, f"{task.path}: no frames could be sampled")
+    return ("ok", hv.entry(), hv.codes, hv.times, hv.extra, hv.layout)
+
+
 def hash_one(task: HashTask, hasher=None, progress=None) -> tuple:
-    """Hash one video: ``("ok", entry, codes, times, faces)`` or ``("failed", path, why)``.
+    """Hash one video: ``("ok", entry, codes, times, faces, layout)`` or ``("failed", path, why)``.
 
     In a worker the hasher is loaded from ``task.weights``; in-process callers pass their ``hasher``.
     Paths must be visible to the workers (same machine or shared storage).
     """
     hasher = hasher or _worker_hasher(task.weights)
-    face_fn = _face_stage() if task.faces else None
-    on_batch = None
-    if face_fn is not None:
-        vid = str(Path(task.path).resolve())
-        on_batch = lambda frames, times: face_fn(frames, times, vid)  # noqa: E731
     try:
-        hv = hash_video(task.path, hasher, fps=task.fps, on_batch=on_batch, progress=progress)
+        hv = hash_video(task.path, hasher, fps=task.fps, on_batch=_on_batch(task), progress=progress)
     except VideoError as err:
-        return ("failed", task.path, str(err))
-    if len(hv.codes) == 0:
-        return ("failed", task.path, f"{task.path}: no frames could be sampled")
-    return ("ok", hv.entry(), hv.codes, hv.times, hv.extra, hv.layout)
+        hv = err
+    return _result(task, hv)
 
 
 def _open_index(cfg: IndexConfig, hasher, info: dict) -> tuple[Index, bool]:
@@ -207,13 +219,26 @@ def _hash_all(tasks: list[HashTask], cfg: IndexConfig, hasher, merge) -> None:
 
 
 def _hash_serial(tasks: list[HashTask], cfg: IndexConfig, hasher, merge) -> None:
-    """Hash every task in this process, with a bar per video, merging each result."""
+    """Hash every task in this process, one decoding stream over all of them
+    (:func:`apps.video_search.stream.hash_videos`), with a bar per video, merging each result."""
     overall = progress_bar(total=len(tasks), desc="videos", unit="video", quiet=cfg.quiet, position=0)
-    for task in tasks:
-        bar = progress_bar(desc=Path(task.path).name[:30], unit="frame", quiet=cfg.quiet, leave=False, position=1)
-        merge(hash_one(task, hasher=hasher, progress=bar.update))
-        bar.close()
-        overall.update(1)
+    bars = []
+
+    def progress_for(k: int):
+        bars.append(progress_bar(desc=Path(tasks[k].path).name[:30], unit="frame", quiet=cfg.quiet, leave=False,
+                                 position=1))
+        return bars[-1].update
+
+    stream = hash_videos([t.path for t in tasks], hasher, fps=cfg.fps, on_batch_for=lambda k: _on_batch(tasks[k]),
+                         progress_for=progress_for)
+    try:
+        for task, hv in zip(tasks, stream):
+            merge(_result(task, hv))
+            while bars:
+                bars.pop().close()
+            overall.update(1)
+    finally:
+        stream.close()           # stops the helper thread (on Ctrl-C too)
     overall.close()
 
 

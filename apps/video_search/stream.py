@@ -15,7 +15,10 @@ net's input size (``prepare`` with those boxes) and hashes it (torch too), so th
 machine both work. The split balances the two threads: per sampled frame (2026-12-03, 1 thread each, the
 test library, throw-away timings) decoding is about 5 ms, the border search 0.5-2.5 ms, the resize
 0.9-3.7 ms and the trunk 4.6 ms; with the whole ``prepare`` in the helper thread, that thread was the
-bottleneck. The frames, their order and hence the codes are exactly those of a plain sequential loop.
+bottleneck. :func:`hash_videos` runs one such stream over a whole list of videos, so the helper decodes
+the next video's first batch while the main thread hashes this one's last (a library of short videos,
+one batch each, was otherwise decoded and hashed in turn). The frames, their order and hence the codes
+are exactly those of a plain sequential loop.
 """
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ from typing import Callable, Iterator, Protocol
 
 import numpy as np
 
+from vidml.errors import VideoError
 from vidml.video import FrameReader
 
 
@@ -74,20 +78,87 @@ def _prefetched(batches: Iterator) -> Iterator:
             yield item
 
 
-def _with_boxes(batches: Iterator, hasher) -> Iterator:
-    """``(idx, frames, boxes)``: each batch and, when the hasher has ``content_boxes``, its frames' content
-    boxes (else None)."""
-    boxes_of = getattr(hasher, "content_boxes", None)
-    for idx, frames in batches:
-        yield idx, frames, (boxes_of(frames) if boxes_of is not None else None)
-
-
 def _prepared(hasher, frames, boxes) -> np.ndarray:
     """The frames as the hasher takes them: ``prepare`` with the boxes found (else the frames themselves)."""
     prepare = getattr(hasher, "prepare", None)
     if prepare is None:
         return frames
     return prepare(frames, boxes=boxes) if boxes is not None else prepare(frames)
+
+
+class _Hashing:
+    """One video's codes, times, layouts and ``on_batch`` records as its batches come."""
+
+    def __init__(self, path, reader: FrameReader, hasher, on_batch=None, progress=None) -> None:
+        self.path, self.reader, self.hasher, self.on_batch, self.progress = path, reader, hasher, on_batch, progress
+        self.with_layout = getattr(hasher, "layout", None) is not None and hasattr(hasher, "codes_and_layout")
+        self.codes, self.times, self.extra, self.layout = [], [], [], []
+
+    def add(self, idx: np.ndarray, frames: np.ndarray, boxes, stride: int) -> None:
+        t = idx.astype(np.float64) / self.reader.fps
+        ready = _prepared(self.hasher, frames, boxes)
+        if self.with_layout:
+            c, lay = self.hasher.codes_and_layout(ready)
+            self.codes.append(c); self.layout.append(lay)
+        else:
+            self.codes.append(self.hasher.codes(ready))
+        self.times.append(t)
+        if self.on_batch is not None:
+            self.extra.extend(self.on_batch(frames, t) or [])
+        if self.progress is not None:
+            self.progress(len(idx) * stride)
+
+    def result(self) -> HashedVideo:
+        r, nb = self.reader, self.hasher.bits // 8
+        return HashedVideo(path=str(self.path), fps=r.fps, frames=len(r), duration=len(r) / r.fps,
+                           codes=np.concatenate(self.codes) if self.codes else np.zeros((0, nb), np.uint8),
+                           times=np.concatenate(self.times).astype(np.float32) if self.times else np.zeros(0, np.float32),
+                           size=r.size, extra=self.extra, layout=np.concatenate(self.layout) if self.layout else None)
+
+
+def _video_batches(paths: list, hasher, fps: float, batch_size: int, readers: list | None = None) -> Iterator[tuple]:
+    """One stream over every video of ``paths`` in order: ``("batch", k, reader, idx, frames, boxes, stride)``
+    per batch of sampled frames of video k (``boxes``: their content boxes when the hasher has
+    ``content_boxes``, else None), then ``("end", k, reader)``, or ``("failed", k, VideoError)`` when video k
+    cannot be opened or decoded (the stream goes on with the next one). ``readers[k]``: video k's open reader."""
+    boxes_of = getattr(hasher, "content_boxes", None)
+    for k, path in enumerate(paths):
+        try:
+            reader = readers[k] if readers and readers[k] is not None else FrameReader(path)
+            stride = stride_for(reader.fps, fps)
+            for idx, frames in reader.batches(stride=stride, batch_size=batch_size):
+                yield "batch", k, reader, idx, frames, (boxes_of(frames) if boxes_of is not None else None), stride
+        except VideoError as err:
+            yield "failed", k, err
+            continue
+        yield "end", k, reader
+
+
+def hash_videos(paths: list, hasher: Hasher, fps: float = 2.0, batch_size: int = 64,
+                on_batch_for: Callable[[int], Callable | None] | None = None,
+                progress_for: Callable[[int], Callable[[int], None] | None] | None = None,
+                readers: list | None = None) -> Iterator[HashedVideo | VideoError]:
+    """Per path of ``paths``, in order: its :class:`HashedVideo`, or the VideoError that stopped it.
+
+    Decoding runs one batch ahead in a helper thread over the whole list (module doc), so the next video's
+    first batch is decoded while this one's last is hashed: on a library of short videos (one or two
+    batches each) a video-by-video pipeline would decode and hash each in turn. ``on_batch_for(k)`` /
+    ``progress_for(k)``: video k's ``on_batch`` and ``progress`` (:func:`hash_video`), asked for when its
+    first batch comes."""
+    current = None
+    for item in _prefetched(_video_batches(paths, hasher, fps, batch_size, readers)):
+        kind, k = item[0], item[1]
+        if kind == "failed":
+            current = None
+            yield item[2]
+        elif kind == "end":
+            yield (current or _Hashing(paths[k], item[2], hasher)).result()
+            current = None
+        else:
+            if current is None:
+                current = _Hashing(paths[k], item[2], hasher, on_batch_for(k) if on_batch_for else None,
+                                   progress_for(k) if progress_for else None)
+            current.add(*item[3:])
 
 
 def hash_video(path: str | Path, hasher: Hasher, fps: float = 2.0, batch_size: int = 64,
@@ -97,25 +168,11 @@ def hash_video(path: str | Path, hasher: Hasher, fps: float = 2.0, batch_size: i
 
     ``progress(n)`` is called with the number of source frames covered by each batch.
     """
-    reader = reader or FrameReader(path)
-    stride = stride_for(reader.fps, fps)
-    codes, times, extra, layout = [], [], [], []
-    with_layout = getattr(hasher, "layout", None) is not None and hasattr(hasher, "codes_and_layout")
-    for idx, frames, boxes in _prefetched(_with_boxes(reader.batches(stride=stride, batch_size=batch_size), hasher)):
-        t = idx.astype(np.float64) / reader.fps
-        ready = _prepared(hasher, frames, boxes)
-        if with_layout:
-            c, lay = hasher.codes_and_layout(ready)
-            codes.append(c); layout.append(lay)
-        else:
-            codes.append(hasher.codes(ready))
-        times.append(t)
-        if on_batch is not None:
-            extra.extend(on_batch(frames, t) or [])
-        if progress is not None:
-            progress(len(idx) * stride)
-    nb = hasher.bits // 8
-    return HashedVideo(path=str(path), fps=reader.fps, frames=len(reader), duration=len(reader) / reader.fps,
-                       codes=np.concatenate(codes) if codes else np.zeros((0, nb), np.uint8),
-                       times=np.concatenate(times).astype(np.float32) if times else np.zeros(0, np.float32),
-                       size=reader.size, extra=extra, layout=np.concatenate(layout) if layout else None)
+    stream = hash_videos([path], hasher, fps, batch_size, lambda k: on_batch, lambda k: progress, [reader])
+    try:
+        out = next(stream)
+    finally:
+        stream.close()
+    if isinstance(out, VideoError):
+        raise out
+    return out
