@@ -285,7 +285,7 @@ def expansion_query(codes: np.ndarray, video_of: np.ndarray, times: np.ndarray, 
 
 
 def latency_of_longest(net, lib, qfeats: list, fps: float, seed: int) -> None:
-    f, t = max(qfeats, key=lambda x: len(x[1]))[:2]
+    f, t = max(qfeats, key=lambda x: (x[0].shape[1], len(x[1])))[:2]   # the most rectangles (an inset), longest
     codes = net.codes_of_features(f.reshape(-1, f.shape[-1])).reshape(len(t), -1, net.bits // 8)
     latency(net.codes_of_features(lib.feats), lib.video_of, lib.times, codes, t, fps, seed, net.radius)
 
@@ -312,11 +312,15 @@ def test_split(net, paths: list, tmp: Path, args, backgrounds) -> tuple:
     return queries, lib, qfeats
 
 
-def backgrounds() -> list:
-    """The frames compositing edits paste a query onto: the DISTRACTORS sampled at 1 fps."""
+def backgrounds(indexed: list[Path] = ()) -> list:
+    """The frames compositing edits paste a query onto: the DISTRACTORS sampled at 1 fps, but none of
+    ``indexed`` (the calibration indexes the hamilton clip: a composite pasted on its frames is a copy of
+    it, so its queries get Dudek20's alone; before 2026-12-03 they got both, and 4 of the 60 calibration
+    copies of seeds 0 and 1 (6 per video) matched the hamilton frame they lay on first)."""
     from video_search_protocol import sampled
 
-    return [f for d in DISTRACTORS for f in sampled(DATA / d, 1.0)[0]]
+    skip = {Path(p).resolve() for p in indexed}
+    return [f for d in DISTRACTORS if (DATA / d).resolve() not in skip for f in sampled(DATA / d, 1.0)[0]]
 
 
 def calibration_paths(paths: list[Path]) -> list[Path]:
@@ -370,14 +374,13 @@ def main() -> int:
     if args.speed_only:
         speed(net, info, DATA / "videos", tmp, args.fps, args.threads)
         return 0
-    backs = backgrounds()
     need_heads = args.cal_lofo or not (args.no_lofo or args.calibration_only)
     heads = lofo_heads(net, args.seed, card_of(args.weights)) if need_heads else {}
-    rule = calibration(net, calibration_paths(paths), args.fps, tmp, args.seed, args.cal_per_video, backs, args.layout,
-                       heads)
+    cal = calibration_paths(paths)
+    rule = calibration(net, cal, args.fps, tmp, args.seed, args.cal_per_video, backgrounds(cal), args.layout, heads)
     if args.calibration_only:
         return 0
-    queries, lib, qfeats = test_split(net, paths, tmp, args, backs)
+    queries, lib, qfeats = test_split(net, paths, tmp, args, backgrounds())
     n_dis = sum(q["source"] is None for q in queries)
     print(f"\nlibrary: {len(paths)} videos, {len(lib.times)} codes; queries: {len(queries) - n_dis} + {n_dis} "
           f"distractors; weights {info['name']} ({net.bits} bits, radius {net.radius}, trunk {net.config['trunk']} "

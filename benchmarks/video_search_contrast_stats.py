@@ -84,7 +84,7 @@ def own_placements(net, index, lib, paths, tmp, args, regions: bool = False):
 
     from apps.video_search.clip_search import match_codes
 
-    for q in calibration_queries(paths, tmp, args.seed, args.cal_per_video, bench.backgrounds()):
+    for q in calibration_queries(paths, tmp, args.seed, args.cal_per_video, bench.backgrounds(paths)):
         split = "choose" if q["video"] in CAL_CHOOSE else "report" if q["video"] in CAL_REPORT else None
         if split is None:
             continue

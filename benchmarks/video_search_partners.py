@@ -107,7 +107,7 @@ def main() -> int:
     partner = {p.name: c.name for p, c in zip(paths, cams)}
     seconds = [second_half(p, tmp / f"{p.stem}_second.mp4") for p in paths] if args.second_halves else []
     lib, index = calibration_index(net, paths + cams + seconds, 2.0, tmp)
-    queries = calibration_queries(paths, tmp, args.seed, args.per_video, bench.backgrounds())
+    queries = calibration_queries(paths, tmp, args.seed, args.per_video, bench.backgrounds(paths))
     rule = (DEFAULT_THRESHOLD, DEFAULT_EVALUE, DEFAULT_MIN_CONTRAST)
     rows = partner_rows(index, lib.names, net, queries, rule, RATES)
     print(f"index: first halves of {', '.join(lib.names)} ({len(lib.times)} codes); {len(queries)} queries; "
