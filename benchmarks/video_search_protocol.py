@@ -108,15 +108,30 @@ def layout_codes(net, frames) -> np.ndarray | None:
 
 
 def layout_views(net, frames) -> np.ndarray | None:
-    """The query side: (N, 2 R, layout_nb) layout codes of every rectangle of :data:`REGIONS` of ``frames``
+    """The query side: (N, 2 R, layout_nb) layout codes of every rectangle of :func:`query_regions` of ``frames``
     as shown and mirrored, rectangle-major (the whole frame's first, [:, :2]), as video-search's
     ``hash_query`` gives them (None: the net has no layout codes)."""
-    from apps.video_search.regions import REGIONS, crops
-
     if getattr(net, "layout", None) is None:
         return None
-    parts = net.prepare([c for f in frames for c in crops(f)])
-    return net.codes_and_layout_views(parts)[1].reshape(len(frames), 2 * len(REGIONS), -1)
+    rects = query_regions(frames)
+    parts = net.prepare(crops_of(frames, rects))
+    return net.codes_and_layout_views(parts)[1].reshape(len(frames), 2 * len(rects), -1)
+
+
+def query_regions(frames: list) -> tuple:
+    """The rectangles video-search's region pass hashes for a query of ``frames``: :data:`REGIONS` and, when
+    the frames have one, the inset where they change (:mod:`apps.video_search.inset`)."""
+    from apps.video_search.inset import inset_of_frames
+    from apps.video_search.regions import REGIONS
+
+    return REGIONS + inset_of_frames(frames)
+
+
+def crops_of(frames: list, rects: tuple) -> list:
+    """Every frame's sub-images of ``rects``, frame-major."""
+    from apps.video_search.regions import crops
+
+    return [c for f in frames for c in crops(f, rects)]
 
 
 def library_features(net, paths: list[Path], fps: float, phash: bool = False) -> Library:
@@ -134,12 +149,11 @@ def library_features(net, paths: list[Path], fps: float, phash: bool = False) ->
 
 
 def region_features(net, frames: list) -> np.ndarray:
-    """Features (Q, R, D) of every region of :data:`REGIONS` of the query ``frames`` (each sub-image
+    """Features (Q, R, D) of every rectangle of :func:`query_regions` of the query ``frames`` (each sub-image
     prepared as ``net.prepare`` does: borders trimmed when the net trims, resized)."""
-    from apps.video_search.regions import REGIONS, crops
-
-    parts = net.prepare([c for f in frames for c in crops(f)])
-    return net.embed(parts).reshape(len(frames), len(REGIONS), -1)
+    rects = query_regions(frames)
+    parts = net.prepare(crops_of(frames, rects))
+    return net.embed(parts).reshape(len(frames), len(rects), -1)
 
 
 def query_features(net, path: Path, fps: float) -> tuple[np.ndarray, np.ndarray]:

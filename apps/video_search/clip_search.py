@@ -9,8 +9,9 @@ library frames per query code (numpy, faiss or IVF, :meth:`vidml.index.Index.sea
 (video, offset) (:func:`apps.video_search.alignment.align`) -> videos ranked by score -> only the
 significant ones. Region cascade (``regions=True``, composites): when that whole-frame pass reports
 nothing (no match with score >= ``threshold`` and e-value <= ``max_evalue``), each frame is also hashed
-on the inner rectangles of :mod:`apps.video_search.regions` and the search runs again on every
-rectangle's code. A clear copy thus costs one whole-frame search; only a query that is not found
+on the inner rectangles of :mod:`apps.video_search.regions` and on the rectangle where the clip's frames
+change (:mod:`apps.video_search.inset`, a picture-in-picture's inset; measured during the first pass's
+decoding) and the search runs again on every rectangle's code. A clear copy thus costs one whole-frame search; only a query that is not found
 whole pays the ``len(REGIONS)`` times dearer hashing and search.
 
 Defaults: ``radius`` = the match radius of the hashing model, stored in the index's manifest (chosen on
@@ -45,6 +46,7 @@ from vidml.index import Index
 from apps.video_search import null_model, reporting
 from apps.video_search.alignment import ClipMatch, align, time_bins
 from apps.video_search.expansion import with_partners
+from apps.video_search.inset import TemporalSpread
 from apps.video_search.regions import REGIONS, WHOLE, RegionHasher
 from apps.video_search.reporting import DEFAULT_MIN_CONTRAST
 from apps.video_search.stream import hash_video
@@ -186,15 +188,15 @@ def region_frames(times: np.ndarray, bin_s: float) -> np.ndarray:
 
 
 def hash_query(clip: str | Path, hasher, fps: float, regions: bool | tuple = True,
-               layout: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+               layout: bool = False, on_batch=None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """(codes (Q, R, nb), times (Q,), layout) of the query clip's sampled frames, R = len(REGIONS) or 1 (or
     the rectangles given as ``regions``); ``layout`` (a hasher with layout codes): each rectangle's layout
     codes as shown and mirrored, (Q, 2 R, layout_nb) (rectangle-major: [r0 shown, r0 mirrored, r1 ...]),
-    else None."""
+    else None. ``on_batch(frames, times)``: sees the decoded frames (:func:`hash_video`)."""
     rects = tuple(regions) if isinstance(regions, tuple) else REGIONS if regions else WHOLE
     layout = bool(layout and getattr(hasher, "layout", None) is not None)
     rh = RegionHasher(hasher, rects, keep_layout=layout)
-    hv = hash_video(clip, rh, fps=fps)
+    hv = hash_video(clip, rh, fps=fps, on_batch=on_batch)
     q = len(hv.times)
     lay = np.concatenate(rh.layouts).reshape(q, 2 * len(rects), -1) if layout and rh.layouts else None
     return hv.codes.reshape(q, len(rects), -1), hv.times, lay
@@ -223,12 +225,13 @@ def search_clip(index: Index, clip: str | Path, hasher=None, fps: float | None =
         check_same_hasher(index, info)
     fps = fps or 2.0 * float(index.manifest.get("fps") or 2.0)
     with_layout = getattr(index, "layout", None) is not None
-    codes, times, layout = hash_query(clip, hasher, fps, regions=False, layout=with_layout)
+    spread = TemporalSpread()             # where the frames change: a composite's inset (apps.video_search.inset)
+    codes, times, layout = hash_query(clip, hasher, fps, regions=False, layout=with_layout, on_batch=spread.add)
     used, inner = [], []
 
-    def inner_pass() -> tuple:            # the inner rectangles' codes and layouts, hashed once
+    def inner_pass() -> tuple:            # the inner rectangles' (and the inset's) codes and layouts, hashed once
         if not inner:
-            inner.append(hash_query(clip, hasher, fps, REGIONS[1:], layout=with_layout))
+            inner.append(hash_query(clip, hasher, fps, REGIONS[1:] + spread.inset(), layout=with_layout))
         return inner[0]
 
     matches, null = cascade(index, codes, times, (lambda: inner_pass()[0]) if regions else None, threshold,

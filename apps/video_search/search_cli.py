@@ -51,7 +51,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="Hamming search: numpy / faiss exact, ivf approximate (faster at 10^6 codes), auto")
     parser.add_argument("--no-regions", action="store_true",
                         help="whole query frames only (by default, when they find nothing, the frames' inner "
-                             "rectangles are searched too: copies shown inside other frames)")
+                             "rectangles, and the rectangle where the clip's frames change (a picture-in-picture's "
+                             "inset), are searched too: copies shown inside other frames)")
     parser.add_argument("--expand", action="store_true",
                         help="also search the best match's own frames again, so that its library copies (e.g. a "
                              "camcorded recording too far from the clip itself) are reported too, 'via' it; off by "
