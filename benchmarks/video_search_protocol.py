@@ -197,30 +197,33 @@ def rank_codes(index, names: list[str], codes: np.ndarray, times: np.ndarray,
     (threshold, max e-value, min contrast): the best reported video's library copies found by its own
     frames (:mod:`apps.video_search.expansion`, at ``partner_rate``: default its PARTNER_RATE), as
     video-search has them."""
-    from apps.video_search.clip_search import cascade as run_cascade
-    from apps.video_search.clip_search import match_codes, query_null, region_frames
+    from apps.video_search.clip_search import match_codes, query_null, rank_matches, region_frames
     from apps.video_search.expansion import with_partners
     from apps.video_search.ranking import rank_tail
     from apps.video_search.reporting import contrasts
 
-    if cascade is not None and codes.shape[1] > 1:
-        used = []
-        matches, null = run_cascade(index, codes[:, :1], times, lambda: codes[:, 1:], *cascade, used=used)
-        codes, frames = used[0]
+    whole, inner = (None, None) if layout is None else (layout[:, :2], lambda: layout[:, 2:])
+    if cascade is not None and codes.shape[1] > 1:      # video-search's own pipeline (clip_search.rank_matches)
+        rule = tuple(cascade) + ((expand or (0, 0, float("inf")))[2],)
+        # every e-value, and the contrasts with every layout tried (min contrast +inf): any rule can be read off
+        matches, ev, con, codes, times = rank_matches(index, codes[:, :1], times, lambda: codes[:, 1:], whole, inner,
+                                                      rule, every_evalue=True, contrast_min=float("inf"),
+                                                      expand=expand is not None, partner_rate=partner_rate)
+        if not contrast:
+            con = [float("nan")] * len(matches)
     else:             # every rectangle always: on the region pass's frames, as video-search's cascade has them
         bin_s = 1.0 / float(index.manifest.get("fps") or 2.0)
         frames = region_frames(times, bin_s) if codes.shape[1] > 1 else np.arange(len(times))
-        codes = codes[frames]
-        matches = match_codes(index, codes, times[frames])
-        null = query_null(index, codes, times[frames]) if matches else None
-    times, layout = times[frames], None if layout is None else layout[frames]
-    ev = [null.evalue(m.video, m.support) for m in matches]
-    # the whole frame's layouts, its split contrast and the inner rectangles' always tried (min contrast +inf)
-    whole, inner = (None, None) if layout is None else (layout[:, :2], lambda: layout[:, 2:])
-    con = contrasts(index, codes, times, matches, ev, *contrast, layout=whole, more_layout=inner) if contrast \
-        else [float("nan")] * len(matches)
-    if expand is not None:
-        matches, ev, con = with_partners(index, matches, ev, con, expand, rate=partner_rate)
+        codes, times = codes[frames], times[frames]
+        matches = match_codes(index, codes, times)
+        null = query_null(index, codes, times) if matches else None
+        ev = [null.evalue(m.video, m.support) for m in matches]
+        if layout is not None:
+            whole, inner = layout[frames][:, :2], (lambda: layout[frames][:, 2:])
+        con = contrasts(index, codes, times, matches, ev, *contrast, layout=whole, more_layout=inner) if contrast \
+            else [float("nan")] * len(matches)
+        if expand is not None:
+            matches, ev, con = with_partners(index, matches, ev, con, expand, rate=partner_rate)
     out = [(Path(index.videos[m.video]["path"]).name, m.score, e, c) for m, e, c in zip(matches, ev, con)]
     if tail:
         out += [(Path(index.videos[m.video]["path"]).name, 0.0, float("inf"), float("nan"))

@@ -180,6 +180,38 @@ def cascade(index: Index, whole: np.ndarray, times: np.ndarray, more_regions, th
     return matches, null
 
 
+def rank_matches(index: Index, whole: np.ndarray, times: np.ndarray, more_regions=None, layout: np.ndarray | None = None,
+                 more_layout=None, rule: tuple = (DEFAULT_THRESHOLD, null_model.DEFAULT_EVALUE, DEFAULT_MIN_CONTRAST),
+                 every_evalue: bool = False, contrast_min: float | None = None, expand: bool = False,
+                 partner_rate: float | None = None, **search) -> tuple:
+    """``(matches, e-values, contrasts, codes, times)`` of one hashed query: what :func:`search_clip` does once
+    the clip is hashed (and what benchmarks/bench_video_search.py measures): the :func:`cascade` of ``whole``
+    codes (Q, 1, nb) at ``times`` and ``more_regions()`` (Q, R - 1, nb); the e-value of each match (those
+    below ``rule``'s threshold only with ``every_evalue``, else +inf); the contrasts of
+    :func:`apps.video_search.reporting.contrasts` on the pass's frames with the query's ``layout`` (Q, 2, nb)
+    and ``more_layout()`` (Q, 2 (R - 1), nb) codes, the inner rectangles' layouts and the split contrast tried
+    below ``contrast_min`` (default: ``rule``'s min contrast; +inf: always, for contrasts that other rules
+    can be read from), a match lifted by the split placed where it found it; with ``expand``, the partners
+    of :mod:`apps.video_search.expansion` (at ``partner_rate``). ``codes``/``times``: the pass's. ``rule`` =
+    (threshold, max e-value, min contrast); ``search``: k, radius, backend."""
+    threshold, max_evalue, min_contrast = rule
+    used: list = []
+    matches, null = cascade(index, whole, times, more_regions, threshold, max_evalue, used=used, **search)
+    codes, frames = used[0]                  # the pass the matches come from, on its query frames
+    times, layout = np.asarray(times)[frames], None if layout is None else layout[frames]
+    evalues = [null.evalue(m.video, m.support) if every_evalue or m.score >= threshold else float("inf")
+               for m in matches]
+    moved: dict = {}
+    cons = reporting.contrasts(index, codes, times, matches, evalues, threshold, max_evalue, layout=layout,
+                               more_layout=(lambda: more_layout()[frames]) if more_layout is not None else None,
+                               min_contrast=min_contrast if contrast_min is None else contrast_min, moved=moved)
+    matches = [reporting.moved_to(m, moved[i]) if i in moved else m for i, m in enumerate(matches)]
+    if expand:
+        matches, evalues, cons = with_partners(index, matches, evalues, cons, rule, k=search.get("k", 64),
+                                               backend=search.get("backend", "auto"), rate=partner_rate)
+    return matches, evalues, cons, codes, times
+
+
 def region_frames(times: np.ndarray, bin_s: float) -> np.ndarray:
     """Positions of the query frames the region pass searches: the first of each library sampling step of
     ``bin_s`` seconds (the query is sampled twice as densely; the null model counts one vote per step
@@ -227,27 +259,19 @@ def search_clip(index: Index, clip: str | Path, hasher=None, fps: float | None =
     with_layout = getattr(index, "layout", None) is not None
     spread = TemporalSpread()             # where the frames change: a composite's inset (apps.video_search.inset)
     codes, times, layout = hash_query(clip, hasher, fps, regions=False, layout=with_layout, on_batch=spread.add)
-    used, inner = [], []
+    inner: list = []
 
     def inner_pass() -> tuple:            # the inner rectangles' (and the inset's) codes and layouts, hashed once
         if not inner:
             inner.append(hash_query(clip, hasher, fps, REGIONS[1:] + spread.inset(), layout=with_layout))
         return inner[0]
 
-    matches, null = cascade(index, codes, times, (lambda: inner_pass()[0]) if regions else None, threshold,
-                            max_evalue, used=used, k=k, radius=radius, backend=backend)
-    used_codes, frames = used[0]                  # the pass the matches come from, on its query frames
-    times, layout = times[frames], None if layout is None else layout[frames]
-    # a match below the score threshold is never reported: its e-value (an O(Q^2) tail) only for the --all ranking
-    evalues = [null.evalue(m.video, m.support) if rank_all or m.score >= threshold else float("inf") for m in matches]
-    moved: dict = {}
-    cons = reporting.contrasts(index, used_codes, times, matches, evalues, threshold, max_evalue, layout=layout,
-                               more_layout=(lambda: inner_pass()[2][frames]) if regions else None,
-                               min_contrast=min_contrast, moved=moved)
-    matches = [reporting.moved_to(m, moved[i]) if i in moved else m for i, m in enumerate(matches)]
     rule = (threshold, max_evalue, min_contrast)
-    if expand:
-        matches, evalues, cons = with_partners(index, matches, evalues, cons, rule, k=k, backend=backend)
+    # a match below the score threshold is never reported: its e-value (an O(Q^2) tail) only for the --all ranking
+    matches, evalues, cons, used_codes, times = rank_matches(
+        index, codes, times, (lambda: inner_pass()[0]) if regions else None, layout,
+        (lambda: inner_pass()[2]) if regions else None, rule, every_evalue=rank_all, expand=expand,
+        k=k, radius=radius, backend=backend)
     ranked = [_as_hit(index, m, e, c, rule) for m, e, c in zip(matches, evalues, cons)]
     if not rank_all:
         return [h for h in ranked if h["reported"]][:top]
