@@ -148,6 +148,19 @@ def test_an_index_of_other_weights_says_reindex_and_ivf_search_works(library, tm
     _write_clip(DATA / "videos" / "pysot_bag.avi", clip, 1.0, 3.0, ["jpeg"])
     hits = _search(index, clip, capsys, "--backend", "ivf")
     assert hits and os.path.basename(hits[0]["video"]) == "pysot_bag.avi"
+    one = _search(index, clip, capsys, "--backend", "ivf", "--nprobe", "1")   # one list: fewer frames found
+    assert sum(h["score"] for h in one) <= sum(h["score"] for h in hits)
+    from vidml.index import Index
+    from vidml.index.search import HammingSearcher
+
+    probed = Index(index)
+    probed.nprobe = 1
+    assert probed._searcher_for("ivf")._faiss.index.nprobe == 1
+    assert isinstance(probed._searcher, HammingSearcher)
+    capsys.readouterr()
+    assert main(["video-search", "--query", str(clip), "--index", str(index), "--nprobe", "4"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--backend ivf" in err[0]
     other = tmp_path / "other.vidx"
     shutil.copytree(index, other)
     manifest = json.loads((other / "manifest.json").read_text())

@@ -30,6 +30,7 @@ class SearchConfig:
     regions: bool = True
     rank_all: bool = False                # the whole ranking (reported flag), not only what is reported
     expand: bool = False                  # the best video's library copies too (apps.video_search.expansion)
+    nprobe: int | None = None             # --backend ivf: lists probed (None: a quarter of them)
 
 
 @dataclass
@@ -66,7 +67,11 @@ def search(cfg: SearchConfig) -> SearchResult:
     min_c = DEFAULT_MIN_CONTRAST if cfg.min_contrast is None else cfg.min_contrast
     if not min_c == min_c or min_c == float("inf"):      # NaN or +inf: nothing could ever be reported
         raise BadInput(f"--min-contrast must be a finite number of bits (or -inf: no gate), not {cfg.min_contrast}")
+    if cfg.nprobe is not None and (cfg.nprobe < 1 or cfg.backend != "ivf"):
+        raise BadInput(f"--nprobe must be >= 1 and goes with --backend ivf (got {cfg.nprobe} with --backend "
+                       f"{cfg.backend})")
     index = open_index(cfg.index)
+    index.nprobe = cfg.nprobe
     hasher, info = load_hasher(cfg.weights)
     check_same_hasher(index, info)
     hits = search_clip(index, cfg.query, hasher=hasher, top=cfg.top, threshold=threshold, backend=cfg.backend,

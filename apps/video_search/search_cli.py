@@ -49,6 +49,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--weights", default=None, help="HashingNet checkpoint (must be the one used to index)")
     parser.add_argument("--backend", choices=BACKENDS, default="auto",
                         help="Hamming search: numpy / faiss exact, ivf approximate (faster at 10^6 codes), auto")
+    parser.add_argument("--nprobe", type=int, default=None,
+                        help="with --backend ivf: inverted lists probed per code (default a quarter of them); fewer "
+                             "is faster at a lower recall (docs/scale.md: at 10^6 codes 170 of 1000 lists cut the "
+                             "region pass from ~40 to ~23-31 ms at recall 0.77 instead of 0.90)")
     parser.add_argument("--no-regions", action="store_true",
                         help="whole query frames only (by default, when they find nothing, the frames' inner "
                              "rectangles, and the rectangle where the clip's frames change (a picture-in-picture's "
@@ -81,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     res = search(SearchConfig(query=args.query, index=args.index, top=args.top, threshold=args.threshold,
                               max_evalue=args.max_evalue, min_contrast=args.min_contrast, weights=args.weights,
                               backend=args.backend, regions=not args.no_regions, rank_all=args.all,
-                              expand=args.expand))
+                              expand=args.expand, nprobe=args.nprobe))
     if args.report:
         from apps.video_search.report import search_report
 

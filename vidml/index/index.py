@@ -80,6 +80,7 @@ class Index:
         self._layout: list[np.ndarray | None] = []
         self._pending: list[int] = []  # positions in self.videos not yet saved
         self._searcher: HammingSearcher | None = None
+        self.nprobe: int | None = None       # the IVF backend's lists probed (None: its default)
         for entry in self.manifest["videos"]:
             codes, times, sets, layout = segments[entry["segment"]]
             a, b = entry["rows"]
@@ -234,7 +235,7 @@ class Index:
         if len(self.codes) == 0:
             raise BadInput(f"{self.path}: index is empty; run vidml video-index on a folder with videos first")
         if self._searcher is None or (backend != "auto" and self._searcher.backend != backend):
-            self._searcher = HammingSearcher(self.codes, backend)
+            self._searcher = HammingSearcher(self.codes, backend, nprobe=self.nprobe)
         return self._searcher
 
     def search(self, query_codes: np.ndarray, k: int = 20, backend: str = "auto") -> tuple[np.ndarray, np.ndarray]:

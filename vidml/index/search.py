@@ -116,16 +116,18 @@ class FaissBinaryIVF(FaissBinary):
 
 class HammingSearcher:
     """Top-k over a fixed database with a chosen backend: ``numpy``, ``faiss`` (exact), ``ivf``
-    (approximate) or ``auto`` (numpy below FAISS_MIN_ROWS codes, else faiss)."""
+    (approximate; ``nprobe`` lists probed, default :class:`FaissBinaryIVF`'s) or ``auto`` (numpy below
+    FAISS_MIN_ROWS codes, else faiss)."""
 
-    def __init__(self, db: np.ndarray, backend: str = "auto") -> None:
+    def __init__(self, db: np.ndarray, backend: str = "auto", nprobe: int | None = None) -> None:
         if backend == "auto":
             backend = "faiss" if len(db) >= FAISS_MIN_ROWS else "numpy"
         if backend not in ("numpy", "faiss", "ivf"):
             raise ValueError(f"unknown backend {backend!r}; choose numpy, faiss, ivf or auto")
         self.backend = backend
         self.db = np.ascontiguousarray(db, dtype=np.uint8)
-        self._faiss = FaissBinary(self.db) if backend == "faiss" else FaissBinaryIVF(self.db) if backend == "ivf" else None
+        self._faiss = (FaissBinary(self.db) if backend == "faiss" else
+                       FaissBinaryIVF(self.db, nprobe=nprobe) if backend == "ivf" else None)
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         if self._faiss is not None:
