@@ -8,7 +8,8 @@ round(fps_v / fps))``-th frame; frame ``i`` is at ``t = i / fps_v`` seconds. A *
 A hasher with layout codes (``layout`` not None and ``codes_and_layout(frames) -> (codes, layout)``, the
 HashingNet of :mod:`vidml.backbones.layout`) gives both from one trunk pass; they are kept as ``layout``.
 
-Decoding and hashing overlap: a helper thread decodes batch b + 1 (decord works outside the GIL) and, for
+Decoding and hashing overlap: a helper thread decodes batches b + 1 .. b + PREFETCH_DEPTH (decord works
+outside the GIL) and, for
 a hasher with ``content_boxes`` (the HashingNet that trims borders), finds each frame's content box (grey
 thumbnails; OpenCV works outside the GIL too), while the main thread crops and resizes batch b to the
 net's input size (``prepare`` with those boxes) and hashes it (torch too), so the two cores of a small
@@ -22,6 +23,7 @@ are exactly those of a plain sequential loop.
 """
 from __future__ import annotations
 
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +33,15 @@ import numpy as np
 
 from vidml.errors import VideoError
 from vidml.video import FrameReader
+
+
+# Sampled frames per decoded batch, and batches the helper thread decodes ahead of the hashing. Batches differ
+# in decoding cost (the test library: a stride of 15 decodes 15 frames a sample, a GIF one), and with one 64-frame
+# batch ahead the hashing thread waited 3.6 ms a frame of its 8 (2026-12-03, /tmp profile of video-index on the
+# test library); video-index --no-faces, same run, two rounds: 64 x 1 111-131 frames/s, 16 x 1 136-164,
+# **16 x 4 163-179**, 8 x 8 144-180, 32 x 2 134-178 (decoding alone ~200). The same frames in flight as 64 x 1.
+BATCH_SIZE = 16
+PREFETCH_DEPTH = 4
 
 
 class Hasher(Protocol):
@@ -65,16 +76,18 @@ def stride_for(video_fps: float, fps: float) -> int:
     return max(1, int(round(video_fps / fps))) if fps > 0 else 1
 
 
-def _prefetched(batches: Iterator) -> Iterator:
-    """The items of ``batches`` in order, the next one produced by a helper thread while the caller works."""
+def _prefetched(batches: Iterator, depth: int | None = None) -> Iterator:
+    """The items of ``batches`` in order, produced by one helper thread up to ``depth`` items ahead of the
+    caller (default :data:`PREFETCH_DEPTH`): batches differ in decoding cost (a stride of 15 decodes 15 frames
+    a sample, a GIF one), so a queue of several absorbs what one-ahead would stall on."""
     end = object()
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(next, batches, end)
+    with ThreadPoolExecutor(max_workers=1) as pool:   # one worker: the next() calls run in order
+        pending = deque(pool.submit(next, batches, end) for _ in range(depth or PREFETCH_DEPTH))
         while True:
-            item = pending.result()          # re-raises a decoding error (VideoError) here
+            item = pending.popleft().result()     # re-raises a decoding error (VideoError) here
             if item is end:
                 return
-            pending = pool.submit(next, batches, end)
+            pending.append(pool.submit(next, batches, end))
             yield item
 
 
@@ -134,7 +147,7 @@ def _video_batches(paths: list, hasher, fps: float, batch_size: int, readers: li
         yield "end", k, reader
 
 
-def hash_videos(paths: list, hasher: Hasher, fps: float = 2.0, batch_size: int = 64,
+def hash_videos(paths: list, hasher: Hasher, fps: float = 2.0, batch_size: int | None = None,
                 on_batch_for: Callable[[int], Callable | None] | None = None,
                 progress_for: Callable[[int], Callable[[int], None] | None] | None = None,
                 readers: list | None = None) -> Iterator[HashedVideo | VideoError]:
@@ -146,7 +159,7 @@ def hash_videos(paths: list, hasher: Hasher, fps: float = 2.0, batch_size: int =
     ``progress_for(k)``: video k's ``on_batch`` and ``progress`` (:func:`hash_video`), asked for when its
     first batch comes."""
     current = None
-    for item in _prefetched(_video_batches(paths, hasher, fps, batch_size, readers)):
+    for item in _prefetched(_video_batches(paths, hasher, fps, batch_size or BATCH_SIZE, readers)):
         kind, k = item[0], item[1]
         if kind == "failed":
             current = None
@@ -161,7 +174,7 @@ def hash_videos(paths: list, hasher: Hasher, fps: float = 2.0, batch_size: int =
             current.add(*item[3:])
 
 
-def hash_video(path: str | Path, hasher: Hasher, fps: float = 2.0, batch_size: int = 64,
+def hash_video(path: str | Path, hasher: Hasher, fps: float = 2.0, batch_size: int | None = None,
                on_batch: Callable[[np.ndarray, np.ndarray], list] | None = None,
                progress: Callable[[int], None] | None = None, reader: FrameReader | None = None) -> HashedVideo:
     """Decode ``path`` once at ``fps`` samples/s and hash every sampled frame (raises VideoError if undecodable).
