@@ -301,8 +301,7 @@ def latency_of_longest(net, lib, qfeats: list, fps: float, seed: int) -> None:
 def test_split(net, paths: list, tmp: Path, args, backgrounds) -> tuple:
     """(queries, library features, per query (region features, times, pHash codes, layout views)) of the
     test split."""
-    from video_search_protocol import (layout_views, library_features, make_queries, phash_codes, region_features,
-                                       sampled)
+    from video_search_protocol import library_features, make_queries, phash_codes, region_views, sampled
 
     from vidml.video import FrameReader
 
@@ -316,7 +315,8 @@ def test_split(net, paths: list, tmp: Path, args, backgrounds) -> tuple:
     qfeats = []
     for q in queries:
         frames, t = sampled(q["path"], 2 * args.fps)
-        qfeats.append((region_features(net, frames), t, phash_codes(frames), layout_views(net, frames)))
+        f, lay = region_views(net, frames)
+        qfeats.append((f, t, phash_codes(frames), lay))
     return queries, lib, qfeats
 
 

@@ -82,7 +82,7 @@ def calibration(net, paths: list[Path], fps: float, tmp: Path, seed: int, n: int
     an index of that head's codes: the rates of copies under edits the codes never saw (the rule is still
     chosen on the shipped head's matches: pooled with the LOFO heads' it picked contrast >= 0 or 1 on two of
     three draws, and the report split's hard negatives then rose to 0.22-0.53)."""
-    from video_search_protocol import code_index, layout_views, region_features, sampled
+    from video_search_protocol import code_index, region_views, sampled
 
     lib, index = calibration_index(net, paths, fps, tmp, layout)
     held = {fam: code_index(lib, h.codes_of_features(lib.feats), tmp, fps, h.radius, getattr(h, "radius_asym", None),
@@ -90,7 +90,7 @@ def calibration(net, paths: list[Path], fps: float, tmp: Path, seed: int, n: int
     tops = {"shipped head": [], "LOFO heads": []}
     for q in calibration_queries(paths, tmp, seed, n, backgrounds):
         frames, t = sampled(q["path"], 2 * fps)
-        f, lay = region_features(net, frames), layout_views(net, frames)
+        f, lay = region_views(net, frames)
         tops["shipped head"].append((q, *_top_matches(index, lib.names, net, f, t, lay)))
         if q["family"] in held:
             tops["LOFO heads"].append((q, *_top_matches(held[q["family"]], lib.names, heads[q["family"]], f, t, lay)))

@@ -47,12 +47,12 @@ def second_half(src: Path, out: Path) -> Path:
 
 def partner_rows(index, names, net, queries, rule, rates) -> list:
     """Per query: {rate: names of the reported videos} under the region cascade and ``rule``."""
-    from video_search_protocol import is_reported, layout_views, query_side, rank_codes, region_features, sampled
+    from video_search_protocol import is_reported, query_side, rank_codes, region_views, sampled
 
     out = []
     for q in queries:
         frames, t = sampled(q["path"], 4.0)
-        f, lay = region_features(net, frames), layout_views(net, frames)
+        f, lay = region_views(net, frames)
         codes = query_side(net, f.reshape(-1, f.shape[-1]), f.shape[0])
         shown = {}
         for rate in rates:

@@ -107,15 +107,18 @@ def layout_codes(net, frames) -> np.ndarray | None:
     return net.codes_and_layout(frames)[1] if getattr(net, "layout", None) is not None else None
 
 
-def layout_views(net, frames) -> np.ndarray | None:
-    """The query side: (N, 2 R, layout_nb) layout codes of every rectangle of :func:`query_regions` of ``frames``
-    as shown and mirrored, rectangle-major (the whole frame's first, [:, :2]), as video-search's
-    ``hash_query`` gives them (None: the net has no layout codes)."""
-    if getattr(net, "layout", None) is None:
-        return None
+def region_views(net, frames: list, layout: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+    """The query side of ``frames``, each rectangle of :func:`query_regions` cropped and prepared once (as
+    ``net.prepare`` does: borders trimmed when the net trims, resized): its features (Q, R, D), and with
+    ``layout`` its (Q, 2 R, layout_nb) layout codes as shown and mirrored, rectangle-major (the whole
+    frame's first, [:, :2]), as video-search's ``hash_query`` gives them (None: not asked, or the net has
+    no layout codes)."""
     rects = query_regions(frames)
     parts = net.prepare(crops_of(frames, rects))
-    return net.codes_and_layout_views(parts)[1].reshape(len(frames), 2 * len(rects), -1)
+    feats = net.embed(parts).reshape(len(frames), len(rects), -1)
+    if not layout or getattr(net, "layout", None) is None:
+        return feats, None
+    return feats, net.codes_and_layout_views(parts)[1].reshape(len(frames), 2 * len(rects), -1)
 
 
 def query_regions(frames: list) -> tuple:
@@ -148,18 +151,10 @@ def library_features(net, paths: list[Path], fps: float, phash: bool = False) ->
                    np.concatenate(codes) if phash else None, None if lay[0] is None else np.concatenate(lay))
 
 
-def region_features(net, frames: list) -> np.ndarray:
-    """Features (Q, R, D) of every rectangle of :func:`query_regions` of the query ``frames`` (each sub-image
-    prepared as ``net.prepare`` does: borders trimmed when the net trims, resized)."""
-    rects = query_regions(frames)
-    parts = net.prepare(crops_of(frames, rects))
-    return net.embed(parts).reshape(len(frames), len(rects), -1)
-
-
 def query_features(net, path: Path, fps: float) -> tuple[np.ndarray, np.ndarray]:
     """(features (Q, R, D) of every region of :data:`REGIONS`, times (Q,)) of a query clip."""
     frames, t = sampled(path, fps)
-    return region_features(net, frames), t
+    return region_views(net, frames, layout=False)[0], t
 
 
 def code_index(lib: Library, codes: np.ndarray, tmp: Path, fps: float, radius: int | None = None,
@@ -191,9 +186,10 @@ def rank_codes(index, names: list[str], codes: np.ndarray, times: np.ndarray,
     without a vote ordered by their tail score (:mod:`apps.video_search.ranking`, score 0, e-value inf).
     ``contrast`` = (threshold, max e-value): the temporal contrast of the first matches passing those, as
     video-search computes it (:func:`apps.video_search.reporting.contrasts`, on the query's ``layout`` codes
-    (Q, 2 R, layout_nb) of :func:`layout_views` when given and the index has them: the larger of the
+    (Q, 2 R, layout_nb) of :func:`region_views` when given and the index has them: the larger of the
     contrast with the whole frame's, its split contrast and the contrast with every rectangle's, as
-    video-search has it at any gate); NaN for the others / when None. ``expand`` = video-search's whole rule
+    video-search has it at any gate; under the cascade the thresholds are ``cascade``'s, as in video-search);
+    NaN for the others / when None. ``expand`` = video-search's whole rule
     (threshold, max e-value, min contrast): the best reported video's library copies found by its own
     frames (:mod:`apps.video_search.expansion`, at ``partner_rate``: default its PARTNER_RATE), as
     video-search has them."""
@@ -202,13 +198,14 @@ def rank_codes(index, names: list[str], codes: np.ndarray, times: np.ndarray,
     from apps.video_search.ranking import rank_tail
     from apps.video_search.reporting import contrasts
 
-    whole, inner = (None, None) if layout is None else (layout[:, :2], lambda: layout[:, 2:])
     if cascade is not None and codes.shape[1] > 1:      # video-search's own pipeline (clip_search.rank_matches)
-        rule = tuple(cascade) + ((expand or (0, 0, float("inf")))[2],)
+        whole, inner = (None, None) if layout is None else (layout[:, :2], lambda: layout[:, 2:])
+        min_contrast = float("inf") if expand is None else expand[2]     # read by the expansion alone
         # every e-value, and the contrasts with every layout tried (min contrast +inf): any rule can be read off
         matches, ev, con, codes, times = rank_matches(index, codes[:, :1], times, lambda: codes[:, 1:], whole, inner,
-                                                      rule, every_evalue=True, contrast_min=float("inf"),
-                                                      expand=expand is not None, partner_rate=partner_rate)
+                                                      (*cascade, min_contrast), every_evalue=True,
+                                                      contrast_min=float("inf"), expand=expand is not None,
+                                                      partner_rate=partner_rate)
         if not contrast:
             con = [float("nan")] * len(matches)
     else:             # every rectangle always: on the region pass's frames, as video-search's cascade has them
@@ -218,8 +215,8 @@ def rank_codes(index, names: list[str], codes: np.ndarray, times: np.ndarray,
         matches = match_codes(index, codes, times)
         null = query_null(index, codes, times) if matches else None
         ev = [null.evalue(m.video, m.support) for m in matches]
-        if layout is not None:
-            whole, inner = layout[frames][:, :2], (lambda: layout[frames][:, 2:])
+        lay = None if layout is None else layout[frames]
+        whole, inner = (None, None) if lay is None else (lay[:, :2], lambda: lay[:, 2:])
         con = contrasts(index, codes, times, matches, ev, *contrast, layout=whole, more_layout=inner) if contrast \
             else [float("nan")] * len(matches)
         if expand is not None:

@@ -56,8 +56,7 @@ def main() -> int:
     import torch
 
     import bench_video_search as bench
-    from video_search_protocol import (layout_views, library_features, make_queries, phash_codes, region_features,
-                                       sampled)
+    from video_search_protocol import library_features, make_queries, phash_codes, region_views, sampled
 
     from apps.video_search.augment import FAMILIES
     from apps.video_search.clip_search import DEFAULT_THRESHOLD
@@ -82,7 +81,8 @@ def main() -> int:
     qfeats = []
     for q in queries:
         frames, t = sampled(q["path"], 4.0)
-        qfeats.append((region_features(net, frames), t, phash_codes(frames), layout_views(net, frames)))
+        f, lay = region_views(net, frames)
+        qfeats.append((f, t, phash_codes(frames), lay))
     print(f"validation library: {', '.join(names)} ({len(lib.times)} codes); {len(queries)} queries; weights "
           f"{info['name']} (radius {net.radius}, asymmetric radius {net.radius_asym})\n")
     rule = (DEFAULT_THRESHOLD, DEFAULT_EVALUE, DEFAULT_MIN_CONTRAST)     # video-search's defaults

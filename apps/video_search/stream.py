@@ -76,13 +76,13 @@ def stride_for(video_fps: float, fps: float) -> int:
     return max(1, int(round(video_fps / fps))) if fps > 0 else 1
 
 
-def _prefetched(batches: Iterator, depth: int | None = None) -> Iterator:
-    """The items of ``batches`` in order, produced by one helper thread up to ``depth`` items ahead of the
-    caller (default :data:`PREFETCH_DEPTH`): batches differ in decoding cost (a stride of 15 decodes 15 frames
-    a sample, a GIF one), so a queue of several absorbs what one-ahead would stall on."""
+def _prefetched(batches: Iterator) -> Iterator:
+    """The items of ``batches`` in order, produced by one helper thread up to :data:`PREFETCH_DEPTH` items ahead
+    of the caller: batches differ in decoding cost (a stride of 15 decodes 15 frames a sample, a GIF one), so a
+    queue of several absorbs what one-ahead would stall on."""
     end = object()
     with ThreadPoolExecutor(max_workers=1) as pool:   # one worker: the next() calls run in order
-        pending = deque(pool.submit(next, batches, end) for _ in range(depth or PREFETCH_DEPTH))
+        pending = deque(pool.submit(next, batches, end) for _ in range(PREFETCH_DEPTH))
         while True:
             item = pending.popleft().result()     # re-raises a decoding error (VideoError) here
             if item is end:
@@ -153,9 +153,9 @@ def hash_videos(paths: list, hasher: Hasher, fps: float = 2.0, batch_size: int |
                 readers: list | None = None) -> Iterator[HashedVideo | VideoError]:
     """Per path of ``paths``, in order: its :class:`HashedVideo`, or the VideoError that stopped it.
 
-    Decoding runs one batch ahead in a helper thread over the whole list (module doc), so the next video's
-    first batch is decoded while this one's last is hashed: on a library of short videos (one or two
-    batches each) a video-by-video pipeline would decode and hash each in turn. ``on_batch_for(k)`` /
+    Decoding runs up to PREFETCH_DEPTH batches ahead in a helper thread over the whole list (module doc), so
+    the next video's first batch is decoded while this one's last is hashed: on a library of short videos
+    (one or two batches each) a video-by-video pipeline would decode and hash each in turn. ``on_batch_for(k)`` /
     ``progress_for(k)``: video k's ``on_batch`` and ``progress`` (:func:`hash_video`), asked for when its
     first batch comes."""
     current = None

@@ -80,7 +80,7 @@ class Index:
         self._layout: list[np.ndarray | None] = []
         self._pending: list[int] = []  # positions in self.videos not yet saved
         self._searcher: HammingSearcher | None = None
-        self.nprobe: int | None = None       # the IVF backend's lists probed (None: its default)
+        self.nprobe: int | None = None       # the IVF backend's lists probed (None: its default); set before searching
         for entry in self.manifest["videos"]:
             codes, times, sets, layout = segments[entry["segment"]]
             a, b = entry["rows"]
