@@ -58,6 +58,23 @@ def test_the_inset_is_where_the_clip_plays_and_a_moving_camera_has_none(tmp_path
     assert inset_of_frames(_frames("sot/juice", 0.0, 16, step=6)[0]) == ()
 
 
+def test_a_fixed_cameras_inset_snaps_to_its_border(tmp_path, monkeypatch):
+    """PETS09's fixed camera changes only where people walk: the spread alone covers part of the inset,
+    the border's step in the mean frame gives the rest."""
+    from apps.video_search import inset
+    from vidml.video import FrameReader
+
+    clip = tmp_path / "pip_pets.mp4"
+    _write_pip(clip, *_frames("videos/vtest_pets09_480x360_arjun.avi", 10.0, 40, step=3))
+    frames = [f for _, b in FrameReader(clip).batches(stride=2) for f in b]
+    truth = (INSET[0] / 720, INSET[1] / 528, INSET[2] / 720, INSET[3] / 528)
+    snapped = inset.inset_of_frames(frames)
+    assert len(snapped) == 1 and _iou(snapped[0], truth) >= 0.85, (snapped, truth)
+    monkeypatch.setattr(inset, "snapped_to_border", lambda mean, rect: rect)
+    unsnapped = inset.inset_of_frames(frames)
+    assert len(unsnapped) == 1 and _iou(unsnapped[0], truth) < 0.75, (unsnapped, truth)
+
+
 @pytest.fixture(scope="module")
 def index(tmp_path_factory):
     root = tmp_path_factory.mktemp("inset")

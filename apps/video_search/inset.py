@@ -22,6 +22,22 @@ traffic, TUD-Campus), where only the walkers and cars change; gaps 1.6-4.3. Plai
 videos: a gap of 1.1-2.7 for the fixed cameras and close-ups (so they get a rectangle too: one more crop
 in the region pass, which runs only when whole frames find nothing), -1.1 for juice's and the
 wakeboarder's moving cameras. 8-28 ms per clip.
+
+Snapping to the inset's border (2026-12-04). For a fixed camera the rectangle above covers only where
+walkers and cars pass. But a pasted inset has a straight step along its whole border in the clip's
+*mean* grey thumbnail m: each side of the rectangle is moved outward (or up to ``SNAP_SLACK`` px inward)
+to the line L whose step is strongest over the rectangle's span,
+
+    strength(L) = median over the span of |m(p) - m(p')|   (p, p' the two pixels either side of L),
+
+when that is >= ``SNAP_MIN_STEP`` grey levels (else the side stays); twice round, so each side is scored
+over the other sides' snapped span. The median asks for a step along the whole side, not a single edge
+crossing it. Prototype (two draws of 28 pip composites on Dudek20 frames, 4 per video, re-encoded as mp4,
+sampled at 4 fps; car traffic, PETS09 arjun, TUD-Campus and the overhead pedestrians as fixed cameras,
+Human3, juice and megamind as moving ones): mean IoU with the true inset 0.58 / 0.59 -> 0.82 / 0.88 for
+the fixed cameras, 0.92 / 0.94 -> 0.98 / 0.98 for the moving ones (the largest step rather than the
+innermost one >= 6 grey levels: 0.69 for the fixed cameras of the first draw). The remaining misses
+overshoot to an edge of the picture behind the inset.
 """
 from __future__ import annotations
 
@@ -33,6 +49,8 @@ GRID = (40, 30)             # cells the rectangle is searched on (w, h)
 MIN_AREA, MAX_AREA = 0.08, 0.85
 MIN_GAP = 1.0               # log-std by which the rectangle must change more than the rest
 _FLOOR = 0.25               # grey levels added before the log (encoder noise of a still picture is ~0.5)
+SNAP_MIN_STEP = 6.0         # grey levels: the median step along a side for it to snap there
+SNAP_SLACK = 3              # thumbnail px a side may move inward when snapping
 
 
 class TemporalSpread:
@@ -60,7 +78,8 @@ class TemporalSpread:
     def inset(self) -> tuple[tuple[float, float, float, float], ...]:
         """``((x, y, w, h),)`` in fractions of the frame (module doc), or ``()`` when there is none."""
         sd = self.std()
-        return () if sd is None else inset_of_spread(sd)
+        found = () if sd is None else inset_of_spread(sd)
+        return tuple(snapped_to_border(self.mean, r) for r in found)
 
 
 def inset_of_spread(sd: np.ndarray) -> tuple[tuple[float, float, float, float], ...]:
@@ -89,3 +108,40 @@ def inset_of_frames(frames) -> tuple[tuple[float, float, float, float], ...]:
     spread = TemporalSpread()
     spread.add(frames)
     return spread.inset()
+
+
+def _strongest_line(step: np.ndarray, lo: int, hi: int, a: int, b: int) -> tuple[int, float]:
+    """(line, strength) of the line in ``lo..hi`` of ``step`` (lines x positions) with the largest median
+    step over positions ``a:b``."""
+    med = np.median(step[lo:hi + 1, a:max(b, a + 1)], axis=1)
+    i = int(np.argmax(med))
+    return lo + i, float(med[i])
+
+
+def snapped_to_border(mean: np.ndarray, rect: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    """``rect`` (x, y, w, h fractions) with each side moved to the strongest straight step of the mean
+    thumbnail ``mean`` (H, W) within reach (module doc: snapping)."""
+    h, w = mean.shape
+    x0, x1 = int(round(rect[0] * w)), int(round((rect[0] + rect[2]) * w))
+    y0, y1 = int(round(rect[1] * h)), int(round((rect[1] + rect[3]) * h))
+    pad = np.pad(mean, 1, mode="edge")
+    cols = np.abs(pad[1:-1, 1:] - pad[1:-1, :-1]).T      # (W + 1, H): step at the line left of column c
+    rows = np.abs(pad[1:, 1:-1] - pad[:-1, 1:-1])        # (H + 1, W): step at the line above row r
+    cols[[0, -1]] = 0.0                                  # the frame's own border is no step
+    rows[[0, -1]] = 0.0
+    k = SNAP_SLACK
+    for _ in range(2):
+        for side in ("left", "right", "top", "bottom"):
+            if side == "left":
+                line, st = _strongest_line(cols, 1, min(x0 + k, w - 1), y0, y1)
+                x0 = line if st >= SNAP_MIN_STEP else x0
+            elif side == "right":
+                line, st = _strongest_line(cols, max(x1 - k, 1), w - 1, y0, y1)
+                x1 = line if st >= SNAP_MIN_STEP else x1
+            elif side == "top":
+                line, st = _strongest_line(rows, 1, min(y0 + k, h - 1), x0, x1)
+                y0 = line if st >= SNAP_MIN_STEP else y0
+            else:
+                line, st = _strongest_line(rows, max(y1 - k, 1), h - 1, x0, x1)
+                y1 = line if st >= SNAP_MIN_STEP else y1
+    return (x0 / w, y0 / h, (x1 - x0) / w, (y1 - y0) / h)
