@@ -58,6 +58,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 from video_search_protocol import phash_codes  # noqa: E402
 from dedupe_library import build_library, known_pairs  # noqa: E402
+from apps.video_search.dedupe import DEFAULT_REGIONS  # noqa: E402
 
 def evaluate(pairs, truth, known, neutral, split: str, threshold: float, with_original: bool = False,
              min_contrast: float = float("-inf"), ignored=frozenset(), min_span: float = 0.0) -> dict:
@@ -297,7 +298,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--weights", default=None, help="HashingNet checkpoint (default: the shipped one)")
-    ap.add_argument("--regions", default="all", help="region set of the query side (whole, halves, all)")
+    ap.add_argument("--regions", default=DEFAULT_REGIONS,
+                    help=f"region set of the query side (whole, halves, all, halves+inset, all+inset; default {DEFAULT_REGIONS})")
     ap.add_argument("--scale", type=int, default=1000, help="synthetic videos for the timing (0: skip)")
     ap.add_argument("--contrast-table", action="store_true", help="print every pair's score and contrast")
     ap.add_argument("--speeds", default="1", help="playback speeds the voting tries, comma-separated")

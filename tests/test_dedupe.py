@@ -161,7 +161,8 @@ def test_report_has_thumbnails_side_by_side(deduped, tmp_path):
 @needs_data
 def test_side_by_side_needs_the_region_codes(deduped):
     """The composite is found through its half-frame codes (2.0 s into bag), not by whole frames; the region
-    codes come from the cache beside the index on a second run, and a spoilt cache entry is hashed again."""
+    codes (10 rectangles and the inset) come from the cache beside the index on a second run, and a spoilt
+    cache entry is hashed again."""
     from apps.video_search.dedupe import dedupe_library
     from apps.video_search.dedupe_codes import RegionCodes
     from apps.video_search.library import load_hasher
@@ -174,9 +175,9 @@ def test_side_by_side_needs_the_region_codes(deduped):
     whole = dedupe_library(DedupeConfig(None, index=root / "lib.vidx", regions="whole", quiet=True))
     assert not [q for q in whole.pairs if "sbs.mp4" in (Path(q.a).name, Path(q.b).name)]
     index = Index(root / "lib.vidx")
-    codes = RegionCodes(index, load_hasher(_hashing_weights())[0], "all")
+    codes = RegionCodes(index, load_hasher(_hashing_weights())[0], "all+inset")      # the default
     first = [codes.codes_of(v)[0] for v in range(len(index.videos))]
-    assert codes.decoded == 0 and all(c.shape[1] == 10 for c in first)     # all from the cache
+    assert codes.decoded == 0 and all(c.shape[1] == 11 for c in first)     # all from the cache
     victim = sorted((root / "lib.vidx" / "regions").glob("*.npz"))[0]
     victim.write_bytes(b"not an npz")
     again = [codes.codes_of(v)[0] for v in range(len(index.videos))]
@@ -365,3 +366,39 @@ def test_layout_contrast_tells_a_copy_of_a_static_scene_from_another_recording(t
     # measured: the copy 3.8 bits by the search codes, 14.5 with the layouts; the copy against video 2 -0.6
     assert both[copy] >= plain[copy] + 3 and both[copy] > 5          # the layouts single the copy out
     assert all(both.get(k, -1) < 2 for k in (other, frozenset("12")))   # another recording: no line stands out
+
+
+@needs_data
+def test_a_fixed_cameras_picture_in_picture_is_paired_through_its_inset(tmp_path):
+    """car_traffic's fixed camera shown 6 s from 10 s as a 41 % x 40 % inset of a still Dudek20 frame, at no
+    fixed rectangle: each video's inset (where its frames change, snapped to its border) pairs it with its
+    source at its place; the fixed rectangles alone leave it a faint, unreported placement."""
+    import cv2
+
+    from apps.video_search.dedupe import dedupe_library
+    from vidml.video import FrameReader, FrameWriter
+
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    for name in ("car_traffic_small.mp4", "pysot_bag.avi"):
+        shutil.copy(VIDEOS / name, lib / name)
+    still = next(iter(FrameReader(DATA / "sot" / "Dudek20")))
+    r = FrameReader(VIDEOS / "car_traffic_small.mp4")
+    a = r.index_at(10.0)
+    with FrameWriter(lib / "pip.mp4", r.fps / 2) as w:
+        for _, batch in r.batches(stride=2, start=a, stop=a + int(6 * r.fps)):
+            for f in batch:
+                page = cv2.resize(still, (640, 480), interpolation=cv2.INTER_LINEAR)
+                page[250:440, 300:560] = cv2.resize(f, (260, 190), interpolation=cv2.INTER_AREA)
+                w.write(page)
+
+    def pairs(regions: str) -> list:
+        cfg = DedupeConfig(lib, index=tmp_path / "lib.vidx", regions=regions, quiet=True, weights=_hashing_weights())
+        return [(Path(p.a).name, Path(p.b).name, p) for p in dedupe_library(cfg).pairs]
+
+    (found,) = pairs("all+inset")              # the default
+    assert {found[0], found[1]} == {"pip.mp4", "car_traffic_small.mp4"} and found[2].score >= 0.3
+    p = found[2]
+    pip_start, car_start = (p.a_start, p.b_start) if found[0] == "pip.mp4" else (p.b_start, p.a_start)
+    assert car_start - pip_start == pytest.approx(10.0, abs=1.5)
+    assert pairs("all") == []

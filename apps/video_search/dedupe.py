@@ -9,8 +9,8 @@ Steps (each video of the library is a query against the index, exactly as ``vide
 1. index the folder (:func:`apps.video_search.library.index_library`; unchanged videos are reused);
 2. the query codes of each video v: its frames hashed on the rectangles of a region set (``regions``,
    :mod:`apps.video_search.dedupe_codes`: by default the whole frame, the two side-by-side layouts of each
-   half, the centre and four corner windows; cached beside the index), so that v shown inside other
-   content, or cropped, still meets its source;
+   half, the centre and four corner windows, and v's inset, where its frames change; cached beside the
+   index), so that v shown inside other content, or cropped, still meets its source;
 3. for each frame of v: every row of the index within ``radius`` bits of any of its codes (a range search
    with the index's backend: numpy / faiss / IVF, :meth:`vidml.index.Index.range_search`; or an IVF probing
    ``nprobe`` lists), v's own rows dropped (so that v's own frames, e.g. of a static shot, cannot crowd out
@@ -58,30 +58,32 @@ from apps.video_search.dedupe_codes import RegionCodes
 from apps.video_search.dedupe_verify import line_contrast, offset_contrast, with_layout_contrast
 
 # chosen together by benchmarks/bench_dedupe.py on its TUNE split (PETS09, megamind, demo, hamilton groups; span,
-# contrast, then the middle of the thresholds with the best pair F1) with the shipped hash256 and the "all"
-# regions (TUNE pair F1 .89, "halves" .87 at half the hashing, "whole" .80: it misses every side-by-side copy);
-# the e-value and the offset contrast do the work, the score threshold only drops the faintest placements
-DEFAULT_THRESHOLD = 0.08
-DEFAULT_MIN_CONTRAST = -2.0  # bits (apps.video_search.dedupe_verify), chosen with the threshold on TUNE
+# contrast, then the middle of the thresholds with the best pair F1) with the shipped hash256 and the "all+inset"
+# regions (2026-12-04). With each video's inset among its query rectangles a picture-in-picture meets its source
+# with a high score, and the score alone then separates: TUNE pair F1 of the direct pairs .954 at score >= 0.30
+# with no contrast gate (62/67 found, 1 false), .938 with contrast >= -3, .929 with -2, .867 with 0 bits; every gate
+# loses TUNE copies and drops no false pair. (Before, with "all": 0.08, contrast >= -2, F1 .916.)
+DEFAULT_THRESHOLD = 0.30
+DEFAULT_MIN_CONTRAST = float("-inf")  # bits (apps.video_search.dedupe_verify); still computed and reported
 DEFAULT_MIN_SPAN = 0.0      # seconds
 # a short pair (shared span < SHORT_SPAN s) needs contrast >= SHORT_CONTRAST bits: over few frames a same-scene
 # pair (a static camera at another moment) reaches a few bits of contrast by chance. Chosen on TUNE after the three
-# above, with the chain's link contrast (grid: span 2, 3, 4, 6 s x 2, 4, 6, 8, 12, 20 bits; 3 s with 6, 8 and 12
-# bits tie at pair F1 .978, 66/67 found, 2 false, against .964, 66/67, 4 false without; the middle of the tie)
-DEFAULT_SHORT_SPAN = 3.0    # seconds
+# above (grid: span 2, 3, 4, 6 s x 2, 4, 6, 8, 12, 20 bits): with the inset no rule beats none (0: off). Before
+# (the "all" regions) 3 s at 8 bits: F1 .978 against .964.
+DEFAULT_SHORT_SPAN = 0.0    # seconds (0: no short-pair rule)
 DEFAULT_SHORT_CONTRAST = 8.0  # bits
 # the contrast's form (apps.video_search.dedupe_verify): "line" (time mappings at playback rates 0.5-2, one
 # rectangle per pair) or "offset" (rate 1, each frame's best rectangle; the earlier form). Chosen on TUNE with the
-# threshold and contrast above: pair F1 .916 (60/67 found, 4 false) against .896 (60/67, 7 false)
+# threshold and contrast (2026-12-02, "all" regions): pair F1 .916 (60/67 found, 4 false) against .896 (60/67, 7 false)
 DEFAULT_CONTRAST = "line"
 # pairs through a common video (apps.video_search.dedupe_chain) use links of contrast >= this (bits); chosen on
-# TUNE after the settings above and the short-pair rule below (2, 4, 6 and 8 bits tie at pair F1 .978, 66/67 found,
-# 2 false; 0: .971; no chaining .930; 10: .947; the middle of the tie; 8 before the short-pair rule)
-DEFAULT_CHAIN_CONTRAST = 6.0
+# TUNE after the settings above: 0 bits 67/67 found, 1 false (F1 .993); 2-30 bits 66/67, 1 false (.985); no
+# chaining .954. (Before, with "all": 6 bits.)
+DEFAULT_CHAIN_CONTRAST = 0.0
 # playback speeds voted on: (0.8, 1, 1.25) found one TUNE pair more (55 vs 54 of 67, 3 false either way) but on
 # slowly drifting content a wrong speed can outvote the right one and misplace the spans; 0.5-2 in 7 steps lost
 DEFAULT_SPEEDS = (1.0,)
-DEFAULT_REGIONS = "all"
+DEFAULT_REGIONS = "all+inset"
 CHUNK = 256                # query frames per search call
 
 

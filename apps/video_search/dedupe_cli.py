@@ -16,7 +16,7 @@ from apps.video_search.search import BACKENDS
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from apps.video_search.dedupe import (DEFAULT_CHAIN_CONTRAST, DEFAULT_MIN_CONTRAST, DEFAULT_MIN_SPAN, DEFAULT_REGIONS,
                                           DEFAULT_SHORT_CONTRAST, DEFAULT_SHORT_SPAN, DEFAULT_THRESHOLD)
-    from apps.video_search.dedupe_codes import REGION_SETS
+    from apps.video_search.dedupe_codes import REGION_CHOICES
     from apps.video_search.null_model import DEFAULT_EVALUE
 
     parser.add_argument("library", nargs="?", help="folder of videos (indexed first; omit to use --index as it is)")
@@ -29,12 +29,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--fps", type=float, default=2.0, help="frames hashed per second when indexing (default 2)")
     parser.add_argument("--weights", default=None, help="HashingNet checkpoint (default: the shipped one)")
-    parser.add_argument("--regions", choices=tuple(REGION_SETS), default=DEFAULT_REGIONS,
+    parser.add_argument("--regions", choices=REGION_CHOICES, default=DEFAULT_REGIONS,
                         help="rectangles each video is also hashed on to find it inside composites: whole (none), "
-                             f"halves (side-by-side layouts), all (+ crops / corner windows); default {DEFAULT_REGIONS}")
+                             "halves (side-by-side layouts), all (+ crops / corner windows), +inset (+ where the video's "
+                             f"frames change: a picture-in-picture's inset); default {DEFAULT_REGIONS}")
     parser.add_argument("--min-contrast", type=float, default=DEFAULT_MIN_CONTRAST,
                         help="minimum offset contrast of a pair (how much better its placement is than another "
-                             f"moment of the same two videos, in bits; drops same-scene recordings); default {DEFAULT_MIN_CONTRAST:g}")
+                             f"moment of the same two videos, in bits; drops same-scene recordings; a negative value as "
+                             f"--min-contrast=-2); default {DEFAULT_MIN_CONTRAST:g} (no gate: chosen on the benchmark's TUNE split)")
     parser.add_argument("--chain-contrast", type=float, default=DEFAULT_CHAIN_CONTRAST,
                         help="also pair two videos that copy one moment of a third, through pairs of at least this "
                              f"contrast (bits; inf: direct pairs only); default {DEFAULT_CHAIN_CONTRAST:g}")
@@ -43,7 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--min-span", type=float, default=DEFAULT_MIN_SPAN,
                         help=f"minimum seconds of shared segment of a pair (default {DEFAULT_MIN_SPAN:g})")
     parser.add_argument("--short-span", type=float, default=DEFAULT_SHORT_SPAN,
-                        help=f"a pair sharing fewer seconds than this needs --short-contrast (default {DEFAULT_SHORT_SPAN:g})")
+                        help=f"a pair sharing fewer seconds than this needs --short-contrast (default {DEFAULT_SHORT_SPAN:g}: no such rule)")
     parser.add_argument("--short-contrast", type=float, default=DEFAULT_SHORT_CONTRAST,
                         help=f"minimum contrast of a short pair, bits (default {DEFAULT_SHORT_CONTRAST:g})")
     parser.add_argument("--nprobe", type=int, default=None,

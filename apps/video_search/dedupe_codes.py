@@ -15,6 +15,10 @@ Hamming search of whole frames):
              the two ways a side-by-side of two videos is laid out                          (R = 5)
     all      halves + the centre 60 % and the four 60 % corner windows of regions.REGIONS
              (crops, a picture-in-picture near a corner)                                    (R = 10)
+    +inset   (after halves or all) one more: the video's own inset, the rectangle where its frames
+             change (apps.video_search.inset, snapped to its border: a picture-in-picture at any
+             place and size), or its whole frame again when it has none; a second decoding of
+             the videos that have one                                                       (R + 1)
 
 Cache: ``<index>/regions/<key>.npz`` with ``codes`` (Q, R, bits/8) uint8 and ``times`` (Q,) float32,
 ``key`` = sha1 of (resolved path, size, mtime, hasher sha256, fps, rectangles), so an edited video, another
@@ -37,11 +41,13 @@ from vidml.errors import VideoError
 from vidml.index import Index
 from vidml.outputs import atomic_write_bytes
 
+from apps.video_search.inset import TemporalSpread
 from apps.video_search.regions import REGIONS, WHOLE, RegionHasher
 from apps.video_search.stream import hash_video
 
 SIDE_BY_SIDE = ((0.0, 0.0, 0.5, 1.0), (0.5, 0.0, 0.5, 1.0), (0.0, 0.25, 0.5, 0.5), (0.5, 0.25, 0.5, 0.5))
 REGION_SETS = {"whole": WHOLE, "halves": WHOLE + SIDE_BY_SIDE, "all": WHOLE + SIDE_BY_SIDE + REGIONS[3:]}
+REGION_CHOICES = tuple(REGION_SETS) + ("halves+inset", "all+inset")   # what --regions takes (module doc)
 
 
 class RegionCodes:
@@ -49,9 +55,10 @@ class RegionCodes:
     ``rows(v)``: its index rows (``starts``: the first row of every video, computed once here)."""
 
     def __init__(self, index: Index, hasher=None, regions: str = "all", cache: bool = True) -> None:
-        if regions not in REGION_SETS:
-            raise ValueError(f"unknown region set {regions!r}; choose {', '.join(REGION_SETS)}")
-        self.index, self.rects = index, REGION_SETS[regions]
+        if regions not in REGION_CHOICES:
+            raise ValueError(f"unknown region set {regions!r}; choose {', '.join(REGION_CHOICES)}")
+        base, _, extra = regions.partition("+")
+        self.index, self.rects, self.inset = index, REGION_SETS[base], extra == "inset"
         self.hasher = RegionHasher(hasher, self.rects) if hasher is not None and len(self.rects) > 1 else None
         self.fps = float(index.manifest.get("fps") or 2.0)
         self.sha = str((index.manifest.get("hasher") or {}).get("sha256"))
@@ -71,8 +78,9 @@ class RegionCodes:
     def cache_path(self, v: int) -> Path | None:
         """Where video ``v``'s region codes are cached (module doc; None without a cache)."""
         entry = self.index.videos[v]
+        rects = list(self.rects) + (["inset"] if self.inset else [])
         key = hashlib.sha1(json.dumps([entry["path"], entry.get("size"), entry.get("mtime"), self.sha, self.fps,
-                                       self.rects]).encode()).hexdigest()
+                                       rects]).encode()).hexdigest()
         return self.folder / f"{key}.npz" if self.folder is not None else None
 
     def codes_of(self, v: int) -> tuple[np.ndarray, np.ndarray]:
@@ -81,7 +89,8 @@ class RegionCodes:
         path = self.cache_path(v)
         found = _load(path)
         if found is None:
-            found = hash_regions(RegionTask(self.index.videos[v]["path"], path, self.rects, self.fps), self.hasher)
+            found = hash_regions(RegionTask(self.index.videos[v]["path"], path, self.rects, self.fps,
+                                            inset=self.inset), self.hasher)
             self.decoded += found is not None
         return self.whole(v) if found is None else found
 
@@ -94,7 +103,8 @@ class RegionCodes:
         from vidml.parallel import map_tasks
 
         tasks = [RegionTask(self.index.videos[v]["path"], self.cache_path(v), self.rects, self.fps,
-                            None if weights is None else str(weights)) for v in videos if not self.cache_path(v).exists()]
+                            None if weights is None else str(weights), self.inset)
+                 for v in videos if not self.cache_path(v).exists()]
         if tasks:
             self.folder.mkdir(parents=True, exist_ok=True)
             map_tasks(hash_regions, tasks, workers=workers, desc="region codes", quiet=quiet)
@@ -111,6 +121,7 @@ class RegionTask:
     rects: tuple
     fps: float
     weights: str | None = None
+    inset: bool = False       # one more rectangle: the video's inset (apps.video_search.inset), else its whole frame
 
 
 def _load(path: Path | None) -> tuple[np.ndarray, np.ndarray] | None:
@@ -132,16 +143,31 @@ def hash_regions(task: RegionTask, hasher: RegionHasher | None = None) -> tuple[
         from apps.video_search.library import _worker_hasher
 
         hasher = RegionHasher(_worker_hasher(task.weights), task.rects)
+    spread = TemporalSpread() if task.inset else None
     try:
-        hv = hash_video(task.path, hasher, fps=task.fps)
+        hv = hash_video(task.path, hasher, fps=task.fps, on_batch=spread.add if spread else None)
+        if len(hv.times) == 0:
+            return None
+        codes = hv.codes.reshape(len(hv.times), len(task.rects), -1)
+        if spread is not None:
+            codes = np.concatenate([codes, _inset_codes(task, hasher, spread, codes[:, :1])], axis=1)
     except (VideoError, OSError):
         return None
-    if len(hv.times) == 0:
-        return None
-    codes = hv.codes.reshape(len(hv.times), len(task.rects), -1)
     if task.cache is not None:
         buf = io.BytesIO()
         np.savez(buf, codes=codes, times=hv.times)
         task.cache.parent.mkdir(exist_ok=True)
         atomic_write_bytes(task.cache, buf.getvalue(), "region code cache")
     return codes, hv.times.astype(np.float64)
+
+
+def _inset_codes(task: RegionTask, hasher: RegionHasher, spread: TemporalSpread, whole: np.ndarray) -> np.ndarray:
+    """(Q, 1, bits/8): each sampled frame's code on the video's inset (a second decoding), or ``whole`` (its
+    whole-frame codes) when its frames change everywhere alike (no inset)."""
+    rect = spread.inset()
+    if not rect:
+        return whole
+    hv = hash_video(task.path, RegionHasher(hasher.hasher, rect), fps=task.fps)
+    if len(hv.times) != len(whole):
+        return whole
+    return hv.codes.reshape(len(hv.times), 1, -1)
