@@ -281,15 +281,14 @@ def is_reported(entry: tuple, threshold: float, max_e: float, min_contrast: floa
 def score(ranked: list, q: dict, threshold: float, max_e: float, min_contrast: float) -> dict:
     """One query's AP (whole ranking), default-output AP ("dap": AP of the reported entries only, an
     unreported relevant video counts as not retrieved; "sap": the same with the query's source video alone
-    relevant), P@1 and reported-and-right (a distractor: whether
-    anything is reported)."""
+    relevant), P@1, reported-and-right and the reported videos (a distractor: whether anything is reported)."""
     shown = [n for n, *rest in ranked if is_reported((n, *rest), threshold, max_e, min_contrast)]
     if q["source"] is None:
         return {"fp": bool(shown)}
     rel = q.get("group") or group_of(q["source"])
     return {"ap": average_precision([n for n, *_ in ranked], rel), "dap": average_precision(shown, rel),
             "sap": average_precision(shown, {q["source"]}),
-            "p1": ranked[0][0] in rel, "found": bool(shown) and shown[0] in rel}
+            "p1": ranked[0][0] in rel, "found": bool(shown) and shown[0] in rel, "shown": shown}
 
 
 def query_side(head, flat: np.ndarray, q: int, asymmetric: bool = False) -> np.ndarray:
