@@ -133,7 +133,7 @@ def evaluate(queries, qfeats, lib, net, heads, tmp, fps, rule: tuple, chosen: tu
 
     def codes_rank(ix, c, t, cascade=True, tail=True, expand=False):
         return rank_codes(ix, lib.names, c, t, rule[:2] if cascade else None, tail, contrast=rule[:2], layout=lay,
-                          expand=rule if expand and cascade else None)
+                          expand=rule if expand and cascade else None, share=rule if cascade else None)
 
     for q, (f, t, ph, lay) in zip(queries, qfeats):
         flat = f.reshape(-1, f.shape[-1])

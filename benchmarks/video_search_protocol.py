@@ -177,7 +177,7 @@ def code_index(lib: Library, codes: np.ndarray, tmp: Path, fps: float, radius: i
 def rank_codes(index, names: list[str], codes: np.ndarray, times: np.ndarray,
                cascade: tuple[float, float] | None = None, tail: bool = True,
                contrast: tuple[float, float] | None = None, layout: np.ndarray | None = None,
-               expand: tuple | None = None, partner_rate: float | None = None
+               expand: tuple | None = None, partner_rate: float | None = None, share: tuple | None = None
                ) -> list[tuple[str, float, float, float]]:
     """[(video name, score, e-value, contrast)] best first, every library video listed (codes (Q, R, nb), or
     float projections (Q, R, bits): the asymmetric distance).
@@ -192,8 +192,11 @@ def rank_codes(index, names: list[str], codes: np.ndarray, times: np.ndarray,
     NaN for the others / when None. ``expand`` = video-search's whole rule
     (threshold, max e-value, min contrast): the best reported video's library copies found by its own
     frames (:mod:`apps.video_search.expansion`, at ``partner_rate``: default its PARTNER_RATE), as
-    video-search has them."""
+    video-search has them. ``share`` = a whole rule: under it, a reported video's other encodes share its
+    contrast (:mod:`apps.video_search.encodes`), as video-search does at its rule (the contrasts are
+    otherwise computed rule-free, so that any gate can be read off them; expansion shares at its own)."""
     from apps.video_search.clip_search import match_codes, query_null, rank_matches, region_frames
+    from apps.video_search.encodes import shared_contrasts
     from apps.video_search.expansion import with_partners
     from apps.video_search.ranking import rank_tail
     from apps.video_search.reporting import contrasts
@@ -208,6 +211,8 @@ def rank_codes(index, names: list[str], codes: np.ndarray, times: np.ndarray,
                                                       partner_rate=partner_rate)
         if not contrast:
             con = [float("nan")] * len(matches)
+        elif share is not None and expand is None:
+            matches, con = shared_contrasts(index, matches, ev, con, share)
     else:             # every rectangle always: on the region pass's frames, as video-search's cascade has them
         bin_s = 1.0 / float(index.manifest.get("fps") or 2.0)
         frames = region_frames(times, bin_s) if codes.shape[1] > 1 else np.arange(len(times))
@@ -219,6 +224,8 @@ def rank_codes(index, names: list[str], codes: np.ndarray, times: np.ndarray,
         whole, inner = (None, None) if lay is None else (lay[:, :2], lambda: lay[:, 2:])
         con = contrasts(index, codes, times, matches, ev, *contrast, layout=whole, more_layout=inner) if contrast \
             else [float("nan")] * len(matches)
+        if share is not None and contrast:
+            matches, con = shared_contrasts(index, matches, ev, con, share)
         if expand is not None:
             matches, ev, con = with_partners(index, matches, ev, con, expand, rate=partner_rate)
     out = [(Path(index.videos[m.video]["path"]).name, m.score, e, c) for m, e, c in zip(matches, ev, con)]

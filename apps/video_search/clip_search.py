@@ -45,6 +45,7 @@ from vidml.index import Index
 
 from apps.video_search import null_model, reporting
 from apps.video_search.alignment import ClipMatch, align, time_bins
+from apps.video_search.encodes import shared_contrasts
 from apps.video_search.expansion import with_partners
 from apps.video_search.inset import TemporalSpread
 from apps.video_search.regions import REGIONS, WHOLE, RegionHasher
@@ -206,6 +207,7 @@ def rank_matches(index: Index, whole: np.ndarray, times: np.ndarray, more_region
                                more_layout=(lambda: more_layout()[frames]) if more_layout is not None else None,
                                min_contrast=min_contrast if contrast_min is None else contrast_min, moved=moved)
     matches = [reporting.moved_to(m, moved[i]) if i in moved else m for i, m in enumerate(matches)]
+    matches, cons = shared_contrasts(index, matches, evalues, cons, rule)   # a reported video's other encodes
     if expand:
         matches, evalues, cons = with_partners(index, matches, evalues, cons, rule, k=search.get("k", 64),
                                                backend=search.get("backend", "auto"), rate=partner_rate)
