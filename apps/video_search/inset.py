@@ -118,6 +118,13 @@ def _strongest_line(step: np.ndarray, lo: int, hi: int, a: int, b: int) -> tuple
     return lo + i, float(med[i])
 
 
+def _snapped(side: int, step: np.ndarray, lo: int, hi: int, a: int, b: int) -> int:
+    """A rectangle's ``side`` moved to the strongest line in ``lo..hi`` (over positions ``a:b``) when its
+    median step is >= SNAP_MIN_STEP, else left where it is."""
+    line, strength = _strongest_line(step, lo, hi, a, b)
+    return line if strength >= SNAP_MIN_STEP else side
+
+
 def snapped_to_border(mean: np.ndarray, rect: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
     """``rect`` (x, y, w, h fractions) with each side moved to the strongest straight step of the mean
     thumbnail ``mean`` (H, W) within reach (module doc: snapping)."""
@@ -130,18 +137,9 @@ def snapped_to_border(mean: np.ndarray, rect: tuple[float, float, float, float])
     cols[[0, -1]] = 0.0                                  # the frame's own border is no step
     rows[[0, -1]] = 0.0
     k = SNAP_SLACK
-    for _ in range(2):
-        for side in ("left", "right", "top", "bottom"):
-            if side == "left":
-                line, st = _strongest_line(cols, 1, min(x0 + k, w - 1), y0, y1)
-                x0 = line if st >= SNAP_MIN_STEP else x0
-            elif side == "right":
-                line, st = _strongest_line(cols, max(x1 - k, 1), w - 1, y0, y1)
-                x1 = line if st >= SNAP_MIN_STEP else x1
-            elif side == "top":
-                line, st = _strongest_line(rows, 1, min(y0 + k, h - 1), x0, x1)
-                y0 = line if st >= SNAP_MIN_STEP else y0
-            else:
-                line, st = _strongest_line(rows, max(y1 - k, 1), h - 1, x0, x1)
-                y1 = line if st >= SNAP_MIN_STEP else y1
+    for _ in range(2):                                   # each side scored over the others' snapped span
+        x0 = _snapped(x0, cols, 1, min(x0 + k, w - 1), y0, y1)
+        x1 = _snapped(x1, cols, max(x1 - k, 1), w - 1, y0, y1)
+        y0 = _snapped(y0, rows, 1, min(y0 + k, h - 1), x0, x1)
+        y1 = _snapped(y1, rows, max(y1 - k, 1), h - 1, x0, x1)
     return (x0 / w, y0 / h, (x1 - x0) / w, (y1 - y0) / h)
