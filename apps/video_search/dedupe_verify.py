@@ -63,7 +63,7 @@ SPEEDS = tuple(2.0 ** (k / 12) for k in range(-12, 13))   # playback rates of th
 UNIT_BITS = 256   # a layout contrast is given per this many bits of code (vidml.backbones.layout: 1024 bits)
 
 
-def _nearest_frame(u_times: np.ndarray, target: np.ndarray, bin_s: float) -> tuple[np.ndarray, np.ndarray]:
+def nearest_frame(u_times: np.ndarray, target: np.ndarray, bin_s: float) -> tuple[np.ndarray, np.ndarray]:
     """``(j, inside)`` shaped like ``target``: the index of u's frame nearest each target time (``u_times``
     sorted, non-empty; the earlier frame on a tie) and whether that frame lies within ``bin_s`` of it."""
     if len(u_times) == 1:
@@ -89,7 +89,7 @@ def offset_profile(codes: np.ndarray, times: np.ndarray, u_codes: np.ndarray, u_
     hi = int(np.ceil((u_times[-1] - times.min() - offset) / bin_s)) + 1
     shifts = np.arange(lo, hi + 1) * bin_s
     target = times[None, :] + offset + shifts[:, None]                                            # (S, Q)
-    j, inside = _nearest_frame(u_times, target, bin_s)
+    j, inside = nearest_frame(u_times, target, bin_s)
     return shifts, d[np.arange(q)[None, :], j], inside
 
 
@@ -118,7 +118,7 @@ def _lines(times: np.ndarray, u_times: np.ndarray, anchor: tuple[float, float], 
     """``(j, inside, tau)`` (C, Q) of the lines ``tau_i = u_a + c + s (t_i - t_a)``, c in ``shifts``: u's frame
     nearest tau_i, whether it lies within ``bin_s`` of it, and tau_i (``u_times`` sorted)."""
     tau = anchor[1] + shifts[:, None] + s * (times[None, :] - anchor[0])
-    return _nearest_frame(u_times, tau, bin_s) + (tau,)
+    return nearest_frame(u_times, tau, bin_s) + (tau,)
 
 
 def _placement(d: np.ndarray, times: np.ndarray, u_times: np.ndarray, anchor: tuple[float, float], bin_s: float,

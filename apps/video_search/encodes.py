@@ -33,6 +33,7 @@ from vidml.metric.distances import hamming
 
 from apps.video_search import reporting
 from apps.video_search.alignment import ClipMatch
+from apps.video_search.dedupe_verify import nearest_frame
 
 SELF_LAG_S = 1.0       # the lag of A's own frames that B must beat
 # B's distance to A at most this share of A's own one-second distance: 1, "closer than A to itself a second
@@ -40,20 +41,9 @@ SELF_LAG_S = 1.0       # the lag of A's own frames that B must beat
 ENCODE_RATIO = 1.0
 
 
-def _nearest_rows(row_times: np.ndarray, wanted: np.ndarray, tol: float) -> np.ndarray:
-    """Per wanted time, the position in ``row_times`` (sorted) of the nearest one within ``tol`` s, else -1."""
-    n = len(row_times)
-    if n == 0:
-        return np.full(len(wanted), -1)
-    j = np.searchsorted(row_times, wanted)
-    lo, hi = np.clip(j - 1, 0, n - 1), np.clip(j, 0, n - 1)
-    pick = np.where(np.abs(row_times[lo] - wanted) <= np.abs(row_times[hi] - wanted), lo, hi)
-    return np.where(np.abs(row_times[pick] - wanted) <= tol, pick, -1)
-
-
 def _mean_distance(index: Index, rows_a: np.ndarray, rows_b: np.ndarray) -> float:
     """Mean Hamming distance between the paired index rows ``rows_a[i]``, ``rows_b[i]``."""
-    return float(np.mean([hamming(index.codes[i], index.codes[j])[0, 0] for i, j in zip(rows_a, rows_b)]))
+    return float(np.mean(np.diagonal(hamming(index.codes[rows_a], index.codes[rows_b]))))
 
 
 def encode_distances(index: Index, a: ClipMatch, b: ClipMatch) -> tuple[float, float, float]:
@@ -65,15 +55,14 @@ def encode_distances(index: Index, a: ClipMatch, b: ClipMatch) -> tuple[float, f
     ta, tb = index.times[ra].astype(np.float64), index.times[rb].astype(np.float64)
     inside = (ta >= a.video_start - step / 2) & (ta <= a.video_end + step / 2)
     span, u = ra[inside], ta[inside]
-    lag = _nearest_rows(ta, u + SELF_LAG_S, step / 2)
-    d_aa = _mean_distance(index, span[lag >= 0], ra[lag[lag >= 0]]) if (lag >= 0).sum() >= 2 else 0.0
+    lag, near = nearest_frame(ta, u + SELF_LAG_S, step / 2)
+    d_aa = _mean_distance(index, span[near], ra[lag[near]]) if near.sum() >= 2 else 0.0
     if len(span) < 2 or len(rb) == 0:
         return float("inf"), d_aa, b.offset
     dist = hamming(index.codes[span], index.codes[rb])                  # (span, B rows)
     shifts = np.arange(np.floor((tb[0] - u[-1]) / step), np.ceil((tb[-1] - u[0]) / step) + 1) * step
-    j = _nearest_rows(tb, (u[None, :] + shifts[:, None]).ravel(), step / 2).reshape(len(shifts), len(u))
-    ok = j >= 0                                                          # (shifts, span): row of B or none
-    d = np.where(ok, dist[np.arange(len(u))[None, :], np.maximum(j, 0)], 0).sum(1) / np.maximum(ok.sum(1), 1)
+    j, ok = nearest_frame(tb, u[None, :] + shifts[:, None], step / 2)   # (shifts, span): B's row, within reach
+    d = np.where(ok, dist[np.arange(len(u))[None, :], j], 0).sum(1) / np.maximum(ok.sum(1), 1)
     d[ok.sum(1) < max(2, len(span) / 2)] = np.inf
     if not np.isfinite(d).any():
         return float("inf"), d_aa, b.offset
