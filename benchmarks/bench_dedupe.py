@@ -2,9 +2,9 @@
 copies and same-scene hard negatives, the time of the self-join at 10^3 videos (synthetic codes) and its
 projection to 10^5.
 
-    .venv/bin/python benchmarks/bench_dedupe.py [--seed 0] [--threads 1] [--weights PATH] [--regions all]
+    .venv/bin/python benchmarks/bench_dedupe.py [--seeds 0,1,2] [--threads 1] [--weights PATH] [--regions all]
         [--speeds 1] [--scale 1000] [--no-phash] [--workdir DIR] [--contrast-table] [--screenshot report.png]
-        [--hard-tune]
+        [--hard-tune] [--no-layout]
 
 Library (one folder, indexed once; ``--workdir`` keeps it, its indexes and region codes for the next run):
 the 10 clips of ../shared/data/videos, 6 real distractor clips that copy nothing in it (sot/Dudek20,
@@ -30,7 +30,11 @@ Splits (fixed before looking at results): TUNE = PETS09, megamind, demo + hamilt
 visil, car_traffic, pedestrians_overhead, pysot_bag + Human3, wakeboard7, TUD-Campus. Planted clips are of
 the split's own sources. ``video-dedupe``'s score threshold, minimum offset contrast and minimum shared
 span are chosen jointly on TUNE (best pair F1; e-value <= 0.01 throughout); TEST is reported at them, and
-without the contrast / span tests (ablation). A false pair between the splits counts against TEST. TEST is
+without the contrast / span tests (ablation). **Draws** (``--seeds``, default 0,1,2; since 2026-12-04): the
+library is drawn once per seed (other sub-clips, edits, recordings, each draw its own index in
+``WORKDIR/seed<S>``) and every setting is chosen on the TUNE splits of all draws pooled; TEST is given pooled
+and per draw. One draw's TUNE held one to three deciding pairs: the best contrast gate was -1 bits on draw 0,
+-1 to 0 on draw 1 and 2 to 3 on draw 2. A false pair between the splits counts against TEST. TEST is
 also reported on the pairs with at least one unedited clip (copy-to-copy pairs left out).
 
 Anchor: the same library deduplicated by per-frame pHash (imagehash) codes through the same pipeline
@@ -49,6 +53,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -157,7 +162,7 @@ class PHasher:
 
 
 def dedupe_real(lib: Path, tmp: Path, method: str, weights: str | None, regions: str, speeds=(1.0,),
-                contrast: str = "line", layout: bool = False):
+                contrast: str = "line", layout: bool = True):
     """(all significant pairs at threshold 0, index seconds) of one method on the library; the index (and its
     region-code cache) in ``tmp`` is reused when it is there."""
     from apps.video_search.dedupe import DedupeConfig, dedupe_library
@@ -169,7 +174,20 @@ def dedupe_real(lib: Path, tmp: Path, method: str, weights: str | None, regions:
         res = dedupe_library(cfg, PHasher(), {"name": "phash", "sha256": "phash", "bits": 64})
     else:
         res = dedupe_library(cfg)
+    check_index_holds_library(cfg.index, res.videos)
     return res, res.index_seconds
+
+
+def check_index_holds_library(index_path: Path, videos: int) -> None:
+    """Stop when the workdir's index holds videos that are not the library's: a copied workdir re-indexes its
+    library beside the old paths, and the other copies then crowd each frame's k nearest rows and the null
+    sample (every figure would change)."""
+    from vidml.index import Index
+
+    held = len(Index(index_path).videos)
+    if held != videos:
+        raise SystemExit(f"{index_path}: holds {held} videos, the library {videos}; use a fresh --workdir "
+                         "(a copied workdir keeps the old library's paths)")
 
 
 def synthetic_index(n_videos: int, rng: np.random.Generator, tmp: Path, bits: int = 64):
@@ -295,7 +313,9 @@ def contrast_table(res, truth, known, neutral, ignored) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seeds", default="0,1,2",
+                    help="library draws (comma-separated seeds): settings are chosen on their TUNE splits pooled, TEST "
+                         "is given pooled and per draw (default 0,1,2; one seed: the earlier single-draw protocol)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--weights", default=None, help="HashingNet checkpoint (default: the shipped one)")
     ap.add_argument("--regions", default=DEFAULT_REGIONS,
@@ -306,8 +326,8 @@ def main() -> None:
     ap.add_argument("--no-phash", action="store_true", help="skip the pHash anchor")
     ap.add_argument("--contrast", default="line", choices=("line", "offset"),
                     help="form of the contrast test (offset: rate 1 only, the earlier form)")
-    ap.add_argument("--layout", action="store_true",
-                    help="line contrast also on the layout codes, the larger kept (as video-search; not the default)")
+    ap.add_argument("--no-layout", dest="layout", action="store_false",
+                    help="contrast of the search codes alone (default: video-search's, with the layout codes)")
     ap.add_argument("--hard-tune", action="store_true",
                     help="TUNE also gets camcorded copies and a fast GIF of a static camera (dedupe_library; "
                          "TEST unchanged); a --workdir keeps the library it was built with")
@@ -325,32 +345,83 @@ def main() -> None:
         run(args, Path(tmp))
 
 
+@dataclass
+class Draw:
+    """One library draw (seed): its files under ``folder`` and its ground truth, names prefixed by ``prefix``
+    (when several draws are pooled, so that two draws' files of one name stay apart)."""
+
+    seed: int
+    folder: Path
+    prefix: str
+    truth: dict
+    known: set
+    neutral: set
+    ignored: set
+
+
+def load_draw(args, folder: Path, seed: int, prefix: str) -> Draw:
+    """Build (or reuse) draw ``seed``'s library in ``folder``; its ground truth with every name prefixed."""
+    import json
+
+    if (folder / "truth.json").exists():
+        truth = json.loads((folder / "truth.json").read_text())
+    else:
+        (folder / "lib").mkdir(parents=True)
+        truth = build_library(folder / "lib", seed, args.hard_tune)
+        (folder / "truth.json").write_text(json.dumps(truth))
+    known, neutral, ignored = known_pairs(truth)
+    named = lambda pairs: {frozenset(prefix + n for n in k) for k in pairs}  # noqa: E731
+    return Draw(seed, folder, prefix, {prefix + n: v for n, v in truth.items()}, named(known), named(neutral),
+                named(ignored))
+
+
+def prefixed(pair, prefix: str):
+    """``pair`` with its videos' file names (and ``via``'s) prefixed; :func:`unprefixed` undoes it."""
+    import dataclasses
+
+    name = lambda x: x and str(Path(x).with_name(prefix + Path(x).name))  # noqa: E731
+    return dataclasses.replace(pair, a=name(pair.a), b=name(pair.b), via=name(pair.via))
+
+
+def unprefixed(pair, prefix: str):
+    import dataclasses
+
+    name = lambda x: x and str(Path(x).with_name(Path(x).name[len(prefix):]))  # noqa: E731
+    return dataclasses.replace(pair, a=name(pair.a), b=name(pair.b), via=name(pair.via))
+
+
+def pooled_truth(draws: list[Draw]) -> tuple[dict, set, set, set]:
+    truth = {n: v for d in draws for n, v in d.truth.items()}
+    return (truth, set().union(*(d.known for d in draws)), set().union(*(d.neutral for d in draws)),
+            set().union(*(d.ignored for d in draws)))
+
+
 def run(args, tmp: Path) -> None:
     import dataclasses
-    import json
 
     from apps.video_search.dedupe import cluster_pairs
     from apps.video_search.report import dedupe_report
 
-    lib = tmp / "lib"
-    if (tmp / "truth.json").exists():
-        truth = json.loads((tmp / "truth.json").read_text())
-    else:
-        lib.mkdir(parents=True)
-        truth = build_library(lib, args.seed, args.hard_tune)
-        (tmp / "truth.json").write_text(json.dumps(truth))
-    known, neutral, ignored = known_pairs(truth)
-    print(f"## Library: {len(truth)} videos ({sum('edit' in t for t in truth.values())} planted), "
-          f"{len(known)} known copy pairs ({sum(all(truth[n]['split'] == 'tune' for n in k) for k in known)} TUNE), "
-          f"{len(neutral)} same-scene hard negatives ({sum(all(truth[n]['split'] == 'tune' for n in k) for k in neutral)} TUNE); "
-          f"query regions: {args.regions}\n")
+    seeds = [int(x) for x in str(args.seeds).split(",")]
+    many = len(seeds) > 1
+    draws = [load_draw(args, tmp / f"seed{s}" if many else tmp, s, f"s{s}_" if many else "") for s in seeds]
+    truth, known, neutral, ignored = pooled_truth(draws)
+    for d in draws:
+        tune = lambda pairs: sum(all(d.truth[n]["split"] == "tune" for n in k) for k in pairs)  # noqa: E731
+        print(f"## Library draw {d.seed}: {len(d.truth)} videos ({sum('edit' in t for t in d.truth.values())} planted), "
+              f"{len(d.known)} known copy pairs ({tune(d.known)} TUNE), {len(d.neutral)} same-scene hard negatives "
+              f"({tune(d.neutral)} TUNE); query regions: {args.regions}")
+    print(f"\nSettings chosen on TUNE pooled over draw(s) {args.seeds}; TEST rows pooled, then per draw.\n")
     print("| method | split | threshold, contrast, span (chosen on TUNE) | known pairs | found | false pairs | of them other content "
           "| hard negatives paired | precision | recall | index s | match s |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     results = {}
     for method in ("vidml",) + (() if args.no_phash else ("phash",)):
-        res, index_s = dedupe_real(lib, tmp, method, args.weights, args.regions,
-                                   tuple(float(x) for x in args.speeds.split(",")), args.contrast, args.layout)
+        runs = [dedupe_real(d.folder / "lib", d.folder, method, args.weights, args.regions,
+                            tuple(float(x) for x in args.speeds.split(",")), args.contrast, args.layout) for d in draws]
+        pairs = [prefixed(p, d.prefix) for d, (r, _) in zip(draws, runs) for p in r.pairs]
+        res = dataclasses.replace(runs[0][0], pairs=pairs, match_seconds=sum(r.match_seconds for r, _ in runs))
+        index_s = sum(s for _, s in runs)
         t, c, L = choose_threshold(res.pairs, truth, known, neutral, ignored)
         print_split_rows(method, res, t, c, L, truth, known, neutral, ignored, res.match_seconds, index_s)
         sp, sc, short = choose_short(res.pairs, t, c, L, truth, known, neutral, ignored)
@@ -360,21 +431,26 @@ def run(args, tmp: Path) -> None:
                              res.match_seconds, index_s)
         x, final = choose_chain(short, t, c, L, truth, known, neutral, ignored)
         results[method.split(",")[0]] = (res, t, c, L, final)
+        rows = [("", truth, known, neutral, ignored)] + ([(f" draw {d.seed}", d.truth, d.known, d.neutral, d.ignored)
+                                                          for d in draws] if many else [])
         for split, orig in (("tune", False), ("test", False), ("test", True)):
-            e = evaluate(final, truth, known, neutral, split, t, with_original=orig, min_contrast=c, ignored=ignored, min_span=L)
-            name = split.upper() + (", pairs with an unedited clip" if orig else "")
-            hard = "-" if orig else f"{e['hard_paired']}/{e['hard']}"
-            print(f"| {method} + pairs through a common video (links >= {x:g} bits) | {name} | {t:.2f}, {c:g}, {L:g} | "
-                  f"{e['known']} | {e['tp']} | {e['fp']} | {e['fp_other']} | {hard} | {e['precision']:.2f} | "
-                  f"{e['recall']:.2f} | | |")
+            for label, tr, kn, ne, ig in rows if split == "test" and not orig else rows[:1]:
+                mine = [p for p in final if _names(p) <= set(tr)]
+                e = evaluate(mine, tr, kn, ne, split, t, with_original=orig, min_contrast=c, ignored=ig, min_span=L)
+                name = split.upper() + label + (", pairs with an unedited clip" if orig else "")
+                hard = "-" if orig else f"{e['hard_paired']}/{e['hard']}"
+                print(f"| {method} + pairs through a common video (links >= {x:g} bits) | {name} | {t:.2f}, {c:g}, {L:g} | "
+                      f"{e['known']} | {e['tp']} | {e['fp']} | {e['fp_other']} | {hard} | {e['precision']:.2f} | "
+                      f"{e['recall']:.2f} | | |")
         if args.contrast_table:
             contrast_table(res, truth, known, neutral, ignored)
     res, t, c, L, final = results["vidml"]
     print_errors(res, final, truth, known, neutral, ignored)
-    kept = [dataclasses.replace(p) for p in final]
+    first = draws[0]
+    kept = [unprefixed(p, first.prefix) for p in final if _names(p) <= set(first.truth)]
     shown = dataclasses.replace(res, pairs=kept, clusters=cluster_pairs(kept))
     dedupe_report(args.report, shown)
-    print(f"\nreport {args.report}: {len(kept)} pairs, {len(shown.clusters)} clusters; "
+    print(f"\nreport {args.report} (draw {first.seed}): {len(kept)} pairs, {len(shown.clusters)} clusters; "
           + screenshot(Path(args.report), Path(args.screenshot)))
     if args.scale:
         print(f"\n## Self-join speed, synthetic {res.bits}-bit codes (radius {res.bits // 4}, threshold {t:.2f}, "
@@ -382,7 +458,7 @@ def run(args, tmp: Path) -> None:
               "1 thread, machine shared)\n")
         print("| backend | query regions (R) | videos | codes | seconds | planted pairs found | false pairs | projected 10^5 videos |")
         print("|---|---|---:|---:|---:|---:|---:|---:|")
-        for row in scale_rows(args.scale, (t, c, L, args.contrast), args.seed, tmp, res.bits):
+        for row in scale_rows(args.scale, (t, c, L, args.contrast), first.seed, tmp, res.bits):
             print(row)
 
 

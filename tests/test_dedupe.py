@@ -175,7 +175,7 @@ def test_side_by_side_needs_the_region_codes(deduped):
     whole = dedupe_library(DedupeConfig(None, index=root / "lib.vidx", regions="whole", quiet=True))
     assert not [q for q in whole.pairs if "sbs.mp4" in (Path(q.a).name, Path(q.b).name)]
     index = Index(root / "lib.vidx")
-    codes = RegionCodes(index, load_hasher(_hashing_weights())[0], "all+inset")      # the default
+    codes = RegionCodes(index, load_hasher(_hashing_weights())[0], "all+inset", layout=True)      # the default
     first = [codes.codes_of(v)[0] for v in range(len(index.videos))]
     assert codes.decoded == 0 and all(c.shape[1] == 11 for c in first)     # all from the cache
     victim = sorted((root / "lib.vidx" / "regions").glob("*.npz"))[0]
@@ -327,8 +327,8 @@ def test_short_pairs_need_a_higher_contrast():
 
 
 def test_layout_contrast_tells_a_copy_of_a_static_scene_from_another_recording(tmp_path):
-    """``DedupeConfig(layout=True)`` (off by default: it lost on the benchmark's TUNE split) takes the larger
-    of the search codes' and the layout codes' line contrasts. Planted: three videos of one static scene whose
+    """``DedupeConfig(layout=True)`` (the default) takes the larger of the layout codes' line contrast and the
+    search codes' less CODES_MARGIN (video-search's rule); ``layout=False`` the search codes' alone. Planted: three videos of one static scene whose
     search codes barely drift (1 bit a frame); video 1 copies video 0's 10-24.5 s, so its layouts (where small
     things are) follow video 0's there, while video 2, another recording, has layouts of its own."""
     rng = np.random.default_rng(0)
@@ -402,3 +402,58 @@ def test_a_fixed_cameras_picture_in_picture_is_paired_through_its_inset(tmp_path
     pip_start, car_start = (p.a_start, p.b_start) if found[0] == "pip.mp4" else (p.b_start, p.a_start)
     assert car_start - pip_start == pytest.approx(10.0, abs=1.5)
     assert pairs("all") == []
+
+
+@needs_data
+def test_region_layouts_are_the_index_layouts_and_find_a_composites_half(deduped, tmp_path):
+    """``RegionCodes(layout=True)`` keeps each rectangle's layout views (shown, mirrored): the whole frame's
+    shown view is the index's own layout of that frame; the composite's half that holds bag is nearer bag's
+    layouts at the same moment than the composite's whole frame is (what the dedupe contrast looks at)."""
+    from apps.video_search.dedupe_codes import RegionCodes
+    from apps.video_search.library import load_hasher
+    from vidml.metric.distances import hamming
+
+    root, res = deduped
+    index = Index(root / "lib.vidx")
+    codes = RegionCodes(index, load_hasher(_hashing_weights())[0], "all+inset", layout=True)
+    codes.folder = tmp_path / "regions"
+    names = [Path(v["path"]).name for v in index.videos]
+    sbs, bag = names.index("sbs.mp4"), names.index("pysot_bag.avi")
+    lay, rows = codes.layouts_of(sbs), codes.rows(sbs)
+    assert lay.shape == (len(index.times[rows]), 22, index.layout.shape[1])       # 11 rectangles x 2 views
+    same = np.diag(hamming(lay[:, 0], index.layout[rows]))
+    assert np.median(same) <= 8                                                 # of 1024 bits: the same frames
+    (p,) = [q for q in res["pairs"] if "sbs.mp4" in (Path(q["a"]).name, Path(q["b"]).name)]
+    shift = p["b_start"] - p["a_start"] if Path(p["a"]).name == "sbs.mp4" else p["a_start"] - p["b_start"]
+    t, u_rows = index.times[rows], codes.rows(bag)
+    u_t = index.times[u_rows]
+    j = np.abs(u_t[None, :] - (t[:, None] + shift)).argmin(1)                   # bag's frame at the same moment
+    d = np.stack([np.diag(hamming(lay[:, v], index.layout[u_rows][j])) for v in range(0, 22, 2)], 1)
+    whole, best_half = np.median(d[:, 0]), np.median(d[:, 1:5], 0).min()       # views of the 4 side-by-side rects
+    # measured: the same frames 0 bits apart; bag's moment 463 bits from the whole frame (512: unrelated),
+    # 218 from the aspect-kept half that holds it, 227 from the composite's inset
+    assert best_half < whole - 150, (whole, np.median(d, 0))
+
+
+def test_a_placement_too_short_to_test_in_one_video_is_tested_from_the_other(tmp_path):
+    """v→u: u (2 s, a copy of v's 2-3.5 s) leaves no room to place v's frames 2 s elsewhere (+inf, "cannot
+    tell"); tested from u's side (u's frames in v, 6 s, which has room) the copy stands out by many bits."""
+    from apps.video_search.alignment import ClipMatch
+    from apps.video_search.dedupe import _contrast, _reverse_contrast
+    from apps.video_search.dedupe_codes import RegionCodes
+
+    rng = np.random.default_rng(3)
+    v = _walk(rng, 12)
+    v[::2] = np.unpackbits(rng.integers(0, 256, (6, 8), dtype=np.uint8), axis=1)   # frames that differ a lot
+    index = Index(tmp_path / "syn.vidx", bits=64)
+    for i, codes in enumerate((v, v[4:8].copy())):
+        index.add({"path": f"/syn/{i}.mp4", "size": 1, "mtime": 0.0}, np.packbits(codes, axis=1),
+                  np.arange(len(codes)) * 0.5)
+    cfg = DedupeConfig(None, layout=False)
+    codes = RegionCodes(index, None, "whole")
+    m = ClipMatch(video=1, score=0.33, offset=-2.0, video_start=0.0, video_end=1.5, query_start=2.0, query_end=3.5,
+                  frames=12)
+    q, t = codes.codes_of(0)
+    assert _contrast(index, q, t, m, codes.rows(1), 0.5, "line") == float("inf")
+    back = _reverse_contrast(index, codes, 0, m, 0.5, cfg)
+    assert np.isfinite(back) and back > 10       # measured 16.5 bits: u's 4 frames agree only at their moment

@@ -28,7 +28,12 @@ Steps (each video of the library is a query against the index, exactly as ``vide
    is kept when that placement's contrast (:mod:`apps.video_search.dedupe_verify`: how many bits closer
    its frames are than along any time mapping, at playback rates 0.5-2, that puts them >= 2 s elsewhere) is
    ``>= min_contrast``: two recordings of one static scene agree at every offset, a copy at its own; a pair
-   sharing less than ``short_span`` s needs ``>= short_contrast`` (few frames reach a few bits by chance);
+   sharing less than ``short_span`` s needs ``>= short_contrast`` (few frames reach a few bits by chance).
+   With ``layout`` (the default) the contrast is video-search's
+   (:func:`apps.video_search.reporting.strongest_contrast`: where things are in the frame, by the layout codes
+   of v's rectangles as shown and mirrored, or the search codes by 4 bits more), so a copy of a fixed camera's
+   view stands out by its walkers. When u is too short to place v's frames 2 s elsewhere (+inf, "cannot
+   tell"), the placement is tested from u's side: u's frames in v (a GIF preview against its source);
 7. pairs through a common video (:mod:`apps.video_search.dedupe_chain`): two videos that both copy one
    moment of a third, by links of contrast ``>= chain_contrast`` (two composites of one source never meet
    directly); ``via`` names the third;
@@ -41,7 +46,7 @@ O(R N^2) code comparisons for N codes, the index's IVF about a quarter of that, 
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -55,21 +60,22 @@ from apps.video_search.alignment import align
 from apps.video_search.clip_search import library_sample, match_radius
 from apps.video_search.dedupe_chain import chained_pairs
 from apps.video_search.dedupe_codes import RegionCodes
-from apps.video_search.dedupe_verify import line_contrast, offset_contrast, with_layout_contrast
+from apps.video_search.dedupe_verify import line_contrast, offset_contrast
+from apps.video_search.reporting import strongest_contrast
 
-# chosen together by benchmarks/bench_dedupe.py on its TUNE split (PETS09, megamind, demo, hamilton groups; span,
-# contrast, then the middle of the thresholds with the best pair F1) with the shipped hash256 and the "all+inset"
-# regions (2026-12-04). With each video's inset among its query rectangles a picture-in-picture meets its source
-# with a high score, and the score alone then separates: TUNE pair F1 of the direct pairs .954 at score >= 0.30
-# with no contrast gate (62/67 found, 1 false), .938 with contrast >= -3, .929 with -2, .867 with 0 bits; every gate
-# loses TUNE copies and drops no false pair. (Before, with "all": 0.08, contrast >= -2, F1 .916.)
-DEFAULT_THRESHOLD = 0.30
-DEFAULT_MIN_CONTRAST = float("-inf")  # bits (apps.video_search.dedupe_verify); still computed and reported
+# chosen together by benchmarks/bench_dedupe.py on its TUNE splits pooled over three library draws (seeds 0-2:
+# PETS09, megamind, demo, hamilton groups; 203 known pairs, 64 hard negatives; span, contrast, then the middle of
+# the thresholds with the best pair F1) with the shipped hash256, the "all+inset" regions and video-search's
+# contrast (layouts, below) (2026-12-04). Pooled TUNE F1 of the direct pairs at the best threshold by contrast gate:
+# -inf .921 (198 found, 29 false), -2 .941, **-1 .957 (190, 4)**, 0 .952 (187, 3), 1 .951, 2 .946 (183, 1),
+# 3 .926; the scores tie from 0.04 to 0.16. (Before, one draw's TUNE on an index that also held an older copy of
+# its library: 0.30, no gate; draw 0 alone picks -1 too, draw 1 -1 to 0, draw 2 2 to 3.)
+DEFAULT_THRESHOLD = 0.10
+DEFAULT_MIN_CONTRAST = -1.0  # bits per 256 (apps.video_search.dedupe_verify, reporting)
 DEFAULT_MIN_SPAN = 0.0      # seconds
 # a short pair (shared span < SHORT_SPAN s) needs contrast >= SHORT_CONTRAST bits: over few frames a same-scene
-# pair (a static camera at another moment) reaches a few bits of contrast by chance. Chosen on TUNE after the three
-# above (grid: span 2, 3, 4, 6 s x 2, 4, 6, 8, 12, 20 bits): with the inset no rule beats none (0: off). Before
-# (the "all" regions) 3 s at 8 bits: F1 .978 against .964.
+# pair (a static camera at another moment) reaches a few bits of contrast by chance. Chosen on the pooled TUNE
+# after the three above (grid: span 2, 3, 4, 6 s x 2, 4, 6, 8, 12, 20 bits): no rule beats none (0: off).
 DEFAULT_SHORT_SPAN = 0.0    # seconds (0: no short-pair rule)
 DEFAULT_SHORT_CONTRAST = 8.0  # bits
 # the contrast's form (apps.video_search.dedupe_verify): "line" (time mappings at playback rates 0.5-2, one
@@ -77,9 +83,9 @@ DEFAULT_SHORT_CONTRAST = 8.0  # bits
 # threshold and contrast (2026-12-02, "all" regions): pair F1 .916 (60/67 found, 4 false) against .896 (60/67, 7 false)
 DEFAULT_CONTRAST = "line"
 # pairs through a common video (apps.video_search.dedupe_chain) use links of contrast >= this (bits); chosen on
-# TUNE after the settings above: 0 bits 67/67 found, 1 false (F1 .993); 2-30 bits 66/67, 1 false (.985); no
-# chaining .954. (Before, with "all": 6 bits.)
-DEFAULT_CHAIN_CONTRAST = 0.0
+# the pooled TUNE after the settings above (the middle of the tied best): 198 of 203 found, 4 false, against 190 / 4
+# without chaining. (Before: 0 bits.)
+DEFAULT_CHAIN_CONTRAST = 6.0
 # playback speeds voted on: (0.8, 1, 1.25) found one TUNE pair more (55 vs 54 of 67, 3 false either way) but on
 # slowly drifting content a wrong speed can outvote the right one and misplace the spans; 0.5-2 in 7 steps lost
 DEFAULT_SPEEDS = (1.0,)
@@ -109,10 +115,11 @@ class DedupeConfig:
     speeds: tuple[float, ...] = DEFAULT_SPEEDS
     nprobe: int | None = None
     contrast: str = DEFAULT_CONTRAST
-    # the line contrast also taken on the index's layout codes, the larger kept (as video-search does): off, by
-    # benchmarks/bench_dedupe.py's TUNE split (2026-12-03, all other settings re-chosen on TUNE either way):
-    # with it 67/67 pairs found, 6 false (F1 .957); without 66/67, 2 false (.978)
-    layout: bool = False
+    # video-search's contrast (apps.video_search.reporting.strongest_contrast): the larger of the layout codes'
+    # line contrast (each query rectangle's, shown and mirrored, and the split halves') and the search codes' less
+    # CODES_MARGIN; else the search codes' alone. On, by benchmarks/bench_dedupe.py's pooled TUNE (2026-12-04, every
+    # other setting re-chosen either way): 198 of 203 pairs found with 4 false, against 196 with 10 false
+    layout: bool = True
     chain_contrast: float = DEFAULT_CHAIN_CONTRAST
     short_span: float = DEFAULT_SHORT_SPAN
     short_contrast: float = DEFAULT_SHORT_CONTRAST
@@ -215,7 +222,7 @@ def _query_codes(index: Index, cfg: DedupeConfig, hasher) -> RegionCodes:
 
         hasher, info = load_hasher(cfg.weights)
         check_same_hasher(index, info)
-    return RegionCodes(index, hasher, cfg.regions)
+    return RegionCodes(index, hasher, cfg.regions, layout=cfg.layout)
 
 
 def _members(index: Index, library: str | Path | None) -> list[int]:
@@ -237,7 +244,7 @@ def find_pairs(index: Index, members: list[int], cfg: DedupeConfig, codes: Regio
     radius = match_radius(index) if cfg.radius is None else cfg.radius
     bin_s = 1.0 / float(index.manifest.get("fps") or cfg.fps)
     s_codes, s_video, videos, copies = library_sample(index, radius)
-    codes = codes or RegionCodes(index, None, "whole")
+    codes = codes or RegionCodes(index, None, "whole", layout=cfg.layout)
     search = _range_search(index, cfg)
     wanted = np.zeros(len(index.videos), bool)
     wanted[members] = True
@@ -252,17 +259,19 @@ def find_pairs(index: Index, members: list[int], cfg: DedupeConfig, codes: Regio
         keep = s_video != v  # v's own frames are no evidence of chance agreement with u
         null = null_model.QueryNull(q_codes, times, s_codes[keep], s_video[keep], videos, copies, radius=radius,
                                     n_bins=len(index), bin_s=bin_s)
+        layouts = codes.layouts_of(v) if cfg.layout else None
         for m, sp in matches:
             e = null.evalue(m.video, m.support) * len(members) * len(cfg.speeds)
             if e > cfg.max_evalue:
                 continue
             key = (min(v, m.video), max(v, m.video))
             if key not in best or m.score > best[key].score:
+                c = _contrast(index, q_codes, times * sp, m, codes.rows(m.video), bin_s, cfg.contrast, layouts)
+                if c == float("inf") and sp == 1.0:
+                    c = _reverse_contrast(index, codes, v, m, bin_s, cfg)
                 best[key] = DedupePair(index.videos[v]["path"], index.videos[m.video]["path"], m.query_start / sp,
                                        m.query_end / sp, m.video_start, m.video_end, round(m.score, 4),
-                                       float(f"{e:.3g}"), speed=sp, contrast=_contrast(
-                                           index, q_codes, times * sp, m, codes.rows(m.video), bin_s, cfg.contrast,
-                                           own_layout(index, codes.rows(v), cfg.layout)))
+                                       float(f"{e:.3g}"), speed=sp, contrast=c)
     kept = [p for p in best.values() if passes(p, cfg.min_contrast, cfg.min_span, cfg.short_span, cfg.short_contrast)]
     return sorted(kept, key=lambda p: (-p.score, p.a, p.b))
 
@@ -294,27 +303,38 @@ def _placements(times: np.ndarray, dist: np.ndarray, rows: np.ndarray, index: In
     return sorted(best.values(), key=lambda ms: -ms[0].score)
 
 
-def own_layout(index: Index, rows: slice, use: bool) -> np.ndarray | None:
-    """The layout codes (Q, 1, layout_nb) of a video's index ``rows`` (None: not ``use``d or not in the index)."""
-    return index.layout[rows][:, None] if use and index.layout is not None else None
-
-
 def _contrast(index: Index, codes: np.ndarray, times: np.ndarray, m, own: slice, bin_s: float, form: str,
               layout: np.ndarray | None = None) -> float:
     """Contrast (apps.video_search.dedupe_verify) of placement ``m`` of these query frames in the video whose
     index rows are ``own``, rounded: the line contrast (``form`` "line") or the fixed-offset one ("offset").
-    ``layout``: the query video's own layout codes (Q, 1, layout_nb), at the same ``times`` as its index rows:
-    the line contrast is the larger of the codes' and the layouts' (per 256 bits; apps.video_search.reporting)."""
+    ``layout``: the query video's layout views (Q, V, layout_nb; apps.video_search.dedupe_codes, whole frame
+    first), at the same ``times``: the line contrast is then video-search's (apps.video_search.reporting.
+    strongest_contrast: the larger of the layouts' and the codes' less CODES_MARGIN, per 256 bits)."""
     u_codes, u_times = index.codes[own], index.times[own].astype(np.float64)
     if form == "line":
-        anchor = (m.query_start + m.query_end) / 2
-        c, _ = line_contrast(codes, times, u_codes, u_times, (anchor, anchor + m.offset), bin_s)
-        if layout is not None and len(layout) == len(times):
-            c = with_layout_contrast(c, layout, times, index.layout[own], u_times, (anchor, anchor + m.offset), bin_s)
+        if layout is not None and len(layout) == len(times) and index.layout is not None:
+            whole = layout[:, :2] if layout.shape[1] > 1 else layout
+            c = strongest_contrast(index, codes, times, m, whole, layout[:, 2:] if layout.shape[1] > 2 else None)
+        else:
+            anchor = (m.query_start + m.query_end) / 2
+            c, _ = line_contrast(codes, times, u_codes, u_times, (anchor, anchor + m.offset), bin_s)
     else:
         span = (times >= m.query_start - 1e-6) & (times <= m.query_end + 1e-6)
         c = offset_contrast(codes[span], times[span], u_codes, u_times, m.offset, bin_s)
     return round(c, 2) if np.isfinite(c) else c
+
+
+def _reverse_contrast(index: Index, codes: RegionCodes, v: int, m, bin_s: float, cfg: DedupeConfig) -> float:
+    """The contrast of placement ``m`` (v's frames in video u = ``m.video``, rate 1) tested from u's side: u's
+    own query codes placed in v at ``-m.offset``. Asked for when v's frames cannot be placed >= 2 s elsewhere in
+    u (u too short: +inf, "cannot tell"), so a short clip (a GIF preview) is still tested where the other video
+    leaves room; +inf when neither side can tell."""
+    u = m.video
+    u_codes, u_times = codes.codes_of(u)
+    back = replace(m, video=v, offset=-m.offset, video_start=m.query_start, video_end=m.query_end,
+                   query_start=m.video_start, query_end=m.video_end)
+    return _contrast(index, u_codes, u_times, back, codes.rows(v), bin_s, cfg.contrast,
+                     codes.layouts_of(u) if cfg.layout else None)
 
 
 def _range_search(index: Index, cfg: DedupeConfig):

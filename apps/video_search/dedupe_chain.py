@@ -37,6 +37,8 @@ def _towards(pair, hub: str) -> tuple:
 def chained_pairs(pairs: list, min_contrast: float) -> list:
     """The derived pairs (module doc) of the direct ``pairs`` (:class:`apps.video_search.dedupe.DedupePair`),
     one per pair of videos (the highest score over the common videos), none that ``pairs`` holds already."""
+    if min_contrast == float("inf"):
+        return []     # off (an untestable link, contrast +inf, would pass ">= inf")
     direct = {frozenset((p.a, p.b)) for p in pairs}
     links: dict[str, list] = {}
     for p in pairs:

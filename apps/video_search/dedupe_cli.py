@@ -36,7 +36,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--min-contrast", type=float, default=DEFAULT_MIN_CONTRAST,
                         help="minimum offset contrast of a pair (how much better its placement is than another "
                              f"moment of the same two videos, in bits; drops same-scene recordings; a negative value as "
-                             f"--min-contrast=-2); default {DEFAULT_MIN_CONTRAST:g} (no gate: chosen on the benchmark's TUNE split)")
+                             f"--min-contrast=-2); default {DEFAULT_MIN_CONTRAST:g} (chosen on the benchmark's TUNE splits; "
+                             "-inf: no gate)")
+    parser.add_argument("--no-layout", dest="layout", action="store_false",
+                        help="contrast of the search codes alone (default: as video-search, also where things are in "
+                             "the frame by the layout codes, so a copy of a fixed camera's view stands out by its walkers)")
     parser.add_argument("--chain-contrast", type=float, default=DEFAULT_CHAIN_CONTRAST,
                         help="also pair two videos that copy one moment of a third, through pairs of at least this "
                              f"contrast (bits; inf: direct pairs only); default {DEFAULT_CHAIN_CONTRAST:g}")
@@ -65,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
                        fps=args.fps, weights=args.weights, backend=args.backend, report=args.report,
                        quiet=args.quiet, workers=args.workers, regions=args.regions, min_contrast=args.min_contrast,
                        min_span=args.min_span, nprobe=args.nprobe, chain_contrast=args.chain_contrast,
-                       short_span=args.short_span, short_contrast=args.short_contrast)
+                       short_span=args.short_span, short_contrast=args.short_contrast, layout=args.layout)
     result = dedupe_library(cfg)
     if args.json:
         print(json.dumps(result.as_dict(), indent=1))

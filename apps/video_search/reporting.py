@@ -112,6 +112,24 @@ def placement_of(index, m: ClipMatch, layout: bool = False) -> tuple:
     return u_codes, index.times[rows].astype(np.float64), (t_a, t_a + m.offset), bin_s
 
 
+def strongest_contrast(index, codes: np.ndarray, times: np.ndarray, m: ClipMatch, layout: np.ndarray,
+                       more_layout: np.ndarray | None = None) -> float:
+    """The largest of the contrasts :func:`contrasts` tries for match ``m`` below the gate (with the query's whole
+    frame ``layout`` (Q, 2, nb: shown, mirrored; :func:`match_contrast`), its :func:`split_layout_contrast`, and
+    with every rectangle's layouts, ``more_layout`` (Q, V', nb) appended) and one more: the split contrast of
+    every rectangle's layouts (a composite's copy the search codes placed a second off on a fixed camera's view:
+    its rectangle finds the moment). At any gate g, ``>= g`` whenever :func:`contrasts` (``min_contrast`` g) would
+    pass it; video-dedupe takes it once for every pair, gate-free (video-search's own rule is unchanged)."""
+    c = match_contrast(index, codes, times, m, layout)
+    if getattr(index, "layout", None) is None:
+        return c
+    c = max(c, split_layout_contrast(index, layout, times, m)[0])
+    if more_layout is not None and more_layout.shape[1]:
+        every = np.concatenate([layout, more_layout], 1)
+        c = max(c, match_contrast(index, codes, times, m, every), split_layout_contrast(index, every, times, m)[0])
+    return c
+
+
 def contrasts(index, codes: np.ndarray, times: np.ndarray, matches: list[ClipMatch], evalues: list[float],
               threshold: float, max_evalue: float, top: int = CONTRAST_TOP,
               layout: np.ndarray | None = None, more_layout=None, min_contrast: float = float("inf"),
