@@ -229,7 +229,7 @@ def synthetic_regions(index, n_regions: int, seed: int):
 
     class Synthetic(RegionCodes):
         def codes_of(self, v: int):
-            codes, times = self.whole(v)
+            codes, times, _ = self.whole(v)
             extra = np.random.default_rng([seed, v]).integers(0, 256, (len(codes), n_regions - 1, codes.shape[2]),
                                                                dtype=np.uint8)
             return np.concatenate([codes, extra], 1), times
