@@ -457,3 +457,27 @@ def test_a_placement_too_short_to_test_in_one_video_is_tested_from_the_other(tmp
     assert _contrast(index, q, t, m, codes.rows(1), 0.5, "line") == float("inf")
     back = _reverse_contrast(index, codes, 0, m, 0.5, cfg)
     assert np.isfinite(back) and back > 10       # measured 16.5 bits: u's 4 frames agree only at their moment
+
+
+def test_the_benchmarks_self_join_timing_finds_its_planted_copies(tmp_path):
+    """benchmarks/bench_dedupe.py's synthetic timing (every search backend, region sets as random extra codes):
+    at 40 videos each row finds every planted copy span and no false pair."""
+    import importlib.util
+    import sys
+
+    bench = Path(__file__).resolve().parent.parent / "benchmarks"
+    sys.path.insert(0, str(bench))
+    try:
+        spec = importlib.util.spec_from_file_location("bench_dedupe", bench / "bench_dedupe.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["bench_dedupe"] = module          # its dataclasses look their module up
+        spec.loader.exec_module(module)
+        rows = module.scale_rows(40, (0.10, -1.0, 0.0, "line"), 0, tmp_path, 64)
+    finally:
+        sys.path.remove(str(bench))
+        sys.modules.pop("bench_dedupe", None)
+    assert len(rows) == 8
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        found, planted = map(int, cells[5].split("/"))
+        assert planted > 0 and found == planted and cells[6] == "0", row
