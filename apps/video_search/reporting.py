@@ -114,12 +114,12 @@ def placement_of(index, m: ClipMatch, layout: bool = False) -> tuple:
 
 def strongest_contrast(index, codes: np.ndarray, times: np.ndarray, m: ClipMatch, layout: np.ndarray,
                        more_layout: np.ndarray | None = None) -> float:
-    """The largest of the contrasts :func:`contrasts` tries for match ``m`` below the gate (with the query's whole
+    """The largest of the contrasts :func:`contrasts` tries for match ``m`` below the gate: with the query's whole
     frame ``layout`` (Q, 2, nb: shown, mirrored; :func:`match_contrast`), its :func:`split_layout_contrast`, and
-    with every rectangle's layouts, ``more_layout`` (Q, V', nb) appended) and one more: the split contrast of
-    every rectangle's layouts (a composite's copy the search codes placed a second off on a fixed camera's view:
-    its rectangle finds the moment). At any gate g, ``>= g`` whenever :func:`contrasts` (``min_contrast`` g) would
-    pass it; video-dedupe takes it once for every pair, gate-free (video-search's own rule is unchanged)."""
+    with every rectangle's layouts (``more_layout`` (Q, V', nb) appended), plainly and split (a composite's copy
+    the search codes placed a second off on a fixed camera's view: its rectangle finds the moment). At any gate
+    g, ``>= g`` exactly when :func:`contrasts` (``min_contrast`` g) would pass it; video-dedupe takes it once for
+    every pair, gate-free."""
     c = match_contrast(index, codes, times, m, layout)
     if getattr(index, "layout", None) is None:
         return c
@@ -128,6 +128,16 @@ def strongest_contrast(index, codes: np.ndarray, times: np.ndarray, m: ClipMatch
         every = np.concatenate([layout, more_layout], 1)
         c = max(c, match_contrast(index, codes, times, m, every), split_layout_contrast(index, every, times, m)[0])
     return c
+
+
+def _with_split(index, layout: np.ndarray, times: np.ndarray, m: ClipMatch, c: float, min_contrast: float,
+                moved: dict | None, position: int) -> float:
+    """``max(c, split contrast of these layout views)`` (:func:`split_layout_contrast`); when the split alone
+    lifts the match to ``min_contrast`` at an offset its halves agree on, ``moved[position]`` = that offset."""
+    split, offset = split_layout_contrast(index, layout, times, m)
+    if split >= min_contrast > c and offset is not None and moved is not None:
+        moved[position] = offset      # lifted over the gate by the split: placed where it found it
+    return max(c, split)
 
 
 def contrasts(index, codes: np.ndarray, times: np.ndarray, matches: list[ClipMatch], evalues: list[float],
@@ -141,7 +151,8 @@ def contrasts(index, codes: np.ndarray, times: np.ndarray, matches: list[ClipMat
     then the larger of that and the one with every rectangle's layout, so a composite (the copy in a
     rectangle of the query) stands out by its rectangle's layout. Below ``min_contrast`` too, the larger of
     that and the layouts' :func:`split_layout_contrast` (a copy the search codes placed at the wrong moment of
-    a fixed camera's view stands out about the moment its own layouts find). ``moved`` (a dict): receives
+    a fixed camera's view stands out about the moment its own layouts find), first of the whole frame's, then
+    (still below) of every rectangle's. ``moved`` (a dict): receives
     {match position: offset} for the matches that only the split contrast lifts to ``min_contrast``, at an
     offset its halves agree on (:func:`moved_to` places the match there)."""
     out, done, inner = [], 0, []
@@ -149,13 +160,13 @@ def contrasts(index, codes: np.ndarray, times: np.ndarray, matches: list[ClipMat
         if done < top and m.score >= threshold and e <= max_evalue:
             c = match_contrast(index, codes, times, m, layout)
             if c < min_contrast and layout is not None and getattr(index, "layout", None) is not None:
-                split, offset = split_layout_contrast(index, layout, times, m)
-                if split >= min_contrast > c and offset is not None and moved is not None:
-                    moved[len(out)] = offset      # lifted over the gate by the split: placed where it found it
-                c = max(c, split)
+                c = _with_split(index, layout, times, m, c, min_contrast, moved, len(out))
             if c < min_contrast and layout is not None and more_layout is not None:
                 inner = inner or [more_layout()]
-                c = max(c, match_contrast(index, codes, times, m, np.concatenate([layout, inner[0]], 1)))
+                every = np.concatenate([layout, inner[0]], 1)
+                c = max(c, match_contrast(index, codes, times, m, every))
+                if c < min_contrast and getattr(index, "layout", None) is not None:
+                    c = _with_split(index, every, times, m, c, min_contrast, moved, len(out))
             out.append(c)
             done += 1
         else:
