@@ -481,3 +481,31 @@ def test_the_benchmarks_self_join_timing_finds_its_planted_copies(tmp_path):
         cells = [c.strip() for c in row.strip("|").split("|")]
         found, planted = map(int, cells[5].split("/"))
         assert planted > 0 and found == planted and cells[6] == "0", row
+
+
+@needs_data
+def test_dedupes_contrast_passes_a_gate_exactly_when_video_searchs_rule_does(deduped, tmp_path):
+    """``reporting.strongest_contrast`` (video-dedupe, gate-free) is >= g exactly when video-search's lazy
+    ``reporting.contrasts`` at gate g passes the match: the side-by-side composite placed in bag and in megamind
+    (another video), at gates from -4 to 30 bits."""
+    from apps.video_search.alignment import ClipMatch
+    from apps.video_search.dedupe_codes import RegionCodes
+    from apps.video_search.library import load_hasher
+    from apps.video_search.reporting import contrasts, strongest_contrast
+
+    root, res = deduped
+    index = Index(root / "lib.vidx")
+    codes = RegionCodes(index, load_hasher(_hashing_weights())[0], "all+inset", layout=True)
+    codes.folder = tmp_path / "regions"
+    names = [Path(v["path"]).name for v in index.videos]
+    sbs = names.index("sbs.mp4")
+    q, t = codes.codes_of(sbs)
+    lay = codes.layouts_of(sbs)
+    for other, offset in (("pysot_bag.avi", 2.0), ("megamind_720x528.avi", 5.0)):
+        m = ClipMatch(video=names.index(other), score=0.5, offset=offset, video_start=offset,
+                      video_end=offset + t[-1], query_start=0.0, query_end=float(t[-1]), frames=len(t))
+        best = strongest_contrast(index, q, t, m, lay[:, :2], lay[:, 2:])
+        for gate in (-4.0, -1.0, 0.0, 2.0, 4.0, 8.0, 16.0, 30.0):
+            lazy = contrasts(index, q, t, [m], [0.0], 0.0, 1.0, layout=lay[:, :2], more_layout=lambda: lay[:, 2:],
+                             min_contrast=gate)[0]
+            assert (lazy >= gate) == (best >= gate), (other, gate, lazy, best)
