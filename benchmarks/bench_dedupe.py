@@ -266,7 +266,8 @@ def screenshot(report: Path, png: Path) -> str:
     exe = shutil.which("chromium") or shutil.which("chromium-browser")
     if exe is None:
         return "chromium not installed (apt-get install -y chromium): no screenshot"
-    subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={png}", "--window-size=1280,900",
+    subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", f"--screenshot={png}", "--window-size=1280,900",
                     report.resolve().as_uri()], capture_output=True, timeout=120)
     return f"screenshot {png} ({png.stat().st_size} bytes)" if png.exists() else "chromium wrote no screenshot"
 

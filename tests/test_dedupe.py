@@ -149,7 +149,8 @@ def test_report_has_thumbnails_side_by_side(deduped, tmp_path):
     if chromium is None:
         pytest.skip("chromium not installed (apt-get install -y chromium): no screenshot taken")
     png = tmp_path / "shot.png"
-    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={png}",
+    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", f"--screenshot={png}",
                     "--window-size=1280,900", (root / "report.html").as_uri()], capture_output=True, timeout=120)
     import cv2
 
@@ -312,6 +313,19 @@ def test_video_search_report(deduped):
     page = (root / "search.html").read_text()
     assert names[:2] == ["copy.mp4", "megamind_720x528.avi"] and "megamind_720x528.avi" in page   # itself, its source
     assert page.count('src="data:image/jpeg;base64,') == 6 * len(names)   # query beside match, 3 moments each
+
+
+def test_report_moments_sit_on_the_first_videos_frames_and_follow_a_speed_copy():
+    """The thumbnails' times: a's on its frame grid (at 4 fps, 10 % of a 1-5 s span, 1.4 s, is shown by the
+    frame at 1.5 s), b's mapped at the spans' rate (b's span twice as long: a GIF preview sped up 2x)."""
+    from apps.video_search.report import moments
+
+    def flat(ms):
+        return pytest.approx([t for m in ms for t in m])
+
+    assert [t for m in moments(1.0, 5.0, 10.0, 18.0, a_fps=4.0) for t in m] == flat([(1.5, 11.0), (3.0, 14.0), (4.5, 17.0)])
+    assert [t for m in moments(1.0, 5.0, 10.0, 18.0) for t in m] == flat([(1.4, 10.8), (3.0, 14.0), (4.6, 17.2)])
+    assert [t for m in moments(1.0, 5.0, 10.0) for t in m] == flat([(1.4, 10.4), (3.0, 12.0), (4.6, 13.6)])   # rate 1
 
 
 def test_short_pairs_need_a_higher_contrast():

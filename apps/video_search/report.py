@@ -2,8 +2,9 @@
 
 Each match is two videos (or a query clip and a library video) and two time spans that show the same
 content. The page shows, per match, ``THUMBS`` moments spread over the matched span: the frame of the one
-side at ``t`` beside the frame of the other side at ``t + offset`` (offset = start of the other span minus
-start of this one), with both times, the score and the e-value. Thumbnails are JPEGs (``WIDTH`` px wide,
+side at ``t`` (one of its frames: ``t`` on its frame grid) beside the frame of the other side at
+``b_start + r (t - a_start)`` (``r``: the other span's length over this one's, 1 but for a copy played faster or
+slower, a GIF preview sped up), with both times, the score and the e-value. Thumbnails are JPEGs (``WIDTH`` px wide,
 quality ``QUALITY``) embedded as base64 ``data:`` URIs, so the file needs nothing beside it and opens in
 any browser, offline. Each video is decoded once, forward, for all the frames the page needs from it.
 
@@ -42,11 +43,35 @@ h1{font-size:20px} h2{font-size:16px;margin-top:24px;border-bottom:1px solid #cc
 """ % (WIDTH, WIDTH)
 
 
-def moments(a_start: float, a_end: float, b_start: float, n: int = THUMBS) -> list[tuple[float, float]]:
-    """``n`` (time in a, time in b) pairs spread over the matched span (10 % .. 90 %)."""
+def moments(a_start: float, a_end: float, b_start: float, b_end: float | None = None, a_fps: float = 0.0,
+            n: int = THUMBS) -> list[tuple[float, float]]:
+    """``n`` (time in a, time in b) pairs spread over the matched span (10 % .. 90 %).
+
+    With ``a_fps`` > 0 each time in a is moved to a's frame nearest it (``round(t a_fps) / a_fps``) before it
+    is mapped, so the two thumbnails show the same moment even at a cut: else a's nearest frame can lie up to
+    half a frame after t and b's before its mapped time, on either side of the cut. b's time is
+    ``b_start + r (t - a_start)``, ``r = (b_end - b_start) / (a_end - a_start)`` (1 without ``b_end``)."""
     span = max(0.0, a_end - a_start)
+    rate = (b_end - b_start) / span if b_end is not None and span > 0 else 1.0
     ts = [a_start + span * f for f in np.linspace(0.1, 0.9, n)] if n > 1 else [a_start + span / 2]
-    return [(t, b_start + (t - a_start)) for t in ts]
+    if a_fps > 0:
+        ts = [round(t * a_fps) / a_fps for t in ts]
+    return [(t, b_start + rate * (t - a_start)) for t in ts]
+
+
+def _moments_of(m: dict, fps: dict[str, float]) -> list[tuple[float, float]]:
+    return moments(m["a_start"], m["a_end"], m["b_start"], m["b_end"], fps.get(m["a"], 0.0))
+
+
+def _frame_rates(matches: list[dict]) -> dict[str, float]:
+    """Each a-side video's frame rate (0 when it cannot be read: its thumbnails are then missing anyway)."""
+    fps = {}
+    for video in {m["a"] for m in matches}:
+        try:
+            fps[video] = float(FrameReader(video).fps)
+        except (VideoError, OSError):
+            fps[video] = 0.0
+    return fps
 
 
 def thumbnails(requests: dict[str, set[float]]) -> dict[tuple[str, float], str | None]:
@@ -87,7 +112,7 @@ def _contrast(c) -> str:
     return f' &nbsp; contrast <b>{c:.1f}</b>' if np.isfinite(c) else ' &nbsp; contrast <b>n/a</b>'
 
 
-def _match_html(m: dict, thumbs: dict) -> str:
+def _match_html(m: dict, thumbs: dict, fps: dict[str, float]) -> str:
     """One match: ``m`` has a, b (paths), a_start, a_end, b_start, b_end, score, evalue, label_a, label_b."""
     meta = (f'<div class="meta"><b>{html.escape(Path(m["a"]).name)}</b> {fmt_time(m["a_start"])}-{fmt_time(m["a_end"])} '
             f'&harr; <b>{html.escape(Path(m["b"]).name)}</b> {fmt_time(m["b_start"])}-{fmt_time(m["b_end"])} &nbsp; '
@@ -95,17 +120,17 @@ def _match_html(m: dict, thumbs: dict) -> str:
             + (f' &nbsp; via <b>{html.escape(Path(m["via"]).name)}</b>' if m.get("via") else "") +
             f'<br><span class="t">{html.escape(m["a"])} &harr; {html.escape(m["b"])}</span></div>')
     cells = []
-    for ta, tb in moments(m["a_start"], m["a_end"], m["b_start"]):
+    for ta, tb in _moments_of(m, fps):
         cells.append(f'<div class="mo"><div class="duo">{_img(thumbs.get((m["a"], ta)), m["label_a"])}'
                      f'{_img(thumbs.get((m["b"], tb)), m["label_b"])}</div>'
                      f'<div class="t">{m["label_a"]} {fmt_time(ta)} | {m["label_b"]} {fmt_time(tb)}</div></div>')
     return f'<div class="pair">{meta}<div class="row">{"".join(cells)}</div></div>'
 
 
-def _thumbs_for(matches: list[dict]) -> dict:
+def _thumbs_for(matches: list[dict], fps: dict[str, float]) -> dict:
     requests: dict[str, set[float]] = {}
     for m in matches:
-        for ta, tb in moments(m["a_start"], m["a_end"], m["b_start"]):
+        for ta, tb in _moments_of(m, fps):
             requests.setdefault(m["a"], set()).add(ta)
             requests.setdefault(m["b"], set()).add(tb)
     return thumbnails(requests)
@@ -121,12 +146,13 @@ def dedupe_report(path: str | Path, result) -> Path:
     """Write the page of a :class:`apps.video_search.dedupe.DedupeResult`: clusters, then their pairs."""
     check_output_path(path, "report")
     shown = [dict(vars(p), label_a="A", label_b="B") for p in result.pairs[:MAX_MATCHES]]
-    thumbs = _thumbs_for(shown)
+    fps = _frame_rates(shown)
+    thumbs = _thumbs_for(shown, fps)
     body = []
     for c, members in enumerate(result.clusters):
         body.append(f"<h2>Cluster {c + 1}: {len(members)} videos</h2><p class='t'>"
                     + "<br>".join(html.escape(v) for v in members) + "</p>")
-        body.extend(_match_html(m, thumbs) for m in shown if m["cluster"] == c)
+        body.extend(_match_html(m, thumbs, fps) for m in shown if m["cluster"] == c)
     left = len(result.pairs) - len(shown)
     summary = (f"{result.videos} videos, {len(result.pairs)} pairs sharing a segment, {len(result.clusters)} "
                f"clusters. Each pair: matched frames of A and B side by side at three moments of the shared span."
@@ -144,7 +170,8 @@ def search_report(path: str | Path, query: str, hits: list[dict]) -> Path:
               "evalue": h.get("evalue", float("nan")), "label_a": "query", "label_b": f"#{i}",
               "contrast": float(h["contrast"]) if h.get("contrast") is not None else None}
              for i, h in enumerate(hits[:MAX_MATCHES], 1)]
-    thumbs = _thumbs_for(shown)
-    body = "".join(_match_html(m, thumbs) for m in shown) or "<p>No match.</p>"
+    fps = _frame_rates(shown)
+    thumbs = _thumbs_for(shown, fps)
+    body = "".join(_match_html(m, thumbs, fps) for m in shown) or "<p>No match.</p>"
     summary = f"query {html.escape(str(query))}: {len(hits)} match(es), best first."
     return atomic_write_bytes(path, _page("vidml video-search", summary, body), what="report")
