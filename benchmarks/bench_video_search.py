@@ -192,9 +192,9 @@ def print_tables(results: dict, families: list[str]) -> None:
 
 def speed(net, info, library_dir: Path, tmp: Path, fps: float, threads: int) -> None:
     """video-index (faces off) vs decoding alone, the same library, this run; and where the time goes
-    (decode, resize, trunk + bit layer on the decoded frames, each alone)."""
+    (decode; border search + resize; trunk, bit layer and layout codes at video-index's batch size: each alone)."""
     from apps.video_search.library import IndexConfig, find_videos, index_library
-    from apps.video_search.stream import stride_for
+    from apps.video_search.stream import BATCH_SIZE, stride_for
     from vidml.video import FrameReader
 
     t = time.perf_counter()
@@ -209,15 +209,19 @@ def speed(net, info, library_dir: Path, tmp: Path, fps: float, threads: int) -> 
     small = [net.prepare(b) for b in kept]
     resize = (time.perf_counter() - t) / sum(len(b) for b in kept)
     small = np.concatenate(small)
+    hash_batch = getattr(net, "codes_and_layout", None) if getattr(net, "layout", None) is not None else None
+    hash_batch = hash_batch or net.codes      # what video-index runs on each batch, at its batch size
     t = time.perf_counter()
-    net.codes(small)
+    for lo in range(0, len(small), BATCH_SIZE):
+        hash_batch(small[lo:lo + BATCH_SIZE])
     trunk = (time.perf_counter() - t) / len(small)
     rep = index_library(IndexConfig(library_dir, tmp / "speed.vidx", fps=fps, faces=False, quiet=True),
                         hasher=net, hasher_info=info)
     dec, idx = n_dec / dec_s, rep.sampled_frames / rep.seconds
     print(f"\nspeed ({threads} torch threads, 2 shared cores, load {os.getloadavg()[0]:.1f} at the end): decoding "
           f"alone {dec:.1f} sampled frames/s ({1000 / dec:.1f} ms each, every frame decoded); resize alone "
-          f"{resize * 1000:.1f} ms; trunk + bit layer alone {trunk * 1000:.1f} ms per frame ({net.size} px); "
+          f"{resize * 1000:.1f} ms (with the border search); trunk, bit layer and layout codes alone {trunk * 1000:.1f} ms "
+          f"per frame ({net.size} px, batches of {BATCH_SIZE} as video-index hashes them); "
           f"video-index --no-faces {idx:.1f} frames/s = {idx / dec:.2f} x decoding")
 
 
