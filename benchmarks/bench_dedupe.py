@@ -29,10 +29,18 @@ a PETS09 sub-clip, and a 1.5-2x GIF preview of the static PETS09 camera); TEST s
 Splits (fixed before looking at results): TUNE = PETS09, megamind, demo + hamilton, Dudek20, juice; TEST =
 visil, car_traffic, pedestrians_overhead, pysot_bag + Human3, wakeboard7, TUD-Campus. Planted clips are of
 the split's own sources. ``video-dedupe``'s score threshold, minimum offset contrast and minimum shared
-span are chosen jointly on TUNE (best pair F1; e-value <= 0.01 throughout); TEST is reported at them, and
-without the contrast / span tests (ablation). **Draws** (``--seeds``, default 0,1,2; since 2026-12-04): the
-library is drawn once per seed (other sub-clips, edits, recordings, each draw its own index in
-``WORKDIR/seed<S>``) and every setting is chosen on the TUNE splits of all draws pooled; TEST is given pooled
+span are chosen jointly on TUNE (best pair F1; e-value <= 0.01 throughout), then the short-pair rule and the
+links of pairs through a common video (F1 again). Beside them the bench reports the contrast gate chosen in
+the form of the issue's target (:func:`choose_gate`: among the gates whose TUNE output finds >= 8/9 of TUNE's
+known pairs, the fewest false pairs, then the lowest gate), and the output by gate. That row was added on
+2026-12-04 (fourteenth session) *after* the TEST curve of draws 0-2 had been seen, so their TEST figures at it
+are no clean estimate (fresh draws, ``--seeds 3,4,5``, are); it is not video-dedupe's default because a gate
+above 0 bits drops every copy of a still shot (its contrast is 0: nothing moves, every mapping agrees alike)
+and, measured, a real picture-in-picture of car_traffic's fixed camera (0.21 bits; tests/test_dedupe.py).
+TEST is reported at the chosen settings, and without the contrast / span tests (ablation).
+
+**Draws** (``--seeds``, default 0,1,2; since 2026-12-04): the library is drawn once per seed (other
+sub-clips, edits, recordings, each draw its own index in ``WORKDIR/seed<S>``) and every setting is chosen on the TUNE splits of all draws pooled; TEST is given pooled
 and per draw. One draw's TUNE held one to three deciding pairs: the best contrast gate was -1 bits on draw 0,
 -1 to 0 on draw 1 and 2 to 3 on draw 2. A false pair between the splits counts against TEST. TEST is
 also reported on the pairs with at least one unedited clip (copy-to-copy pairs left out).
@@ -287,6 +295,67 @@ def print_split_rows(method: str, res, t: float, c: float, L: float, truth, know
               f"{e['precision']:.2f} | {e['recall']:.2f} | {index_s:.0f} | {match_s:.1f} |")
 
 
+RECALL_FLOOR = 8 / 9   # issue #13's target: >= 8 of 9 known pairs found (with <= 3 false pairs)
+
+
+def output_at(pairs, t: float, g: float, L: float, short: tuple[float, float], x: float) -> list:
+    """What video-dedupe prints at these settings: the direct pairs with score >= ``t`` passing the gate ``g``,
+    span ``L`` and the short-pair rule ``short`` = (span, contrast), then the pairs through a common video by
+    links of contrast >= ``x`` bits."""
+    from apps.video_search.dedupe import passes, span_of
+    from apps.video_search.dedupe_chain import chained_pairs
+
+    kept = [p for p in pairs if p.score >= t and passes(p, g, L, *short)]
+    return kept + [p for p in chained_pairs(kept, x) if span_of(p) >= L]
+
+
+def choose_gate(pairs, t: float, c: float, L: float, short: tuple[float, float], x: float, truth, known, neutral,
+                ignored) -> tuple[float, list]:
+    """(gate, output): the contrast gate chosen in the form of the issue's target, on TUNE: among the gates of
+    CONTRASTS whose output (:func:`output_at`, the other settings as F1 chose them) finds >= RECALL_FLOOR of
+    TUNE's known pairs, the one with the fewest false pairs, then the lowest (most found); F1's gate ``c``
+    when none reaches the floor. (Pair F1 weighs a false pair like a missed one; the target allows 1 in 9
+    missed but 3 false pairs in a whole library. Added 2026-12-04, fourteenth session, after the first three
+    draws' TEST curve had been seen, and reported beside the defaults, not as them: the module doc says why.)"""
+    best = None
+    for g in CONTRASTS:
+        out = output_at(pairs, t, g, L, short, x)
+        e = evaluate(out, truth, known, neutral, "tune", t, min_contrast=g, ignored=ignored, min_span=L)
+        if e["recall"] >= RECALL_FLOOR - 1e-9 and (best is None or e["fp"] < best[0]):
+            best = (e["fp"], g, out)
+    return (best[1], best[2]) if best else (c, output_at(pairs, t, c, L, short, x))
+
+
+def gate_curve(pairs, t: float, L: float, short: tuple[float, float], x: float, truth, known, neutral,
+               ignored) -> None:
+    """The output (:func:`output_at`) at every contrast gate of CONTRASTS, the other settings as chosen: found /
+    false on TUNE and TEST pooled. A curve to pick another ``--min-contrast`` from; nothing is chosen on its
+    TEST column."""
+    print(f"\nvidml's output by contrast gate (threshold {t:.2f}, span {L:g}, links >= {x:g} bits; TEST shown, "
+          "not used to choose):\n")
+    print("| --min-contrast | TUNE found / false | TEST found / false | TEST hard negatives paired |")
+    print("|---:|---:|---:|---:|")
+    for g in CONTRASTS:
+        out = output_at(pairs, t, g, L, short, x)
+        a, b = (evaluate(out, truth, known, neutral, split, t, min_contrast=g, ignored=ignored, min_span=L)
+                for split in ("tune", "test"))
+        print(f"| {g:g} | {a['tp']}/{a['known']}, {a['fp']} | {b['tp']}/{b['known']}, {b['fp']} | "
+              f"{b['hard_paired']}/{b['hard']} |")
+
+
+def print_output_rows(label: str, out: list, t: float, c: float, L: float, rows: list) -> None:
+    """Table rows of an output (direct + chained pairs) on TUNE, TEST (pooled, then per draw: ``rows`` =
+    (label, truth, known, neutral, ignored) with the pooled first) and TEST's pairs with an unedited clip."""
+    for split, orig in (("tune", False), ("test", False), ("test", True)):
+        for name, tr, kn, ne, ig in rows if split == "test" and not orig else rows[:1]:
+            mine = [p for p in out if _names(p) <= set(tr)]
+            e = evaluate(mine, tr, kn, ne, split, t, with_original=orig, min_contrast=c, ignored=ig, min_span=L)
+            hard = "-" if orig else f"{e['hard_paired']}/{e['hard']}"
+            print(f"| {label} | {split.upper() + name + (', pairs with an unedited clip' if orig else '')} | "
+                  f"{t:.2f}, {c:g}, {L:g} | {e['known']} | {e['tp']} | {e['fp']} | {e['fp_other']} | {hard} | "
+                  f"{e['precision']:.2f} | {e['recall']:.2f} | | |")
+
+
 def print_errors(res, final: list, truth, known, neutral, ignored) -> None:
     """TEST's known pairs missing from ``final`` (the output: kept direct pairs + chained ones) and every false
     pair / paired hard negative of either split in it, with scores and contrasts (those of ``res``' direct pairs)."""
@@ -431,22 +500,19 @@ def run(args, tmp: Path) -> None:
             print_split_rows(method, dataclasses.replace(res, pairs=short), t, c, L, truth, known, neutral, ignored,
                              res.match_seconds, index_s)
         x, final = choose_chain(short, t, c, L, truth, known, neutral, ignored)
-        results[method.split(",")[0]] = (res, t, c, L, final)
+        results[method.split(",")[0]] = (res, t, c, L, final, (sp, sc), x)
         rows = [("", truth, known, neutral, ignored)] + ([(f" draw {d.seed}", d.truth, d.known, d.neutral, d.ignored)
                                                           for d in draws] if many else [])
-        for split, orig in (("tune", False), ("test", False), ("test", True)):
-            for label, tr, kn, ne, ig in rows if split == "test" and not orig else rows[:1]:
-                mine = [p for p in final if _names(p) <= set(tr)]
-                e = evaluate(mine, tr, kn, ne, split, t, with_original=orig, min_contrast=c, ignored=ig, min_span=L)
-                name = split.upper() + label + (", pairs with an unedited clip" if orig else "")
-                hard = "-" if orig else f"{e['hard_paired']}/{e['hard']}"
-                print(f"| {method} + pairs through a common video (links >= {x:g} bits) | {name} | {t:.2f}, {c:g}, {L:g} | "
-                      f"{e['known']} | {e['tp']} | {e['fp']} | {e['fp_other']} | {hard} | {e['precision']:.2f} | "
-                      f"{e['recall']:.2f} | | |")
+        label = f"{method} + pairs through a common video (links >= {x:g} bits)"
+        print_output_rows(label, final, t, c, L, rows)
+        g, target = choose_gate(res.pairs, t, c, L, (sp, sc), x, truth, known, neutral, ignored)
+        if g != c:
+            print_output_rows(f"{label}, gate in the target's form (not the default)", target, t, g, L, rows)
         if args.contrast_table:
             contrast_table(res, truth, known, neutral, ignored)
-    res, t, c, L, final = results["vidml"]
+    res, t, c, L, final, rule, x = results["vidml"]
     print_errors(res, final, truth, known, neutral, ignored)
+    gate_curve(res.pairs, t, L, rule, x, truth, known, neutral, ignored)
     first = draws[0]
     kept = [unprefixed(p, first.prefix) for p in final if _names(p) <= set(first.truth)]
     shown = dataclasses.replace(res, pairs=kept, clusters=cluster_pairs(kept))

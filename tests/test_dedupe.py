@@ -473,28 +473,59 @@ def test_a_placement_too_short_to_test_in_one_video_is_tested_from_the_other(tmp
     assert np.isfinite(back) and back > 10       # measured 16.5 bits: u's 4 frames agree only at their moment
 
 
-def test_the_benchmarks_self_join_timing_finds_its_planted_copies(tmp_path):
-    """benchmarks/bench_dedupe.py's synthetic timing (every search backend, region sets as random extra codes):
-    at 40 videos each row finds every planted copy span and no false pair."""
+def _bench_dedupe():
+    """benchmarks/bench_dedupe.py as a module (a context manager: its folder on sys.path meanwhile)."""
+    import contextlib
     import importlib.util
     import sys
 
-    bench = Path(__file__).resolve().parent.parent / "benchmarks"
-    sys.path.insert(0, str(bench))
-    try:
-        spec = importlib.util.spec_from_file_location("bench_dedupe", bench / "bench_dedupe.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["bench_dedupe"] = module          # its dataclasses look their module up
-        spec.loader.exec_module(module)
+    @contextlib.contextmanager
+    def loaded():
+        bench = Path(__file__).resolve().parent.parent / "benchmarks"
+        sys.path.insert(0, str(bench))
+        try:
+            spec = importlib.util.spec_from_file_location("bench_dedupe", bench / "bench_dedupe.py")
+            module = importlib.util.module_from_spec(spec)
+            sys.modules["bench_dedupe"] = module          # its dataclasses look their module up
+            spec.loader.exec_module(module)
+            yield module
+        finally:
+            sys.path.remove(str(bench))
+            sys.modules.pop("bench_dedupe", None)
+
+    return loaded()
+
+
+def test_the_benchmarks_self_join_timing_finds_its_planted_copies(tmp_path):
+    """benchmarks/bench_dedupe.py's synthetic timing (every search backend, region sets as random extra codes):
+    at 40 videos each row finds every planted copy span and no false pair."""
+    with _bench_dedupe() as module:
         rows = module.scale_rows(40, (0.10, -1.0, 0.0, "line"), 0, tmp_path, 64)
-    finally:
-        sys.path.remove(str(bench))
-        sys.modules.pop("bench_dedupe", None)
     assert len(rows) == 8
     for row in rows:
         cells = [c.strip() for c in row.strip("|").split("|")]
         found, planted = map(int, cells[5].split("/"))
         assert planted > 0 and found == planted and cells[6] == "0", row
+
+
+def test_the_benchmarks_gate_in_the_targets_form():
+    """choose_gate: 9 known TUNE pairs (contrast 10, one at 1) and 3 hard negatives (0, 2, 5 bits). Gates up to 1
+    find 9/9 with 2-3 false; 2-5 find 8/9 (the copy at 1 dropped) with 1-2 false; 6 and 8 find 8/9 with none:
+    the fewest false pairs at >= 8/9 found, then the lowest gate, is 6. A floor no gate reaches keeps F1's."""
+    with _bench_dedupe() as bench:
+        def pair(a: str, b: str, contrast: float) -> DedupePair:
+            return DedupePair(a, b, 0.0, 5.0, 0.0, 5.0, score=0.5, evalue=1e-9, contrast=contrast)
+
+        copies = [pair(f"c{i}", f"d{i}", 1.0 if i == 0 else 10.0) for i in range(9)]
+        hard = [pair(f"h{i}", f"k{i}", c) for i, c in enumerate((0.0, 2.0, 5.0))]
+        truth = {n: {"split": "tune"} for p in copies + hard for n in (p.a, p.b)}
+        known = {frozenset((p.a, p.b)) for p in copies}
+        neutral = {frozenset((p.a, p.b)) for p in hard}
+        args = (0.10, -1.0, 0.0, (0.0, float("-inf")), float("inf"), truth, known, neutral, set())
+        g, out = bench.choose_gate(copies + hard, *args)
+        assert g == 6.0 and {p.a for p in out} == {f"c{i}" for i in range(1, 9)}
+        bench.RECALL_FLOOR = 1.01
+        assert bench.choose_gate(copies + hard, *args)[0] == -1.0
 
 
 @needs_data
