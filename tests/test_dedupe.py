@@ -383,6 +383,30 @@ def test_layout_contrast_tells_a_copy_of_a_static_scene_from_another_recording(t
 
 
 @needs_data
+def test_two_copies_of_a_still_shot_are_paired_at_the_default_gate(tmp_path):
+    """A still shot (one real Dudek20 frame for 8 s) and a JPEG-degraded 6 s copy of it: nothing moves, so every
+    time mapping agrees alike and the contrast is 0 bits. The default gate (-1) pairs them; a gate above 0
+    (--min-contrast 3, the bench's target-form choice) never would, which is why it is not the default."""
+    from apps.video_search.augment import make_transform
+    from apps.video_search.dedupe import DEFAULT_MIN_CONTRAST, dedupe_library
+    from vidml.video import FrameReader, FrameWriter
+
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    frame = next(iter(FrameReader(DATA / "sot" / "Dudek20")))
+    copy = make_transform("jpeg", np.random.default_rng(0), frame.shape[:2])(frame)
+    for name, f, n in (("slide.mp4", frame, 80), ("slide_copy.mp4", copy, 60)):
+        with FrameWriter(lib / name, 10) as w:
+            for _ in range(n):
+                w.write(f)
+    shutil.copy(VIDEOS / "pysot_bag.avi", lib / "pysot_bag.avi")
+    res = dedupe_library(DedupeConfig(lib, index=tmp_path / "lib.vidx", quiet=True, weights=_hashing_weights()))
+    (p,) = res.pairs
+    assert {Path(p.a).name, Path(p.b).name} == {"slide.mp4", "slide_copy.mp4"} and p.score >= 0.5
+    assert p.contrast == pytest.approx(0.0, abs=0.5) and DEFAULT_MIN_CONTRAST <= p.contrast < 3.0
+
+
+@needs_data
 def test_a_fixed_cameras_picture_in_picture_is_paired_through_its_inset(tmp_path):
     """car_traffic's fixed camera shown 6 s from 10 s as a 41 % x 40 % inset of a still Dudek20 frame, at no
     fixed rectangle: each video's inset (where its frames change, snapped to its border) pairs it with its
