@@ -497,25 +497,22 @@ def test_a_placement_too_short_to_test_in_one_video_is_tested_from_the_other(tmp
     assert np.isfinite(back) and back > 10       # measured 16.5 bits: u's 4 frames agree only at their moment
 
 
-def _bench_dedupe():
-    """benchmarks/bench_dedupe.py as a module (a context manager: its folder on sys.path meanwhile)."""
+def _benchmark_module(name: str):
+    """``benchmarks/<name>.py`` imported afresh (a context manager: benchmarks/ on sys.path meanwhile)."""
     import contextlib
-    import importlib.util
+    import importlib
     import sys
 
     @contextlib.contextmanager
     def loaded():
-        bench = Path(__file__).resolve().parent.parent / "benchmarks"
-        sys.path.insert(0, str(bench))
+        bench = str(Path(__file__).resolve().parent.parent / "benchmarks")
+        sys.path.insert(0, bench)
         try:
-            spec = importlib.util.spec_from_file_location("bench_dedupe", bench / "bench_dedupe.py")
-            module = importlib.util.module_from_spec(spec)
-            sys.modules["bench_dedupe"] = module          # its dataclasses look their module up
-            spec.loader.exec_module(module)
-            yield module
+            sys.modules.pop(name, None)
+            yield importlib.import_module(name)
         finally:
-            sys.path.remove(str(bench))
-            sys.modules.pop("bench_dedupe", None)
+            sys.path.remove(bench)
+            sys.modules.pop(name, None)
 
     return loaded()
 
@@ -523,7 +520,7 @@ def _bench_dedupe():
 def test_the_benchmarks_self_join_timing_finds_its_planted_copies(tmp_path):
     """benchmarks/bench_dedupe.py's synthetic timing (every search backend, region sets as random extra codes):
     at 40 videos each row finds every planted copy span and no false pair."""
-    with _bench_dedupe() as module:
+    with _benchmark_module("dedupe_scale") as module:
         rows = module.scale_rows(40, (0.10, -1.0, 0.0, "line"), 0, tmp_path, 64)
     assert len(rows) == 8
     for row in rows:
@@ -536,7 +533,7 @@ def test_the_benchmarks_gate_in_the_targets_form():
     """choose_gate: 9 known TUNE pairs (contrast 10, one at 1) and 3 hard negatives (0, 2, 5 bits). Gates up to 1
     find 9/9 with 2-3 false; 2-5 find 8/9 (the copy at 1 dropped) with 1-2 false; 6 and 8 find 8/9 with none:
     the fewest false pairs at >= 8/9 found, then the lowest gate, is 6. A floor no gate reaches keeps F1's."""
-    with _bench_dedupe() as bench:
+    with _benchmark_module("dedupe_choice") as bench:
         def pair(a: str, b: str, contrast: float) -> DedupePair:
             return DedupePair(a, b, 0.0, 5.0, 0.0, 5.0, score=0.5, evalue=1e-9, contrast=contrast)
 
