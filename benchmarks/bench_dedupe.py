@@ -31,7 +31,7 @@ visil, car_traffic, pedestrians_overhead, pysot_bag + Human3, wakeboard7, TUD-Ca
 the split's own sources. ``video-dedupe``'s score threshold, minimum offset contrast and minimum shared
 span are chosen jointly on TUNE (best pair F1; e-value <= 0.01 throughout), then the short-pair rule and the
 links of pairs through a common video (F1 again). Beside them the bench reports the contrast gate chosen in
-the form of the issue's target (:func:`choose_gate`: among the gates whose TUNE output finds >= 8/9 of TUNE's
+the form of the issue's target (``dedupe_choice.choose_gate``: among the gates whose TUNE output finds >= 8/9 of TUNE's
 known pairs, the fewest false pairs, then the lowest gate), and the output by gate. That row was added on
 2026-12-04 (fourteenth session) *after* the TEST curve of draws 0-2 had been seen, so their TEST figures at it
 are no clean estimate (fresh draws, ``--seeds 3,4,5``, are); it is not video-dedupe's default because a gate
