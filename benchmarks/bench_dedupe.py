@@ -40,10 +40,11 @@ and, measured, a real picture-in-picture of car_traffic's fixed camera (0.21 bit
 TEST is reported at the chosen settings, and without the contrast / span tests (ablation).
 
 **Draws** (``--seeds``, default 0,1,2; since 2026-12-04): the library is drawn once per seed (other
-sub-clips, edits, recordings, each draw its own index in ``WORKDIR/seed<S>``) and every setting is chosen on the TUNE splits of all draws pooled; TEST is given pooled
-and per draw. One draw's TUNE held one to three deciding pairs: the best contrast gate was -1 bits on draw 0,
--1 to 0 on draw 1 and 2 to 3 on draw 2. A false pair between the splits counts against TEST. TEST is
-also reported on the pairs with at least one unedited clip (copy-to-copy pairs left out).
+sub-clips, edits, recordings, each draw its own index in ``WORKDIR/seed<S>``) and every setting is chosen on
+the TUNE splits of all draws pooled; TEST is given pooled and per draw. One draw's TUNE held one to three
+deciding pairs: the best contrast gate was -1 bits on draw 0, -1 to 0 on draw 1 and 2 to 3 on draw 2. A false
+pair between the splits counts against TEST. TEST is also reported on the pairs with at least one unedited
+clip (copy-to-copy pairs left out).
 
 Anchor: the same library deduplicated by per-frame pHash (imagehash) codes through the same pipeline
 (regions, null model, contrast; its own settings chosen on TUNE).
@@ -57,7 +58,6 @@ videos multiplies by (10^5 / scale)^2; an IVF with a fixed nprobe scans N / nlis
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -114,15 +114,12 @@ def check_index_holds_library(index_path: Path, videos: int) -> None:
 
 
 def screenshot(report: Path, png: Path) -> str:
-    import shutil
+    from apps.video_search.report import screenshot as shoot
 
-    exe = shutil.which("chromium") or shutil.which("chromium-browser")
-    if exe is None:
-        return "chromium not installed (apt-get install -y chromium): no screenshot"
-    subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync", f"--screenshot={png}", "--window-size=1280,900",
-                    report.resolve().as_uri()], capture_output=True, timeout=120)
-    return f"screenshot {png} ({png.stat().st_size} bytes)" if png.exists() else "chromium wrote no screenshot"
+    shot = shoot(report, png)
+    if shot is None:
+        return "no screenshot (chromium not installed: apt-get install -y chromium; or it wrote nothing)"
+    return f"screenshot {shot} ({shot.stat().st_size} bytes)"
 
 
 def print_split_rows(method: str, res, t: float, c: float, L: float, truth, known, neutral, ignored, match_s: float,

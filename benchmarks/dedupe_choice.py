@@ -80,12 +80,9 @@ CHAIN_CONTRASTS = (float("inf"), 0.0, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 16.0, 20.0
 
 def choose_chain(pairs, t: float, c: float, L: float, truth, known, neutral, ignored) -> tuple[float, list]:
     """(link contrast, pairs): the direct pairs kept at (t, c, L) plus the pairs through a common video
-    (apps.video_search.dedupe_chain) by links of the contrast with the best TUNE pair F1 (the middle of ties)."""
-    from apps.video_search.dedupe import span_of
-    from apps.video_search.dedupe_chain import chained_pairs
-
-    kept = [p for p in pairs if p.score >= t and p.contrast >= c and span_of(p) >= L]
-    runs = [kept + [p for p in chained_pairs(kept, x) if span_of(p) >= L] for x in CHAIN_CONTRASTS]
+    (apps.video_search.dedupe_chain) by links of the contrast with the best TUNE pair F1 (the middle of ties).
+    ``pairs``: those the short-pair rule kept (:func:`choose_short`), so it is not applied again."""
+    runs = [output_at(pairs, t, c, L, (0.0, float("-inf")), x) for x in CHAIN_CONTRASTS]
     f1 = np.array([evaluate(r, truth, known, neutral, "tune", t, min_contrast=c, ignored=ignored, min_span=L)["f1"]
                    for r in runs])
     tied = np.flatnonzero(f1 == f1.max())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -145,15 +144,14 @@ def test_report_has_thumbnails_side_by_side(deduped, tmp_path):
     assert page.count('src="data:image/jpeg;base64,') == 12    # 2 pairs x 3 moments x (copy, original)
     assert "Cluster 2: 2 videos" in page and "copy.mp4" in page and "sbs.mp4" in page and "<script" not in page
     assert page.count("contrast <b>") == 2
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
+    if shutil.which("chromium") is None and shutil.which("chromium-browser") is None:
         pytest.skip("chromium not installed (apt-get install -y chromium): no screenshot taken")
-    png = tmp_path / "shot.png"
-    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync", f"--screenshot={png}",
-                    "--window-size=1280,900", (root / "report.html").as_uri()], capture_output=True, timeout=120)
     import cv2
 
+    from apps.video_search.report import screenshot
+
+    png = screenshot(root / "report.html", tmp_path / "shot.png")
+    assert png is not None, "chromium wrote no screenshot"
     shot = cv2.imread(str(png))
     assert shot is not None and shot.shape[:2] == (900, 1280)
     assert shot[150:450, :700].std() > 20      # the thumbnails rendered (a blank page is flat)

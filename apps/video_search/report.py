@@ -9,7 +9,8 @@ quality ``QUALITY``) embedded as base64 ``data:`` URIs, so the file needs nothin
 any browser, offline. Each video is decoded once, forward, for all the frames the page needs from it.
 
 * :func:`dedupe_report` -- ``vidml video-dedupe --report``: the clusters of copies, each with its pairs;
-* :func:`search_report` -- ``vidml video-search --report``: the query's ranked matches.
+* :func:`search_report` -- ``vidml video-search --report``: the query's ranked matches;
+* :func:`screenshot` -- a PNG of a page in headless Chromium (Debian's ``chromium``), for tests and benchmarks.
 
 At most ``MAX_MATCHES`` matches are drawn (the page says how many were left out).
 """
@@ -175,3 +176,22 @@ def search_report(path: str | Path, query: str, hits: list[dict]) -> Path:
     body = "".join(_match_html(m, thumbs, fps) for m in shown) or "<p>No match.</p>"
     summary = f"query {html.escape(str(query))}: {len(hits)} match(es), best first."
     return atomic_write_bytes(path, _page("vidml video-search", summary, body), what="report")
+
+
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync")   # as root, on a closed network
+
+
+def screenshot(page: str | Path, png: str | Path, size: tuple[int, int] = (1280, 900)) -> Path | None:
+    """A ``size`` (width, height) PNG of the HTML file ``page`` rendered by headless Chromium; None when no
+    ``chromium`` (or ``chromium-browser``) is installed or it wrote nothing."""
+    import shutil
+    import subprocess
+
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None:
+        return None
+    png = Path(png)
+    subprocess.run([exe, *CHROMIUM_FLAGS, f"--screenshot={png}", f"--window-size={size[0]},{size[1]}",
+                    Path(page).resolve().as_uri()], capture_output=True, timeout=120)
+    return png if png.exists() else None
