@@ -381,12 +381,15 @@ def test_layout_contrast_tells_a_copy_of_a_static_scene_from_another_recording(t
 
 
 @needs_data
-def test_two_copies_of_a_still_shot_are_paired_at_the_default_gate(tmp_path):
+def test_a_still_shots_copy_is_paired_at_any_gate_and_video_search_reports_it(tmp_path):
     """A still shot (one real Dudek20 frame for 8 s) and a JPEG-degraded 6 s copy of it: nothing moves, so every
-    time mapping agrees alike and the contrast is 0 bits. The default gate (-1) pairs them; a gate above 0
-    (--min-contrast 3, the bench's target-form choice) never would, which is why it is not the default."""
+    time mapping agrees alike and no frame can tell the copy's moment from another: contrast +inf ("cannot
+    tell", dedupe_verify: still frames carry no evidence), left to score and e-value. video-dedupe pairs them
+    at any gate; video-search, with its 2-bit gate, reports the source (and the indexed copy itself) for the
+    copy; it used to answer "no match" (contrast 0)."""
     from apps.video_search.augment import make_transform
-    from apps.video_search.dedupe import DEFAULT_MIN_CONTRAST, dedupe_library
+    from apps.video_search.dedupe import dedupe_library
+    from apps.video_search.search import SearchConfig, search
     from vidml.video import FrameReader, FrameWriter
 
     lib = tmp_path / "lib"
@@ -398,10 +401,13 @@ def test_two_copies_of_a_still_shot_are_paired_at_the_default_gate(tmp_path):
             for _ in range(n):
                 w.write(f)
     shutil.copy(VIDEOS / "pysot_bag.avi", lib / "pysot_bag.avi")
-    res = dedupe_library(DedupeConfig(lib, index=tmp_path / "lib.vidx", quiet=True, weights=_hashing_weights()))
-    (p,) = res.pairs
+    cfg = DedupeConfig(lib, index=tmp_path / "lib.vidx", quiet=True, weights=_hashing_weights(), min_contrast=30.0)
+    (p,) = dedupe_library(cfg).pairs
     assert {Path(p.a).name, Path(p.b).name} == {"slide.mp4", "slide_copy.mp4"} and p.score >= 0.5
-    assert p.contrast == pytest.approx(0.0, abs=0.5) and DEFAULT_MIN_CONTRAST <= p.contrast < 3.0
+    assert p.contrast == float("inf")
+    found = search(SearchConfig(str(lib / "slide_copy.mp4"), index=str(tmp_path / "lib.vidx"),
+                                weights=_hashing_weights()))
+    assert {Path(h["video"]).name for h in found.matches} == {"slide.mp4", "slide_copy.mp4"}   # the file itself too
 
 
 @needs_data

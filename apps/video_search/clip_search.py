@@ -25,7 +25,7 @@ a model without one), ``k`` = 64 neighbours per query code. A match is reported 
 * its temporal contrast (bits by which its frames agree better at its time mapping than at any mapping
   >= 2 s elsewhere in the same video, by the layout codes when the index holds them, of the whole frame
   or, for a match below the gate, of the inner rectangles too, or by the search codes less a margin: the
-  larger) is >= ``min_contrast`` or +inf (too short to tell), so that another
+  larger) is >= ``min_contrast`` or +inf (cannot tell: too short, or a still shot), so that another
   recording of the same scene is not reported: :mod:`apps.video_search.reporting`. The region cascade
   decides on score and e-value alone (a whole-frame match of the same scene does not trigger regions).
 

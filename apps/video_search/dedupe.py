@@ -32,8 +32,8 @@ Steps (each video of the library is a query against the index, exactly as ``vide
    With ``layout`` (the default) the contrast is video-search's
    (:func:`apps.video_search.reporting.strongest_contrast`: where things are in the frame, by the layout codes
    of v's rectangles as shown and mirrored, or the search codes by 4 bits more), so a copy of a fixed camera's
-   view stands out by its walkers. When u is too short to place v's frames 2 s elsewhere (+inf, "cannot
-   tell"), the placement is tested from u's side: u's frames in v (a GIF preview against its source);
+   view stands out by its walkers. When the test cannot tell (+inf: u too short to place v's frames 2 s
+   elsewhere, or still wherever they would go), the placement is tested from u's side: u's frames in v (a GIF preview against its source);
 7. pairs through a common video (:mod:`apps.video_search.dedupe_chain`): two videos that both copy one
    moment of a third, by links of contrast ``>= chain_contrast`` (two composites of one source never meet
    directly); ``via`` names the third;
@@ -327,8 +327,8 @@ def _contrast(index: Index, codes: np.ndarray, times: np.ndarray, m, own: slice,
 def _reverse_contrast(index: Index, codes: RegionCodes, v: int, m, bin_s: float, cfg: DedupeConfig) -> float:
     """The contrast of placement ``m`` (v's frames in video u = ``m.video``, rate 1) tested from u's side: u's
     own query codes placed in v at ``-m.offset``. Asked for when v's frames cannot be placed >= 2 s elsewhere in
-    u (u too short: +inf, "cannot tell"), so a short clip (a GIF preview) is still tested where the other video
-    leaves room; +inf when neither side can tell."""
+    u (u too short, or still there: +inf, "cannot tell"), so a short clip (a GIF preview) is still tested where
+    the other video leaves room; +inf when neither side can tell (two copies of a still shot)."""
     u = m.video
     u_codes, u_times = codes.codes_of(u)
     back = replace(m, video=v, offset=-m.offset, video_start=m.query_start, video_end=m.query_end,

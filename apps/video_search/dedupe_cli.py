@@ -37,8 +37,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="minimum offset contrast of a pair (how much better its placement is than another "
                              f"moment of the same two videos, in bits; drops same-scene recordings; a negative value as "
                              f"--min-contrast=-2); default {DEFAULT_MIN_CONTRAST:g} (chosen on the benchmark's TUNE splits; "
-                             "3 pairs fewer other moments of a fixed camera, but never two copies of a still shot, "
-                             "whose contrast is 0; -inf: no gate)")
+                             "3 pairs fewer other moments of a fixed camera but loses a weakly contrasted "
+                             "picture-in-picture of one; a still shot's copy is +inf, paired at any gate; "
+                             "-inf: no gate)")
     parser.add_argument("--no-layout", dest="layout", action="store_false",
                         help="contrast of the search codes alone (default: as video-search, also where things are in "
                              "the frame by the layout codes, so a copy of a fixed camera's view stands out by its walkers)")

@@ -107,7 +107,7 @@ def _img(uri: str | None, alt: str) -> str:
 
 def _contrast(c) -> str:
     """`` contrast N`` for a dedupe pair or a search match (bits its placement beats any other moment by;
-    "n/a": span too short)."""
+    "n/a": cannot tell, a span too short to shift or a still shot)."""
     if c is None:
         return ""
     return f' &nbsp; contrast <b>{c:.1f}</b>' if np.isfinite(c) else ' &nbsp; contrast <b>n/a</b>'

@@ -12,8 +12,11 @@ A match (video v, placement ``offset``, ``score``, ``support``) is *reported* wh
   time mapping (many bits); another recording of the same scene (a static camera, the same room at another
   moment) agrees about equally at every mapping (about 0 bits or less). The anchor is the middle of the
   matched query span ``t_a = (query_start + query_end) / 2`` at ``u_a = t_a + offset``.
-* +inf (v too short to place the query 2 s elsewhere): the contrast cannot tell, and the score / e-value
-  rule alone decides.
+* +inf (v too short to place the query 2 s elsewhere, or a still shot: every frame of v that the far mappings
+  reach shows the same picture as at the placement, dedupe_verify's "still frames carry no evidence"): the
+  contrast cannot tell, and the score / e-value rule alone decides. A copy of a slide or a paused screen is
+  so reported. Another recording of a fixed camera is still tested where anything moves in it (its layouts
+  move with the people); one where nothing moves at all cannot be told from a copy, and is reported.
 
 When the index holds *layout codes* (:mod:`vidml.backbones.layout`: where in the frame the trunk sees
 what, 1024 bits; the query frame as shown or mirrored, the nearer), the contrast is the larger of two:
@@ -72,8 +75,10 @@ def match_contrast(index, codes: np.ndarray, times: np.ndarray, m: ClipMatch,
     codes, times = np.asarray(codes), np.asarray(times, np.float64)
     if np.issubdtype(codes.dtype, np.floating):
         codes = pack_bits(codes > 0)
-    c = float(line_contrast(codes, times, *placement_of(index, m))[0])
-    if layout is not None and getattr(index, "layout", None) is not None:
+    has_layout = getattr(index, "layout", None) is not None
+    picture = placement_of(index, m, True)[0] if has_layout else None    # u's still frames carry no evidence
+    c = float(line_contrast(codes, times, *placement_of(index, m), u_picture=picture)[0])
+    if layout is not None and has_layout:
         c = with_layout_contrast(c, layout, times, *placement_of(index, m, True), codes_margin=CODES_MARGIN)
     return c
 
@@ -85,7 +90,7 @@ def split_layout_contrast(index, layout: np.ndarray, times: np.ndarray, m: ClipM
     :func:`with_layout_contrast` scales it), and the offset the halves agree on (None: they do not)."""
     u_layout, u_times, _, bin_s = placement_of(index, m, True)
     layout = np.asarray(layout)
-    c, offset = split_contrast(layout, np.asarray(times, np.float64), u_layout, u_times, bin_s)
+    c, offset = split_contrast(layout, np.asarray(times, np.float64), u_layout, u_times, bin_s, u_picture=u_layout)
     return per_unit_bits(c, layout.shape[-1]), offset
 
 

@@ -4,7 +4,8 @@ Prints a table (video, matched start-end in that video, query start-end, score, 
 with ``--json``, a JSON list of the same. A match is reported when its score >= ``--threshold``, its
 e-value (expected number of chance placements as good, null model of apps.video_search.null_model)
 <= ``--max-evalue`` and its temporal contrast (bits by which the frames agree better at the match's time
-mapping than at any mapping >= 2 s elsewhere in the same video; "inf": too short to tell, not tested)
+mapping than at any mapping >= 2 s elsewhere in the same video; "inf": cannot tell, not tested: too short
+to shift, or a still shot whose every moment looks alike)
 >= ``--min-contrast`` (apps.video_search.reporting); no such match is said plainly. A video found through
 the best match's own frames (its library copy, apps.video_search.expansion) is marked "(via that video)"
 (JSON ``via``) when ``--expand`` asks for such copies (off by default: it also reports other clips of the
@@ -44,7 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "codes (where things are; per 256 bits, also about the time mapping each half of the "
                              "clip's layouts finds for the other) or by the search codes less 4 bits (the "
                              "largest); a copy scores "
-                             "high, another recording of the same scene ~0; 'inf' (too short to tell) is not tested; "
+                             "high, another recording of the same scene ~0; 'inf' (cannot tell: too short to shift, or a still shot) is not tested; "
                              "-inf: no gate" % DEFAULT_MIN_CONTRAST)
     parser.add_argument("--weights", default=None, help="HashingNet checkpoint (must be the one used to index)")
     parser.add_argument("--backend", choices=BACKENDS, default="auto",
@@ -111,5 +112,5 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _contrast(c) -> str:
-    """A table cell of a match's contrast: bits, "inf" (too short to tell) or "-" (not computed)."""
+    """A table cell of a match's contrast: bits, "inf" (cannot tell: too short or still) or "-" (not computed)."""
     return "-" if c is None else str(c) if isinstance(c, str) else f"{c:.1f}"
