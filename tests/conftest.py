@@ -29,4 +29,16 @@ def flip_bits(bits, n: int, rng):
     return out
 
 
+def drifting_bits(rng, n: int, nbits: int, step: int):
+    """n unpacked (uint8 0/1) codes of ``nbits``, each ``step`` random bits from the previous (what moves in a
+    fixed view; 0: a still shot)."""
+    import numpy as np
+
+    bits = np.unpackbits(rng.integers(0, 256, (1, nbits // 8), dtype=np.uint8), axis=1).repeat(n, 0)
+    for t in range(1, n):
+        bits[t] = bits[t - 1]
+        bits[t, rng.choice(nbits, step, replace=False)] ^= 1
+    return bits
+
+
 needs_data = pytest.mark.skipif(not DATA.exists(), reason="needs ../shared/data (benchmark data, not shipped with vidml)")

@@ -5,16 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from conftest import drifting_bits
+
 from vidml.index import Index
-
-
-def _drifting(rng, n: int, nbits: int, step: int) -> np.ndarray:
-    """n unpacked codes of ``nbits``, each ``step`` bits from the previous (what moves in a fixed view)."""
-    bits = np.unpackbits(rng.integers(0, 256, (1, nbits // 8), dtype=np.uint8), axis=1).repeat(n, 0)
-    for t in range(1, n):
-        bits[t] = bits[t - 1]
-        bits[t, rng.choice(nbits, step, replace=False)] ^= 1
-    return bits
 
 
 def test_split_contrast_finds_a_misplaced_copy_and_not_another_moment():
@@ -25,7 +18,7 @@ def test_split_contrast_finds_a_misplaced_copy_and_not_another_moment():
     from apps.video_search.dedupe_verify import line_contrast, split_contrast
 
     rng = np.random.default_rng(2)
-    u, t_u = _drifting(rng, 80, 1024, 16), np.arange(80) * 0.5
+    u, t_u = drifting_bits(rng, 80, 1024, 16), np.arange(80) * 0.5
     copy = u[30:46].copy()                                   # u's 15-22.5 s
     for row in copy:
         row[rng.choice(1024, 24, replace=False)] ^= 1
@@ -36,7 +29,7 @@ def test_split_contrast_finds_a_misplaced_copy_and_not_another_moment():
     assert line_contrast(packed, t, u_packed, t_u, (3.75, 18.75), 0.5)[0] > 30    # measured: 58.6 bits of 1024
     c, offset = split_contrast(packed, t, u_packed, t_u, 0.5)
     assert c > 30 and offset == pytest.approx(15.0, abs=0.5)             # measured: 57.3 bits, at 15 s
-    other = np.packbits(_drifting(rng, 16, 1024, 16), axis=1)[:, None]
+    other = np.packbits(drifting_bits(rng, 16, 1024, 16), axis=1)[:, None]
     assert split_contrast(other, t, u_packed, t_u, 0.5)[0] < 10          # measured: -8.0
     assert split_contrast(packed[:3], t[:3], u_packed, t_u, 0.5) == (-float("inf"), None)   # too few to split
 
@@ -48,7 +41,7 @@ def test_a_match_the_split_contrast_passes_is_placed_where_its_layouts_are(tmp_p
     from apps.video_search.reporting import contrasts, moved_to
 
     rng = np.random.default_rng(2)
-    lay = _drifting(rng, 80, 1024, 16)
+    lay = drifting_bits(rng, 80, 1024, 16)
     index = Index(tmp_path / "syn.vidx", bits=64)
     codes = np.zeros((80, 8), np.uint8)                      # a static scene by its search codes
     index.add({"path": "/syn/0.mp4", "size": 1, "mtime": 0.0}, codes, np.arange(80) * 0.5,

@@ -5,24 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from conftest import drifting_bits, flip_bits
+
 from vidml.index import Index
-
-
-def _drifting(rng, n: int, nbits: int, step: int) -> np.ndarray:
-    """n unpacked codes of ``nbits``, each ``step`` bits from the previous (0: a still shot)."""
-    bits = np.unpackbits(rng.integers(0, 256, (1, nbits // 8), dtype=np.uint8), axis=1).repeat(n, 0)
-    for t in range(1, n):
-        bits[t] = bits[t - 1]
-        bits[t, rng.choice(nbits, step, replace=False)] ^= 1
-    return bits
-
-
-def _flipped(rng, bits: np.ndarray, k: int) -> np.ndarray:
-    """``bits`` with k random bits of every row flipped (a re-encode)."""
-    out = bits.copy()
-    for row in out:
-        row[rng.choice(bits.shape[1], k, replace=False)] ^= 1
-    return out
 
 
 def test_a_still_shots_copy_cannot_be_told_and_a_still_stretch_before_motion_is_left_out():
@@ -33,10 +18,10 @@ def test_a_still_shots_copy_cannot_be_told_and_a_still_stretch_before_motion_is_
     from apps.video_search.dedupe_verify import line_contrast
 
     rng = np.random.default_rng(0)
-    still = _drifting(rng, 20, 1024, 0)
-    u = np.concatenate([still, _drifting(rng, 20, 1024, 40)])
+    still = drifting_bits(rng, 20, 1024, 0)
+    u = np.concatenate([still, drifting_bits(rng, 20, 1024, 40)])
     u_t, t = np.arange(40) * 0.5, np.arange(10) * 0.5
-    copy = np.packbits(_flipped(rng, still[4:14], 30), axis=1)[:, None]     # u's 2-7 s
+    copy = np.packbits(flip_bits(still[4:14].astype(bool), 30, rng), axis=1)[:, None]     # u's 2-7 s
     packed = np.packbits(u, axis=1)
     anchor = (2.25, 4.25)
     assert line_contrast(copy, t, packed, u_t, anchor, 0.5)[0] == 0.0
@@ -64,18 +49,18 @@ def test_video_search_reports_a_still_copy_but_not_another_moment_of_a_fixed_cam
     from apps.video_search.reporting import DEFAULT_MIN_CONTRAST, match_contrast, passes
 
     rng = np.random.default_rng(1)
-    fixed_codes = _drifting(rng, 60, 256, 0)
-    still_codes, still_layout = _drifting(rng, 60, 256, 0), _drifting(rng, 60, 1024, 0)
-    index = _index(tmp_path, [(fixed_codes, _drifting(rng, 60, 1024, 16)), (still_codes, still_layout)])
+    fixed_codes = drifting_bits(rng, 60, 256, 0)
+    still_codes, still_layout = drifting_bits(rng, 60, 256, 0), drifting_bits(rng, 60, 1024, 0)
+    index = _index(tmp_path, [(fixed_codes, drifting_bits(rng, 60, 1024, 16)), (still_codes, still_layout)])
     t = np.arange(12) * 0.5
     m = lambda video: ClipMatch(video=video, score=0.9, offset=10.0, video_start=10.0, video_end=15.5,  # noqa: E731
                                 query_start=0.0, query_end=5.5, frames=12)
-    other = (np.packbits(_flipped(rng, fixed_codes[20:32], 4), axis=1)[:, None],
-             np.stack([np.packbits(_drifting(rng, 12, 1024, 16), axis=1)] * 2, 1))    # shown, mirrored
+    other = (np.packbits(flip_bits(fixed_codes[20:32].astype(bool), 4, rng), axis=1)[:, None],
+             np.stack([np.packbits(drifting_bits(rng, 12, 1024, 16), axis=1)] * 2, 1))    # shown, mirrored
     c_other = match_contrast(index, *other[:1], t, m(0), other[1])
     assert np.isfinite(c_other) and c_other < DEFAULT_MIN_CONTRAST
     assert not passes(0.9, 0.0, c_other, 0.1, 1.0, DEFAULT_MIN_CONTRAST)
-    copy = (np.packbits(_flipped(rng, still_codes[20:32], 4), axis=1)[:, None],
-            np.stack([np.packbits(_flipped(rng, still_layout[20:32], 8), axis=1)] * 2, 1))
+    copy = (np.packbits(flip_bits(still_codes[20:32].astype(bool), 4, rng), axis=1)[:, None],
+            np.stack([np.packbits(flip_bits(still_layout[20:32].astype(bool), 8, rng), axis=1)] * 2, 1))
     c_copy = match_contrast(index, copy[0], t, m(1), copy[1])
     assert c_copy == float("inf") and passes(0.9, 0.0, c_copy, 0.1, 1.0, DEFAULT_MIN_CONTRAST)
