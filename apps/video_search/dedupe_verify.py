@@ -29,18 +29,21 @@ pair: the rectangle the copy sits in, not a per-frame minimum, which lets noise 
 the best mapping that puts them two or more seconds elsewhere. A hard negative scores about 0 or less
 (its best mapping is one of many equally good ones); a copy of moving content scores many bits, at its
 own speed too. With no such mapping (a span too short to shift) it is +inf: the test cannot tell and
-leaves the pair to the score and e-value.
+leaves the pair to the score and e-value. Cost per tested pair: one (Q R x N) Hamming matrix and
+25 (Q + N) / bin_s line look-ups of Q frames.
 
 **Still frames carry no evidence.** Where u shows the same picture at line l as at the placement (u's frames
 ``j_i(l)`` and ``j_i(a)`` less than STILL_BITS per UNIT_BITS apart in u's *picture codes*: its layout codes,
-the codes most sensitive to movement), frame i agrees alike at both mappings whatever the truth, so it is
-left out of C(l). A copy of a still shot (a slide, a paused screen) has only such frames: every far line
-is left out and its contrast is +inf ("cannot tell", as for a span too short to shift), not 0. One set of
-picture codes judges this for every code type tried (search codes, layouts, rectangles), so the search
-codes of a fixed camera, which change little while its layouts move, never call it still. Measured, frames
-2 s apart by the layouts per 256 bits: a re-encoded still shot 0-2.3, the least-changing real video 8, fixed
-cameras 24-50. Cost per tested pair: one (Q R x N) Hamming matrix and
-25 (Q + N) / bin_s line look-ups of Q frames.
+the codes most sensitive to movement), frame i agrees alike at both mappings whatever the truth. It is left
+out of C(l) when the query agrees that nothing moved: its frame as far from frame i as the line's is from the
+placement (query time ``t_i + tau_i(l) - tau_i(a)``; rate 1, since a still u leaves the placement's own rate
+undecided) shows the same picture as frame i by the query's picture codes, or lies outside the query. A copy
+of a still shot (a slide, a paused screen) has only such frames: every far line is left out and its contrast
+is +inf ("cannot tell", as for a span too short to shift), not 0. A moving query against a still u (another
+recording of a room, u empty) keeps its frames: its contrast stays about 0. One set of picture codes judges
+this for every code type tried (search codes, layouts, rectangles), so the search codes of a fixed camera,
+which change little while its layouts move, never call it still. Measured, frames 2 s apart by the layouts per
+256 bits: a re-encoded still shot 0-2.3, the least-changing real video 8, fixed cameras 24-50.
 
 **Offset contrast** (:func:`offset_contrast`, the earlier form, ``DedupeConfig.contrast = "offset"``):
 the same test at s = 1 only, on the matched span's frames, with each frame's minimum over its regions
@@ -154,13 +157,13 @@ def _placement(d: np.ndarray, times: np.ndarray, u_times: np.ndarray, anchor: tu
 
 
 def far_differences(codes: np.ndarray, times: np.ndarray, u_codes: np.ndarray, u_times: np.ndarray,
-                    anchor: tuple[float, float], bin_s: float, speeds=SPEEDS, u_picture: np.ndarray | None = None):
+                    anchor: tuple[float, float], bin_s: float, speeds=SPEEDS, picture: tuple | None = None):
     """``(speed, blocks)``: the rate of the best line through ``anchor`` (module doc) and an iterator over
     one block per rate s of the far lines l with ``|C(l)| >= MIN_OVERLAP |inside(a)|``: ``(diff (L, Q),
     common (L, Q))``, the per-frame differences ``d_i(l) - d_i(a)`` in bits (0 outside C(l)) and the masks
-    C(l); None instead of the iterator when no line through the anchor puts a frame inside u. ``u_picture``
-    (N, nb): u's picture codes; C(l) then leaves out the frames whose u frames at l and at a show the same
-    picture (module doc). Other arguments as :func:`line_contrast`."""
+    C(l); None instead of the iterator when no line through the anchor puts a frame inside u. ``picture``:
+    ``(u_picture (N, nb), q_picture (Q, nb))``, u's and the query's picture codes; C(l) then leaves out the
+    still frames (module doc). Other arguments as :func:`line_contrast`."""
     q, r = codes.shape[:2]
     if q == 0 or len(u_times) == 0:
         return 1.0, None
@@ -171,7 +174,7 @@ def far_differences(codes: np.ndarray, times: np.ndarray, u_codes: np.ndarray, u
     region, speed, da, ia, ta = found
     need = max(1.0, MIN_OVERLAP * ia.sum())
     rel = np.array([times.min(), times.max()]) - anchor[0]
-    same_picture = _same_picture(u_picture, u_times, ta, bin_s)
+    still = None if picture is None else _still_frames(*picture, times, u_times, ta, bin_s)
 
     def lines():   # one vectorised block per rate
         for s in speeds:
@@ -180,8 +183,8 @@ def far_differences(codes: np.ndarray, times: np.ndarray, u_codes: np.ndarray, u
             shifts = np.arange(np.floor(lo / bin_s), np.ceil(hi / bin_s) + 1) * bin_s
             j, inside, tau = _lines(times, u_times, anchor, s, shifts, bin_s)
             common = inside & ia[None, :] & (np.abs(tau - ta[None, :]) >= FAR_S - 1e-9)
-            if same_picture is not None:
-                common &= ~same_picture(j)
+            if still is not None:
+                common &= ~still(j, tau)
             keep = common.sum(1) >= need
             if keep.any():
                 common, j = common[keep], j[keep]
@@ -190,30 +193,36 @@ def far_differences(codes: np.ndarray, times: np.ndarray, u_codes: np.ndarray, u
     return speed, lines()
 
 
-def _same_picture(u_picture: np.ndarray | None, u_times: np.ndarray, ta: np.ndarray, bin_s: float):
-    """``same(j) -> (L, Q) bool`` (None without ``u_picture``): whether u's frame ``j[l, i]`` shows the same
-    picture as u's frame nearest the placement's time ``ta[i]`` (picture codes less than STILL_BITS per
-    UNIT_BITS apart)."""
-    if u_picture is None:
-        return None
-    u_picture = np.asarray(u_picture)
+def _still_frames(u_picture: np.ndarray, q_picture: np.ndarray, times: np.ndarray, u_times: np.ndarray,
+                  ta: np.ndarray, bin_s: float):
+    """``still(j, tau) -> (L, Q) bool``: frame i of line l carries no evidence (module doc): u's frame ``j[l, i]``
+    shows the same picture as u's frame at the placement's time ``ta[i]``, and the query frame nearest
+    ``t_i + tau[l, i] - ta[i]`` shows the same picture as frame i or lies outside the query (picture codes less
+    than STILL_BITS per UNIT_BITS apart)."""
+    u_picture, q_picture = np.asarray(u_picture), np.asarray(q_picture)
+    same = lambda a, b: hamming(a, b) < STILL_BITS * 8 * a.shape[-1] / UNIT_BITS   # noqa: E731
     ja, _ = nearest_frame(u_times, ta, bin_s)
-    apart = hamming(u_picture[ja], u_picture)                     # (Q, N) bits
-    still = apart < STILL_BITS * 8 * u_picture.shape[-1] / UNIT_BITS
-    q = np.arange(len(ta))
-    return lambda j: still[q[None, :], j]
+    u_still, q_still = same(u_picture[ja], u_picture), same(q_picture, q_picture)   # (Q, N), (Q, Q)
+    order = np.argsort(times, kind="stable")
+    q = np.arange(len(times))
+
+    def still(j: np.ndarray, tau: np.ndarray) -> np.ndarray:
+        k, inside = nearest_frame(times[order], times[None, :] + (tau - ta[None, :]), bin_s)
+        return u_still[q[None, :], j] & (~inside | q_still[q[None, :], order[k]])
+
+    return still
 
 
 def line_contrast(codes: np.ndarray, times: np.ndarray, u_codes: np.ndarray, u_times: np.ndarray,
                   anchor: tuple[float, float], bin_s: float, speeds=SPEEDS,
-                  u_picture: np.ndarray | None = None) -> tuple[float, float]:
+                  picture: tuple | None = None) -> tuple[float, float]:
     """``(contrast, speed)``: bits by which the best line through ``anchor`` = (query time, u's time) beats the
     best line placing its frames >= FAR_S s elsewhere (module doc; +inf: no such line), and that line's rate.
 
     ``codes`` (Q, R, bits/8), ``times`` (Q,): all the query's frames; ``u_codes`` (N, bits/8), ``u_times`` (N,)
-    sorted: video u's index rows; ``u_picture`` (N, nb): u's picture codes (its layouts), whose still frames
-    are left out (module doc; None: none is)."""
-    speed, blocks = far_differences(codes, times, u_codes, u_times, anchor, bin_s, speeds, u_picture)
+    sorted: video u's index rows; ``picture``: ``(u_picture (N, nb), q_picture (Q, nb))``, u's and the query's
+    picture codes (their layouts), by which still frames are left out (module doc; None: none is)."""
+    speed, blocks = far_differences(codes, times, u_codes, u_times, anchor, bin_s, speeds, picture)
     if blocks is None:
         return float("inf"), 1.0
     return min((float((diff.sum(1) / common.sum(1)).min()) for diff, common in blocks), default=float("inf")), speed
@@ -224,10 +233,10 @@ def with_layout_contrast(contrast: float, layout: np.ndarray, times: np.ndarray,
                          codes_margin: float = 0.0) -> float:
     """The larger of the search codes' ``contrast`` less ``codes_margin`` and the :func:`line_contrast` of the
     layout codes (query ``layout`` (Q, V, nb) at ``times``, video ``u_layout`` (N, nb) at ``u_times``, the same
-    anchor), the latter scaled to bits per UNIT_BITS of code: ``x UNIT_BITS / (8 nb)``; u's layouts are its
-    picture codes (module doc: its still frames left out)."""
+    anchor), the latter scaled to bits per UNIT_BITS of code: ``x UNIT_BITS / (8 nb)``; u's layouts and the
+    query's first view (its whole frame as shown) are the picture codes (module doc: still frames left out)."""
     layout = np.asarray(layout)
-    lc, _ = line_contrast(layout, times, u_layout, u_times, anchor, bin_s, u_picture=u_layout)
+    lc, _ = line_contrast(layout, times, u_layout, u_times, anchor, bin_s, picture=(u_layout, layout[:, 0]))
     return max(float(contrast) - codes_margin, per_unit_bits(lc, layout.shape[-1]))
 
 
@@ -251,7 +260,7 @@ def _best_offset(codes: np.ndarray, times: np.ndarray, u_codes: np.ndarray, u_ti
 
 
 def split_contrast(codes: np.ndarray, times: np.ndarray, u_codes: np.ndarray, u_times: np.ndarray,
-                   bin_s: float, speeds=SPEEDS, u_picture: np.ndarray | None = None) -> tuple[float, float | None]:
+                   bin_s: float, speeds=SPEEDS, picture: tuple | None = None) -> tuple[float, float | None]:
     """``(contrast, offset)``: the split contrast of the module doc (bits: each half of the query's frames tested
     about the anchor its other half finds) and the offset (u's time less the query's) the two halves agree on
     (their mean, when they are within FAR_S of each other; else None). Arguments as :func:`line_contrast`,
@@ -266,8 +275,8 @@ def split_contrast(codes: np.ndarray, times: np.ndarray, u_codes: np.ndarray, u_
         if c is None:
             return -float("inf"), None
         t_m = float(np.median(times[test]))
-        out.append(line_contrast(codes[test], times[test], u_codes, u_times, (t_m, t_m + c), bin_s, speeds,
-                                 u_picture)[0])
+        part = None if picture is None else (picture[0], np.asarray(picture[1])[test])
+        out.append(line_contrast(codes[test], times[test], u_codes, u_times, (t_m, t_m + c), bin_s, speeds, part)[0])
         offsets.append(c)
     if not np.all(np.isfinite(out)):
         return -float("inf"), None

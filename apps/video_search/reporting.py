@@ -75,10 +75,10 @@ def match_contrast(index, codes: np.ndarray, times: np.ndarray, m: ClipMatch,
     codes, times = np.asarray(codes), np.asarray(times, np.float64)
     if np.issubdtype(codes.dtype, np.floating):
         codes = pack_bits(codes > 0)
-    has_layout = getattr(index, "layout", None) is not None
-    picture = placement_of(index, m, True)[0] if has_layout else None    # u's still frames carry no evidence
-    c = float(line_contrast(codes, times, *placement_of(index, m), u_picture=picture)[0])
-    if layout is not None and has_layout:
+    has_layout = layout is not None and getattr(index, "layout", None) is not None
+    picture = (placement_of(index, m, True)[0], np.asarray(layout)[:, 0]) if has_layout else None   # still frames
+    c = float(line_contrast(codes, times, *placement_of(index, m), picture=picture)[0])
+    if has_layout:
         c = with_layout_contrast(c, layout, times, *placement_of(index, m, True), codes_margin=CODES_MARGIN)
     return c
 
@@ -90,7 +90,8 @@ def split_layout_contrast(index, layout: np.ndarray, times: np.ndarray, m: ClipM
     :func:`with_layout_contrast` scales it), and the offset the halves agree on (None: they do not)."""
     u_layout, u_times, _, bin_s = placement_of(index, m, True)
     layout = np.asarray(layout)
-    c, offset = split_contrast(layout, np.asarray(times, np.float64), u_layout, u_times, bin_s, u_picture=u_layout)
+    c, offset = split_contrast(layout, np.asarray(times, np.float64), u_layout, u_times, bin_s,
+                               picture=(u_layout, layout[:, 0]))
     return per_unit_bits(c, layout.shape[-1]), offset
 
 
