@@ -39,8 +39,8 @@ copy). The (score threshold, max e-value) with the most copies reported and <= 1
 the choose split is chosen (none qualifying: the most copies at the strictest threshold; e-value ties keep
 the code default); both rates are reported on the report split, and (with the LOFO heads) also for
 each query matched by the head fitted without its edit's family: the rates under edits never trained on.
-Speed: video-index (faces off, the real command's function) vs decoding alone, in this run, with the
-time per frame of decoding, resizing and the trunk alone; one query's search + alignment at 10^4..10^6
+Speed: video-index (faces off, the real command's function) vs decoding alone, in this run (SPEED_ROUNDS
+rounds in turn, each ratio and their median), with the time per frame of decoding, resizing and the trunk alone; one query's search + alignment at 10^4..10^6
 codes, whole frames and every rectangle (faiss flat, faiss IVF at two nprobe values with their recall).
 """
 from __future__ import annotations
@@ -190,21 +190,40 @@ def print_tables(results: dict, families: list[str]) -> None:
         print(f"| {fam} | " + " | ".join(cell(summary(rows, fam)) for rows in results.values()) + " |")
 
 
-def speed(net, info, library_dir: Path, tmp: Path, fps: float, threads: int) -> None:
-    """video-index (faces off) vs decoding alone, the same library, this run; and where the time goes
-    (decode; border search + resize; trunk, bit layer and layout codes at video-index's batch size: each alone)."""
-    from apps.video_search.library import IndexConfig, find_videos, index_library
-    from apps.video_search.stream import BATCH_SIZE, stride_for
+SPEED_ROUNDS = 3   # decoding alone, then video-index, this many times in turn: one pass of either varies 10-15 %
+
+
+def _decode_pass(library_dir: Path, fps: float) -> tuple[float, list]:
+    """(sampled frames per second of decoding alone, a few kept frames per batch): every frame is decoded
+    (forward), 1 in ``stride`` kept, as video-index reads the library."""
+    from apps.video_search.library import find_videos
+    from apps.video_search.stream import stride_for
     from vidml.video import FrameReader
 
     t = time.perf_counter()
     n_dec, kept = 0, []
-    for p in find_videos(library_dir):   # the bound: every frame is decoded (forward), 1 in `stride` is kept
+    for p in find_videos(library_dir):
         r = FrameReader(p)
         for i, b in r.batches(stride=stride_for(r.fps, fps), batch_size=64):
             n_dec += len(i)
             kept.append(b[:: max(1, len(b) // 8)])   # a few frames per batch for the resize / trunk timings
-    dec_s = time.perf_counter() - t
+    return n_dec / (time.perf_counter() - t), kept
+
+
+def speed(net, info, library_dir: Path, tmp: Path, fps: float, threads: int, rounds: int = SPEED_ROUNDS) -> None:
+    """video-index (faces off) vs decoding alone, the same library, this run, in ``rounds`` interleaved rounds
+    (each ratio, and their median); and where the time goes (decode; border search + resize; trunk, bit layer
+    and layout codes at video-index's batch size: each alone)."""
+    from apps.video_search.library import IndexConfig, index_library
+    from apps.video_search.stream import BATCH_SIZE
+
+    decs, idxs = [], []
+    for k in range(rounds):
+        dec, kept = _decode_pass(library_dir, fps)
+        rep = index_library(IndexConfig(library_dir, tmp / f"speed{k}.vidx", fps=fps, faces=False, quiet=True),
+                            hasher=net, hasher_info=info)
+        decs.append(dec)
+        idxs.append(rep.sampled_frames / rep.seconds)
     t = time.perf_counter()
     small = [net.prepare(b) for b in kept]
     resize = (time.perf_counter() - t) / sum(len(b) for b in kept)
@@ -215,14 +234,13 @@ def speed(net, info, library_dir: Path, tmp: Path, fps: float, threads: int) -> 
     for lo in range(0, len(small), BATCH_SIZE):
         hash_batch(small[lo:lo + BATCH_SIZE])
     trunk = (time.perf_counter() - t) / len(small)
-    rep = index_library(IndexConfig(library_dir, tmp / "speed.vidx", fps=fps, faces=False, quiet=True),
-                        hasher=net, hasher_info=info)
-    dec, idx = n_dec / dec_s, rep.sampled_frames / rep.seconds
+    ratios = [i / d for i, d in zip(idxs, decs)]
     print(f"\nspeed ({threads} torch threads, 2 shared cores, load {os.getloadavg()[0]:.1f} at the end): decoding "
-          f"alone {dec:.1f} sampled frames/s ({1000 / dec:.1f} ms each, every frame decoded); resize alone "
-          f"{resize * 1000:.1f} ms (with the border search); trunk, bit layer and layout codes alone {trunk * 1000:.1f} ms "
-          f"per frame ({net.size} px, batches of {BATCH_SIZE} as video-index hashes them); "
-          f"video-index --no-faces {idx:.1f} frames/s = {idx / dec:.2f} x decoding")
+          f"alone {np.median(decs):.1f} sampled frames/s (median of {rounds}; {1000 / np.median(decs):.1f} ms each, every "
+          f"frame decoded); resize alone {resize * 1000:.1f} ms (with the border search); trunk, bit layer and layout "
+          f"codes alone {trunk * 1000:.1f} ms per frame ({net.size} px, batches of {BATCH_SIZE} as video-index hashes "
+          f"them); video-index --no-faces {np.median(idxs):.1f} frames/s; video-index / decoding by round "
+          + ", ".join(f"{r:.2f}" for r in ratios) + f": median {np.median(ratios):.2f} x decoding")
 
 
 def _timed_search(searcher, flat: np.ndarray, q: int, qtimes, vid, tms, radius: int, fps: float):
