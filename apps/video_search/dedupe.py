@@ -33,7 +33,8 @@ Steps (each video of the library is a query against the index, exactly as ``vide
    (:func:`apps.video_search.reporting.strongest_contrast`: where things are in the frame, by the layout codes
    of v's rectangles as shown and mirrored, or the search codes by 4 bits more), so a copy of a fixed camera's
    view stands out by its walkers. When the test cannot tell (+inf: u too short to place v's frames 2 s
-   elsewhere, or still wherever they would go), the placement is tested from u's side: u's frames in v (a GIF preview against its source);
+   elsewhere, or still wherever they would go), the placement is tested from u's side: u's frames in v (a
+   GIF preview against its source);
 7. pairs through a common video (:mod:`apps.video_search.dedupe_chain`): two videos that both copy one
    moment of a third, by links of contrast ``>= chain_contrast`` (two composites of one source never meet
    directly); ``via`` names the third;

@@ -13,8 +13,8 @@ A match (video v, placement ``offset``, ``score``, ``support``) is *reported* wh
   moment) agrees about equally at every mapping (about 0 bits or less). The anchor is the middle of the
   matched query span ``t_a = (query_start + query_end) / 2`` at ``u_a = t_a + offset``.
 * +inf (v too short to place the query 2 s elsewhere, or a still shot: every frame of v that the far mappings
-  reach shows the same picture as at the placement, dedupe_verify's "still frames carry no evidence"): the
-  contrast cannot tell, and the score / e-value rule alone decides. A copy of a slide or a paused screen is
+  reach shows the same picture as at the placement, and so do the query's own frames, dedupe_verify's "still
+  frames carry no evidence"): the contrast cannot tell, and the score / e-value rule alone decides. A copy of a slide or a paused screen is
   so reported. Another recording of a fixed camera is still tested where anything moves in it (its layouts
   move with the people); one where nothing moves at all cannot be told from a copy, and is reported.
 

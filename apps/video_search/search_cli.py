@@ -45,7 +45,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "codes (where things are; per 256 bits, also about the time mapping each half of the "
                              "clip's layouts finds for the other) or by the search codes less 4 bits (the "
                              "largest); a copy scores "
-                             "high, another recording of the same scene ~0; 'inf' (cannot tell: too short to shift, or a still shot) is not tested; "
+                             "high, another recording of the same scene ~0; 'inf' (cannot tell: too short to shift, "
+                             "or a still shot) is not tested; "
                              "-inf: no gate" % DEFAULT_MIN_CONTRAST)
     parser.add_argument("--weights", default=None, help="HashingNet checkpoint (must be the one used to index)")
     parser.add_argument("--backend", choices=BACKENDS, default="auto",
