@@ -401,10 +401,12 @@ def test_a_still_shots_copy_is_paired_at_any_gate_and_video_search_reports_it(tm
             for _ in range(n):
                 w.write(f)
     shutil.copy(VIDEOS / "pysot_bag.avi", lib / "pysot_bag.avi")
-    cfg = DedupeConfig(lib, index=tmp_path / "lib.vidx", quiet=True, weights=_hashing_weights(), min_contrast=30.0)
+    cfg = DedupeConfig(lib, index=tmp_path / "lib.vidx", quiet=True, weights=_hashing_weights(), min_contrast=30.0,
+                       report=tmp_path / "report.html")
     (p,) = dedupe_library(cfg).pairs
     assert {Path(p.a).name, Path(p.b).name} == {"slide.mp4", "slide_copy.mp4"} and p.score >= 0.5
     assert p.contrast == float("inf")
+    assert "contrast <b>n/a</b> (cannot tell: too short to shift, or a still shot)" in (tmp_path / "report.html").read_text()
     found = search(SearchConfig(str(lib / "slide_copy.mp4"), index=str(tmp_path / "lib.vidx"),
                                 weights=_hashing_weights()))
     assert {Path(h["video"]).name for h in found.matches} == {"slide.mp4", "slide_copy.mp4"}   # the file itself too

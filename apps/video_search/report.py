@@ -110,7 +110,9 @@ def _contrast(c) -> str:
     "n/a": cannot tell, a span too short to shift or a still shot)."""
     if c is None:
         return ""
-    return f' &nbsp; contrast <b>{c:.1f}</b>' if np.isfinite(c) else ' &nbsp; contrast <b>n/a</b>'
+    if np.isfinite(c):
+        return f' &nbsp; contrast <b>{c:.1f}</b>'
+    return ' &nbsp; contrast <b>n/a</b> (cannot tell: too short to shift, or a still shot)'
 
 
 def _match_html(m: dict, thumbs: dict, fps: dict[str, float]) -> str:
