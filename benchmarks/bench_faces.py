@@ -58,7 +58,6 @@ def verification_table() -> None:
     from apps.video_search.faces.detect import FaceDetector
     from apps.video_search.faces.embed import DlibEmbedder, NetEmbedder, box_crop
     from apps.video_search.faces.verify import accuracy, best_threshold, pair_scores, roc_auc
-    from vidml.backbones.weights import shipped
     from vidml.errors import MissingModel
 
     det = FaceDetector(points=68, upsample=1)

@@ -38,7 +38,7 @@ import torch  # noqa: E402
 
 from apps.track.ope import make_tracker, score_from, start_box, track_sequence  # noqa: E402
 from apps.track.splits import split_sequences  # noqa: E402
-from vidml.eval.sot import curves, evaluate, overlaps_and_errors, plot_curves  # noqa: E402
+from vidml.eval.sot import curves, overlaps_and_errors, plot_curves  # noqa: E402
 
 DATA = REPO / ".." / "shared" / "data"
 CONTRIB = {"csrt": "CSRT", "kcf": "KCF"}

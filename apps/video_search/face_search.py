@@ -20,7 +20,7 @@ GAP = 2.0
 
 def query_code(photo: str, pick: int | None = None) -> np.ndarray:
     """(16,) uint8 code of the face in ``photo``; BadInput when there is no face or several without --pick."""
-    from apps.video_search.face_stage import HASH_MODEL, pipeline
+    from apps.video_search.face_stage import pipeline
     from apps.video_search.faces.datasets import read_rgb
     from apps.video_search.faces.detect import FaceDetector
 
