@@ -40,8 +40,9 @@ the choose split is chosen (none qualifying: the most copies at the strictest th
 the code default); both rates are reported on the report split, and (with the LOFO heads) also for
 each query matched by the head fitted without its edit's family: the rates under edits never trained on.
 Speed: video-index (faces off, the real command's function) vs decoding alone, in this run (SPEED_ROUNDS
-rounds in turn, each ratio and their median), with the time per frame of decoding, resizing and the trunk alone; one query's search + alignment at 10^4..10^6
-codes, whole frames and every rectangle (faiss flat, faiss IVF at two nprobe values with their recall).
+rounds in turn, each ratio and their median), with the time per frame of decoding, resizing and the trunk
+alone; one query's search + alignment at 10^4..10^6 codes, whole frames and every rectangle (faiss flat,
+faiss IVF at two nprobe values with their recall).
 """
 from __future__ import annotations
 

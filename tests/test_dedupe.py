@@ -144,11 +144,11 @@ def test_report_has_thumbnails_side_by_side(deduped, tmp_path):
     assert page.count('src="data:image/jpeg;base64,') == 12    # 2 pairs x 3 moments x (copy, original)
     assert "Cluster 2: 2 videos" in page and "copy.mp4" in page and "sbs.mp4" in page and "<script" not in page
     assert page.count("contrast <b>") == 2
-    if shutil.which("chromium") is None and shutil.which("chromium-browser") is None:
+    from apps.video_search.report import chromium, screenshot
+
+    if chromium() is None:
         pytest.skip("chromium not installed (apt-get install -y chromium): no screenshot taken")
     import cv2
-
-    from apps.video_search.report import screenshot
 
     png = screenshot(root / "report.html", tmp_path / "shot.png")
     assert png is not None, "chromium wrote no screenshot"

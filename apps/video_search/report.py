@@ -184,13 +184,19 @@ CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run
                   "--disable-component-update", "--disable-sync")   # as root, on a closed network
 
 
+def chromium() -> str | None:
+    """The path of an installed ``chromium`` (or ``chromium-browser``), else None."""
+    import shutil
+
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
 def screenshot(page: str | Path, png: str | Path, size: tuple[int, int] = (1280, 900)) -> Path | None:
     """A ``size`` (width, height) PNG of the HTML file ``page`` rendered by headless Chromium; None when no
-    ``chromium`` (or ``chromium-browser``) is installed or it wrote nothing."""
-    import shutil
+    :func:`chromium` is installed or it wrote nothing."""
     import subprocess
 
-    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    exe = chromium()
     if exe is None:
         return None
     png = Path(png)

@@ -14,9 +14,10 @@ A match (video v, placement ``offset``, ``score``, ``support``) is *reported* wh
   matched query span ``t_a = (query_start + query_end) / 2`` at ``u_a = t_a + offset``.
 * +inf (v too short to place the query 2 s elsewhere, or a still shot: every frame of v that the far mappings
   reach shows the same picture as at the placement, and so do the query's own frames, dedupe_verify's "still
-  frames carry no evidence"): the contrast cannot tell, and the score / e-value rule alone decides. A copy of a slide or a paused screen is
-  so reported. Another recording of a fixed camera is still tested where anything moves in it (its layouts
-  move with the people); one where nothing moves at all cannot be told from a copy, and is reported.
+  frames carry no evidence"): the contrast cannot tell, and the score / e-value rule alone decides. A copy of
+  a slide or a paused screen is so reported. Another recording of a fixed camera is still tested where
+  anything moves in it (its layouts move with the people); one where nothing moves at all cannot be told from
+  a copy, and is reported.
 
 When the index holds *layout codes* (:mod:`vidml.backbones.layout`: where in the frame the trunk sees
 what, 1024 bits; the query frame as shown or mirrored, the nearer), the contrast is the larger of two:
@@ -75,12 +76,12 @@ def match_contrast(index, codes: np.ndarray, times: np.ndarray, m: ClipMatch,
     codes, times = np.asarray(codes), np.asarray(times, np.float64)
     if np.issubdtype(codes.dtype, np.floating):
         codes = pack_bits(codes > 0)
-    has_layout = layout is not None and getattr(index, "layout", None) is not None
-    picture = (placement_of(index, m, True)[0], np.asarray(layout)[:, 0]) if has_layout else None   # still frames
+    if layout is None or getattr(index, "layout", None) is None:
+        return float(line_contrast(codes, times, *placement_of(index, m))[0])
+    on_layouts = placement_of(index, m, True)
+    picture = (on_layouts[0], np.asarray(layout)[:, 0])           # whose still frames carry no evidence
     c = float(line_contrast(codes, times, *placement_of(index, m), picture=picture)[0])
-    if has_layout:
-        c = with_layout_contrast(c, layout, times, *placement_of(index, m, True), codes_margin=CODES_MARGIN)
-    return c
+    return with_layout_contrast(c, layout, times, *on_layouts, codes_margin=CODES_MARGIN)
 
 
 def split_layout_contrast(index, layout: np.ndarray, times: np.ndarray, m: ClipMatch) -> tuple[float, float | None]:
